@@ -1,0 +1,3 @@
+from martctl.cli.app import main
+
+main()

@@ -1,0 +1,1 @@
+"""The command-line skin: the only package that imports typer or rich."""

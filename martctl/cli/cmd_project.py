@@ -1,0 +1,153 @@
+"""validate, ls, compile, init: commands over the project model."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Optional
+
+import typer
+from typing_extensions import Annotated
+
+from .options import Debug, Exclude, Json, ProjectDir, Select, TargetOpt, Vars
+
+
+def _warnings(messages) -> None:
+    from . import render
+
+    for message in messages:
+        render.warn(message)
+
+
+def validate(
+    project_dir: ProjectDir = Path("."),
+    target: TargetOpt = None,
+    dialect: Annotated[Optional[str], typer.Option("--dialect", help="Check compiling to this dialect instead of the target's.")] = None,
+    json_output: Json = False,
+    debug: Debug = False,
+) -> None:
+    """Load the whole project and report every problem (exit 2 when any)."""
+    from ..exitcodes import ExitCode
+    from ..validate import validate_project
+    from . import render
+
+    project, problems = validate_project(project_dir, target, dialect)
+    errors = [p for p in problems if p.severity == "error"]
+    if json_output:
+        render.print_json({"valid": not errors, "problems": [p.as_dict() for p in problems]})
+    else:
+        render.problems(problems)
+        if not errors:
+            render.info(f"ok: {len(project.marts)} marts, {len(project.sources)} sources, no problems")
+        else:
+            render.info(f"{len(errors)} problem{'s' if len(errors) != 1 else ''} found")
+    raise typer.Exit(ExitCode.INVALID if errors else ExitCode.OK)
+
+
+def ls(
+    project_dir: ProjectDir = Path("."),
+    select: Select = None,
+    exclude: Exclude = None,
+    target: TargetOpt = None,
+    json_output: Json = False,
+    debug: Debug = False,
+) -> None:
+    """List marts: kind, tags, owner, upstream."""
+    from ..context import open_project
+    from . import render
+
+    ctx = open_project(project_dir, target, select, exclude, need_target=False)
+    _warnings(ctx.warnings)
+    rows = []
+    for key in ctx.selected:
+        mart = ctx.project.marts[key]
+        parsed = ctx.graph.parsed[key]
+        rows.append(
+            {
+                "name": key,
+                "area": mart.area,
+                "materialized": mart.materialized,
+                "tags": list(mart.tags),
+                "owner": mart.owner,
+                "description": mart.description,
+                "dialect": mart.dialect,
+                "upstream": list(parsed.upstream_marts) + list(parsed.upstream_sources),
+                "file": str(mart.file),
+            }
+        )
+    if json_output:
+        render.print_json(rows)
+        return
+    from rich.table import Table
+
+    table = Table(title=f"{len(rows)} marts", title_justify="left")
+    for column in ("mart", "kind", "tags", "owner", "upstream"):
+        table.add_column(column)
+    for row in rows:
+        table.add_row(row["name"], row["materialized"], ", ".join(row["tags"]), row["owner"] or "", ", ".join(row["upstream"]))
+    render.out().print(table)
+
+
+def compile(
+    project_dir: ProjectDir = Path("."),
+    select: Select = None,
+    exclude: Exclude = None,
+    target: TargetOpt = None,
+    dialect: Annotated[Optional[str], typer.Option("--dialect", "-d", help="Any sqlglot dialect (postgres, snowflake, bigquery, spark, trino …), no target needed.")] = None,
+    allow_unsupported: Annotated[bool, typer.Option("--allow-unsupported", help="Warn instead of failing on constructs the dialect cannot express.")] = False,
+    vars: Vars = None,
+    json_output: Json = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Write target/compiled only, print nothing.")] = False,
+    debug: Debug = False,
+) -> None:
+    """Print the SQL as the target will run it; also written to target/compiled/."""
+    from ..compile import compile_project, write_compiled
+    from ..context import open_project
+    from . import render
+
+    ctx = open_project(project_dir, target, select, exclude, vars, need_target=False)
+    if dialect:
+        from ..loader import _check_dialect, _Collector
+
+        check = _Collector()
+        _check_dialect(dialect, None, None, check)
+        if check.problems:
+            from ..errors import ProjectError
+
+            raise ProjectError(check.problems)
+    _warnings(ctx.warnings)
+    compiled = compile_project(
+        ctx.graph,
+        dialect=dialect,
+        target=None if dialect else ctx.target,
+        select=ctx.selected,
+        strict=not allow_unsupported,
+    )
+    write_compiled(compiled, ctx.target_dir)
+    _warnings(compiled.warnings)
+    if json_output:
+        render.print_json({key: item.sql for key, item in compiled.marts.items()})
+        return
+    if quiet:
+        return
+    for key, item in compiled.marts.items():
+        render.sql(f"-- {key} ({item.mart.materialized}) -> {'.'.join(item.relation)}\n{item.sql};\n", compiled.dialect)
+
+
+def init(
+    directory: Annotated[Path, typer.Argument(help="Folder for the new project.")] = Path("."),
+    debug: Debug = False,
+) -> None:
+    """Scaffold a new project that builds at once."""
+    from ..scaffold import init_project
+    from . import render
+
+    written = init_project(directory)
+    render.info(f"created {len(written)} files in {directory}")
+    render.info(f"next: cd {directory} && martctl build")
+
+
+def register(app: typer.Typer) -> None:
+    app.command()(validate)
+    app.command("ls")(ls)
+    app.command()(compile)
+    app.command()(init)

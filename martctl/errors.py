@@ -1,0 +1,97 @@
+"""One error family: every problem a user can cause carries where it is and how to fix it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+
+class MartctlError(Exception):
+    """Base of every error martctl raises on purpose."""
+
+
+@dataclass
+class Problem:
+    """One thing wrong with the project: what, where, and how to fix it."""
+
+    message: str
+    file: Path | str | None = None
+    line: int | None = None
+    column: int | None = None
+    hint: str | None = None
+    snippet: str | None = None
+    severity: str = "error"
+
+    def where(self) -> str:
+        if self.file is None:
+            return ""
+        place = str(self.file)
+        if self.line:
+            place += f":{self.line}"
+            if self.column:
+                place += f":{self.column}"
+        return place
+
+    def render(self) -> str:
+        where = self.where()
+        text = f"{where}: {self.message}" if where else self.message
+        if self.snippet:
+            text += f"\n    {self.snippet}"
+            if self.column:
+                text += "\n    " + " " * (self.column - 1) + "^"
+        if self.hint:
+            text += f"\n  hint: {self.hint}"
+        return text
+
+    def as_dict(self) -> dict:
+        return {
+            "severity": self.severity,
+            "message": self.message,
+            "file": str(self.file) if self.file else None,
+            "line": self.line,
+            "column": self.column,
+            "hint": self.hint,
+        }
+
+
+class ProjectError(MartctlError):
+    """The project (files, config, command line) is invalid: exit code 2."""
+
+    def __init__(self, problems: list[Problem] | Problem | str, file=None, line=None, hint=None):
+        if isinstance(problems, str):
+            problems = [Problem(problems, file, line, hint=hint)]
+        elif isinstance(problems, Problem):
+            problems = [problems]
+        self.problems = [p for p in problems if p.severity == "error"] or problems
+        super().__init__("\n".join(p.render() for p in self.problems))
+
+
+class CompileError(ProjectError):
+    """A mart's SQL cannot be parsed or rendered faithfully in the target dialect."""
+
+
+class CycleError(ProjectError):
+    """The marts depend on each other in a circle."""
+
+    def __init__(self, path: list[str], file=None, line=None):
+        self.path = path
+        super().__init__(
+            Problem(
+                "dependency cycle: " + " -> ".join(path),
+                file,
+                line,
+                hint="break the cycle: one of these marts must stop reading the next",
+            )
+        )
+
+
+class AdapterError(MartctlError):
+    """The warehouse refused or failed: connection, SQL at run time."""
+
+
+class LockBusy(MartctlError):
+    """Another run holds the target's lock."""
+
+    def __init__(self, message: str, holder: dict | None = None):
+        self.holder = holder or {}
+        super().__init__(message)
