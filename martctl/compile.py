@@ -11,7 +11,17 @@ from sqlglot import exp
 from .errors import CompileError, Problem, ProjectError
 from .project import Mart, Project, SourceTable, Target
 from .resolve import ProjectGraph
-from .sql import _Unsupported, expand_stars, generate, has_star, output_columns, rename_tables, reparses, typed, unsupported_error
+from .sql import (
+    _Unsupported,
+    expand_stars,
+    generate,
+    has_star,
+    output_columns,
+    rename_tables,
+    reparses,
+    typed,
+    unsupported_error,
+)
 from .transforms import apply_transforms
 
 

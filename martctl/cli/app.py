@@ -9,8 +9,8 @@ from typing import Optional
 import typer
 from typing_extensions import Annotated
 
-from .. import __version__
-from ..exitcodes import ExitCode
+from martctl import __version__
+from martctl.exitcodes import ExitCode
 
 app = typer.Typer(
     name="martctl",
@@ -54,7 +54,7 @@ def _debug() -> bool:
 
 def main() -> None:
     """Entry point: every expected failure ends in a clear message and its exit code."""
-    from ..errors import AdapterError, LockBusy, ProjectError
+    from martctl.errors import AdapterError, LockBusy, ProjectError
 
     try:
         app()  # typer exits itself: 0, a command's typer.Exit(code), or 2 for a bad command line

@@ -26,8 +26,9 @@ def validate(
     debug: Debug = False,
 ) -> None:
     """Load the whole project and report every problem (exit 2 when any)."""
-    from ..exitcodes import ExitCode
-    from ..validate import validate_project
+    from martctl.exitcodes import ExitCode
+    from martctl.validate import validate_project
+
     from . import render
 
     project, problems = validate_project(project_dir, target, dialect)
@@ -52,7 +53,8 @@ def ls(
     debug: Debug = False,
 ) -> None:
     """List marts: kind, tags, owner, upstream."""
-    from ..context import open_project
+    from martctl.context import open_project
+
     from . import render
 
     ctx = open_project(project_dir, target, select, exclude, need_target=False)
@@ -100,18 +102,19 @@ def compile(
     debug: Debug = False,
 ) -> None:
     """Print the SQL as the target will run it; also written to target/compiled/."""
-    from ..compile import compile_project, write_compiled
-    from ..context import open_project
+    from martctl.compile import compile_project, write_compiled
+    from martctl.context import open_project
+
     from . import render
 
     ctx = open_project(project_dir, target, select, exclude, vars, need_target=False)
     if dialect:
-        from ..loader import _check_dialect, _Collector
+        from martctl.loader import _check_dialect, _Collector
 
         check = _Collector()
         _check_dialect(dialect, None, None, check)
         if check.problems:
-            from ..errors import ProjectError
+            from martctl.errors import ProjectError
 
             raise ProjectError(check.problems)
     _warnings(ctx.warnings)
@@ -138,7 +141,8 @@ def init(
     debug: Debug = False,
 ) -> None:
     """Scaffold a new project that builds at once."""
-    from ..scaffold import init_project
+    from martctl.scaffold import init_project
+
     from . import render
 
     written = init_project(directory)

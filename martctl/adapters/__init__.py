@@ -1,0 +1,1 @@
+"""Warehouse adapters. Each module imports its driver inside connect(), so none is loaded until used."""

@@ -1,0 +1,33 @@
+"""Fixtures shared by the suite. Helpers for one area live in that area's test module."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture
+def demo_dir(tmp_path: Path) -> Path:
+    """A private copy of the repository's demo project (config.yaml, marts/, seeds/)."""
+    dest = tmp_path / "demo"
+    dest.mkdir()
+    shutil.copy(REPO / "config.yaml", dest / "config.yaml")
+    shutil.copytree(REPO / "marts", dest / "marts")
+    shutil.copytree(REPO / "seeds", dest / "seeds")
+    return dest
+
+
+def write_project(root: Path, files: dict[str, str]) -> Path:
+    """Write a small fixture project: {relative path: text}. A config.yaml is added if missing."""
+    root.mkdir(parents=True, exist_ok=True)
+    files = dict(files)
+    files.setdefault("config.yaml", "name: fixture\ndialect: duckdb\ntargets:\n  local: {type: duckdb, path: wh.duckdb}\n")
+    for relative, text in files.items():
+        path = root / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    return root
