@@ -31,3 +31,23 @@ def write_project(root: Path, files: dict[str, str]) -> Path:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text, encoding="utf-8")
     return root
+
+
+@pytest.fixture(scope="session")
+def pg_server():
+    """A throwaway PostgreSQL cluster for the whole session (tests/pg_server.py), stopped at the end.
+
+    When it cannot start: with $CI set the tests FAIL (CI must never skip them silently);
+    locally they skip with the reason."""
+    import os
+
+    from pg_server import ServerUnavailable, start_server
+
+    try:
+        server = start_server()
+    except ServerUnavailable as exc:
+        if os.environ.get("CI"):
+            pytest.fail(f"CI: the throwaway PostgreSQL server did not start: {exc}", pytrace=False)
+        pytest.skip(f"POSTGRES TESTS SKIPPED: the throwaway PostgreSQL server did not start: {exc}")
+    yield server
+    server.stop()
