@@ -1,0 +1,117 @@
+"""Run data tests through an adapter; results are plain data the CLI renders (table, JUnit, JSON)."""
+
+from __future__ import annotations
+
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import asdict, dataclass, field
+from typing import Any, Callable, Iterable, Sequence
+
+from .checks import ERROR, FAIL, PASS, WARN, CompiledTest
+from .envvars import mask
+
+SAMPLE_ROWS = 5
+STATUSES = (PASS, WARN, FAIL, ERROR)
+
+
+@dataclass
+class TestResult:
+    """One data test or unit test, as run."""
+
+    __test__ = False  # not a pytest class
+
+    name: str
+    mart: str
+    kind: str  # the data test's kind, or "unit"
+    status: str  # PASS | WARN | FAIL | ERROR
+    severity: str = "error"
+    failures: int | None = None  # failing rows (data) or mismatched rows (unit)
+    columns: list[str] = field(default_factory=list)  # of the sample rows
+    sample: list[tuple] = field(default_factory=list)  # a few failing rows
+    sql: str | None = None  # the query that returns the failing rows (data tests)
+    seconds: float = 0.0
+    message: str | None = None
+    file: str | None = None
+    line: int | None = None
+    missing: list[tuple] = field(default_factory=list)  # unit tests: expected rows not returned
+    unexpected: list[tuple] = field(default_factory=list)  # unit tests: rows returned, not expected
+
+    @property
+    def blocking(self) -> bool:
+        """Fails the run (exit 1) and, in a build, stops the mart's downstream."""
+        return self.status == FAIL or (self.status == ERROR and self.severity == "error")
+
+    def as_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        for key in ("sample", "missing", "unexpected"):
+            data[key] = [list(row) for row in data[key]]
+        return data
+
+
+def run_test(test: CompiledTest, adapter, secrets: Sequence[str] = (), sample_size: int = SAMPLE_ROWS) -> TestResult:
+    """Count the failing rows; fetch a few of them when there are any. Engine errors become ERROR."""
+    spec = test.spec
+    result = TestResult(
+        name=test.name, mart=test.mart, kind=spec.kind, status=PASS, severity=spec.severity, sql=test.sql,
+        file=str(spec.file) if spec.file else None, line=spec.line,
+    )
+    started = time.perf_counter()
+    try:
+        counted = adapter.query(test.count_sql)
+        result.failures = int(counted.rows[0][0])
+        result.status = test.status(result.failures)
+        if result.failures:
+            sample = adapter.query(test.sql, limit=sample_size)
+            result.columns, result.sample = list(sample.columns), [tuple(r) for r in sample.rows]
+            result.message = _failure_message(test, result.failures)
+    except Exception as exc:  # the engine's reason, whatever the driver raised
+        result.status = ERROR
+        result.message = mask(str(exc).strip(), secrets) or type(exc).__name__
+    result.seconds = time.perf_counter() - started
+    return result
+
+
+def _failure_message(test: CompiledTest, failures: int) -> str:
+    spec = test.spec
+    noun = "duplicated key" if spec.kind == "unique" else "failing row"
+    text = f"{failures} {noun}{'s' if failures != 1 else ''}"
+    if spec.kind in ("row_count", "freshness"):
+        text = {"row_count": "row count out of bounds", "freshness": "data older than " + str(spec.args.get("max_age"))}[spec.kind]
+    thresholds = [f"{k} {getattr(spec, k)}" for k in ("warn_if", "error_if") if getattr(spec, k)]
+    return text + (f" ({', '.join(thresholds)})" if thresholds else "")
+
+
+def run_data_tests(
+    tests: Iterable[CompiledTest],
+    adapter,
+    threads: int = 1,
+    on_result: Callable[[TestResult], None] | None = None,
+    secrets: Sequence[str] = (),
+) -> list[TestResult]:
+    """Run tests in parallel (read-only queries); results come back in the tests' order."""
+    tests = list(tests)
+
+    def one(test: CompiledTest) -> TestResult:
+        result = run_test(test, adapter, secrets)
+        if on_result:
+            on_result(result)
+        return result
+
+    if threads <= 1 or len(tests) <= 1:
+        return [one(t) for t in tests]
+    with ThreadPoolExecutor(max_workers=threads, thread_name_prefix="martctl-test") as pool:
+        return list(pool.map(one, tests))
+
+
+def summary(results: Iterable[TestResult]) -> dict[str, int]:
+    """Counts per status, plus the total."""
+    counts = {status: 0 for status in STATUSES}
+    for result in results:
+        counts[result.status] += 1
+    counts["total"] = sum(counts.values())
+    return counts
+
+
+def failed(results: Iterable[TestResult]) -> bool:
+    """True when an error-level test failed (the run exits 1)."""
+    return any(r.blocking for r in results)
