@@ -21,6 +21,7 @@ class Problem:
     hint: str | None = None
     snippet: str | None = None
     severity: str = "error"
+    ref: str | None = None  # for an unknown table: the name as written (not rendered)
 
     def where(self) -> str:
         if self.file is None:
@@ -80,7 +81,7 @@ class CycleError(ProjectError):
                 "dependency cycle: " + " -> ".join(path),
                 file,
                 line,
-                hint="break the cycle: one of these marts must stop reading the next",
+                hint="each reads the next: one of these marts must stop reading the next to break the cycle",
             )
         )
 

@@ -102,15 +102,18 @@ class _Collector:
         self.problems.append(Problem(message, file, line, hint=hint, **kw))
 
     def check_mapping(self, mapping, schema: dict, file: Path, what: str) -> bool:
-        """Unknown keys (with a did-you-mean) and wrong value types."""
+        """Unknown keys (with a did-you-mean) and wrong value types; such keys are reported, then dropped
+        from `mapping` so the code reading it further sees only well-typed values."""
         if not isinstance(mapping, dict):
             self.add(f"{what} must be a mapping, got {type(mapping).__name__}", file, getattr(mapping, "line", None))
             return False
+        bad = []
         for key, value in mapping.items():
             line = key_line(mapping, key)
             if key not in schema:
                 hint = did_you_mean(key, schema) or f"allowed keys: {', '.join(sorted(schema))}"
                 self.add(f"unknown key '{key}' in {what}", file, line, hint=hint)
+                bad.append(key)
                 continue
             types = schema[key]
             if value is None or (types is int and isinstance(value, bool)) or not isinstance(value, types):
@@ -118,7 +121,11 @@ class _Collector:
                     f"'{key}' in {what} must be {_type_name(types)}, got {_describe(value)}",
                     file,
                     line,
+                    hint=f"write {key}: <{_type_name(types)}>",
                 )
+                bad.append(key)
+        for key in bad:
+            del mapping[key]
         return True
 
 
@@ -383,7 +390,6 @@ def _load_marts(root: Path, dialect: str, config_file: Path, out: _Collector) ->
 def _load_mart(spec, path: Path, area: str, dialect: str, single: bool, out: _Collector) -> Mart | None:
     if not out.check_mapping(spec, MART_KEYS, path, "mart"):
         return None
-    errors_before = len(out.problems)
     name = spec.get("name") if isinstance(spec.get("name"), str) else (path.stem if single else None)
     if not name:
         out.add("a mart in a 'marts:' list needs a name", path, spec.line)
@@ -401,7 +407,10 @@ def _load_mart(spec, path: Path, area: str, dialect: str, single: bool, out: _Co
         )
     mart_dialect = spec.get("dialect") or dialect
     if spec.get("dialect"):
+        known = len(out.problems)
         _check_dialect(mart_dialect, path, key_line(spec, "dialect"), out)
+        if len(out.problems) > known:
+            mart_dialect = dialect  # reported; go on with the project's dialect
     columns = _load_columns(spec.get("columns") or {}, path, out)
     tests = tuple(_load_tests(spec.get("tests") or [], path, None, out, mart_level=True))
     incremental = spec.get("incremental") or {}
@@ -428,8 +437,7 @@ def _load_mart(spec, path: Path, area: str, dialect: str, single: bool, out: _Co
         )
     tags = spec.get("tags") or []
     unit_tests = tuple(_load_unit_tests(spec.get("unit_tests") or [], path, out))
-    if len(out.problems) > errors_before:
-        return None
+    # a mart with problems in its details still loads (load_project raises anyway), so validate checks the rest
     return Mart(
         name=name,
         area=area,

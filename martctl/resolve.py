@@ -11,7 +11,7 @@ from .errors import CycleError, Problem, ProjectError
 from .graph import Graph
 from .loader import did_you_mean
 from .project import Mart, Project
-from .sql import parse_mart, substitute_vars, table_name, table_references
+from .sql import parse_mart, substitute_vars, table_line, table_name, table_references
 
 
 @dataclass
@@ -50,6 +50,12 @@ def _by_bare_name(project: Project) -> dict[str, list[str]]:
     return names
 
 
+def _line_of(table: exp.Table, mart: Mart) -> int:
+    """The file line where the table reference is written (the SQL may start below line 1)."""
+    line = table_line(table)
+    return mart.sql_line + line - 1 if line else mart.sql_line
+
+
 def _resolve(table: exp.Table, mart: Mart, project: Project, bare: dict[str, list[str]]):
     """('mart', key) or ('source', key); raise a Problem for anything else."""
     db, name = table.db, table.name
@@ -57,7 +63,7 @@ def _resolve(table: exp.Table, mart: Mart, project: Project, bare: dict[str, lis
         full = table_name(table)
         return None, Problem(
             f"mart '{mart.key}' reads '{full}': catalog-qualified names are not supported",
-            mart.sql_path, mart.sql_line, hint="write area.mart or source.table",
+            mart.sql_path, _line_of(table, mart), hint="write area.mart or source.table",
         )
     if db:
         key = f"{db}.{name}"
@@ -65,7 +71,7 @@ def _resolve(table: exp.Table, mart: Mart, project: Project, bare: dict[str, lis
             return ("mart", key), None
         if key in project.sources:
             return ("source", key), None
-        candidates = list(project.marts) + list(project.sources)
+        candidates = [k for k in project.marts if k != mart.key] + list(project.sources)
     else:
         matches = bare.get(name, [])
         if len(matches) == 1:
@@ -73,18 +79,19 @@ def _resolve(table: exp.Table, mart: Mart, project: Project, bare: dict[str, lis
         if len(matches) > 1:
             return None, Problem(
                 f"mart '{mart.key}' reads '{name}', which is ambiguous: {', '.join(matches)}",
-                mart.sql_path, mart.sql_line, hint="qualify it with its area, e.g. " + matches[0],
+                mart.sql_path, _line_of(table, mart), hint="qualify it with its area, e.g. " + matches[0],
             )
         key = name
-        candidates = list(project.marts) + list(project.sources) + list(bare)
+        candidates = [k for k in project.marts if k != mart.key] + list(project.sources) + list(bare)
     hint = did_you_mean(key, candidates)
     if not hint:
         hint = "reference a mart as area.name or a source as source.table (sources are declared in config.yaml)"
     return None, Problem(
         f"mart '{mart.key}' reads unknown table '{key}'",
         mart.sql_path,
-        mart.sql_line,
+        _line_of(table, mart),
         hint=hint,
+        ref=key,
     )
 
 
@@ -107,17 +114,20 @@ def build_graph(project: Project, vars: Mapping[str, Any] | None = None) -> Proj
                 problems.append(problem)
             elif resolved[0] == "mart":
                 if resolved[1] == key:
-                    problems.append(Problem(f"mart '{key}' reads itself", mart.sql_path, mart.sql_line,
+                    problems.append(Problem(f"mart '{key}' reads itself", mart.sql_path, _line_of(table, mart),
                                             hint="an incremental mart sees its current rows through its filter, not its SQL"))
                 item.marts[id(table)] = resolved[1]
             else:
                 item.sources[id(table)] = resolved[1]
         parsed[key] = item
-    if problems:
-        raise ProjectError(problems)
     graph = Graph({key: item.upstream_marts for key, item in parsed.items()})
     cycle = graph.find_cycle()
     if cycle:
         first = project.marts[cycle[0]]
-        raise CycleError(cycle, first.file, first.line)
+        error = CycleError(cycle, first.file, first.line)
+        if not problems:
+            raise error
+        problems.extend(error.problems)
+    if problems:
+        raise ProjectError(problems)
     return ProjectGraph(project, graph, parsed, values)

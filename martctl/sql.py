@@ -30,6 +30,13 @@ def _sql_location(mart: Mart, line: int | None, col: int | None):
     return file_line, col, snippet
 
 
+def _readable(message: str) -> str:
+    """sqlglot names node classes in its messages: <class 'sqlglot.expressions.query.Where'> -> WHERE."""
+    import re
+
+    return re.sub(r"<class 'sqlglot\.[\w.]*?(\w+)'>", lambda m: m.group(1).upper(), message)
+
+
 @lru_cache(maxsize=None)
 def _parse_cached(sql: str, dialect: str) -> exp.Expression:
     return sqlglot.parse_one(sql, read=dialect)
@@ -42,7 +49,7 @@ def parse_mart(mart: Mart) -> exp.Query:
     except ParseError as exc:
         first = exc.errors[0] if exc.errors else {}
         line, col, snippet = _sql_location(mart, first.get("line"), first.get("col"))
-        message = first.get("description") or str(exc).splitlines()[0]
+        message = _readable(first.get("description") or str(exc).splitlines()[0])
         raise CompileError(
             Problem(
                 f"mart '{mart.key}': SQL does not parse ({mart.dialect}): {message}",
@@ -84,6 +91,14 @@ def table_references(tree: exp.Expression) -> list[exp.Table]:
             if isinstance(source, exp.Table) and source.name:
                 found.append(source)
     return found
+
+
+def table_line(table: exp.Table) -> int | None:
+    """The line (1-based, within the SQL text) where the parser saw this table reference."""
+    for part in (table.args.get("db"), table.this):
+        if isinstance(part, exp.Expression) and part.meta.get("line"):
+            return part.meta["line"]
+    return None
 
 
 def table_name(table: exp.Table) -> str:

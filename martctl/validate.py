@@ -20,16 +20,23 @@ def validate_project(project_dir: str | Path = ".", target: str | None = None, d
 
     problems: list[Problem] = []
     project = load_project(project_dir, problems=problems)
+    if dialect:
+        from .loader import _check_dialect, _Collector
+
+        check = _Collector()
+        _check_dialect(dialect, None, None, check)
+        if check.problems:
+            return project, problems + check.problems
     try:
         chosen = project.target(target)
-    except ProjectError as exc:
-        return project, problems + exc.problems
-    problems += missing_env_problems(project, chosen)
+        problems += missing_env_problems(project, chosen)
+    except ProjectError as exc:  # report it and go on checking the marts against the default target
+        problems += exc.problems
+        chosen = project.target() if project.default_target in project.targets else None
     try:
         graph = build_graph(project)
     except ProjectError as exc:
-        broken = {p for p in problems if p.file is not None}
-        return project, problems + [p for p in exc.problems if p not in broken]
+        return project, problems + [p for p in exc.problems if not _about_broken_mart(p, project, problems)]
     try:
         compiled = compile_project(graph, dialect=dialect, target=None if dialect else chosen)
     except ProjectError as exc:
@@ -38,3 +45,13 @@ def validate_project(project_dir: str | Path = ".", target: str | None = None, d
         problems += check(compiled)
     problems += [replace(Problem(w), severity="warn") for w in compiled.warnings]
     return project, problems
+
+
+def _about_broken_mart(problem: Problem, project: Project, load_problems: list[Problem]) -> bool:
+    """A reference to a mart whose own file failed to load is reported once, at that file."""
+    if not problem.ref or "." not in problem.ref:
+        return False
+    area, name = problem.ref.split(".", 1)
+    folder = (project.root / "marts" / area).resolve()
+    broken = {Path(p.file).resolve() for p in load_problems if p.file}
+    return any((folder / f"{name}{suffix}") in broken for suffix in (".yml", ".yaml", ".sql"))
