@@ -291,9 +291,16 @@ class ProjectLineage:
 
         Unknown names raise ProjectError with a "did you mean"."""
         relations = list(self.hops) + list(self.project.sources)
+        bare: dict[str, list[str]] = {}
+        for key, mart in self.project.marts.items():
+            bare.setdefault(mart.name, []).append(key)
         if text in relations:
             return text, None
+        if len(bare.get(text, ())) == 1:
+            return bare[text][0], None
         head, _, column = text.rpartition(".")
+        if len(bare.get(head, ())) == 1:
+            head = bare[head][0]
         if head in relations:
             columns = self.columns(head)
             if column in columns:
