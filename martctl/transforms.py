@@ -2,7 +2,11 @@
 
 Where sqlglot's transpiling is wrong for a construct, martctl fixes it here, as a function
 over the tree (sqlglot's classes may be compiled, so no subclassing). Each entry:
-(source dialect or None for any, target dialect, transform).
+(source dialect or None for any, target dialect, transform). Each fix is one small function
+with the upstream report it corresponds to in its docstring.
+
+The trees reaching these functions are qualified and type-annotated (compile.py types a mart
+whenever its dialect differs from the target's), so `node.type` can be trusted where known.
 """
 
 from __future__ import annotations
@@ -13,7 +17,65 @@ from sqlglot import exp
 
 Transform = Callable[[exp.Expression], exp.Expression]
 
-TRANSFORMS: list[tuple[str | None, str, Transform]] = []
+# dialects that do not accept GROUP BY ALL (sqlglot writes it through unchanged)
+NO_GROUP_BY_ALL = ("postgres", "redshift", "tsql", "oracle", "mysql", "sqlite")
+
+
+def _has(node: exp.Expression, *kinds: type[exp.Expression]) -> bool:
+    return any(isinstance(n, kinds) for n in node.walk())
+
+
+def expand_group_by_all(tree: exp.Expression) -> exp.Expression:
+    """`GROUP BY ALL` -> the SELECT's expressions that hold no aggregate (DuckDB's rule).
+
+    Upstream: sqlglot emits `GROUP BY ALL` as-is for postgres; PostgreSQL 15 reads ALL as the
+    (default) set quantifier and then fails on the missing list ("syntax error at or near ')'").
+    Constants are left out (grouping by them changes nothing, and an integer literal would read
+    as a position); when nothing is left the GROUP BY clause goes (a plain aggregate).
+    """
+    for select in list(tree.find_all(exp.Select)):
+        group = select.args.get("group")
+        if not isinstance(group, exp.Group) or not group.args.get("all"):
+            continue
+        keys = []
+        for item in select.expressions:
+            inner = item.unalias() if isinstance(item, exp.Alias) else item
+            if isinstance(inner, exp.Literal) or isinstance(inner, exp.Null):
+                continue
+            if _has(inner, exp.AggFunc, exp.Window, exp.Star):
+                continue
+            if not any(k == inner for k in keys):
+                keys.append(inner.copy())
+        select.set("group", exp.Group(expressions=keys) if keys else None)
+    return tree
+
+
+def _is_date(node: exp.Expression) -> bool:
+    if isinstance(node, exp.Cast):
+        return node.to.is_type(exp.DataType.Type.DATE)
+    return node.type is not None and node.type.is_type(exp.DataType.Type.DATE)
+
+
+def date_trunc_of_date_is_timestamp(tree: exp.Expression) -> exp.Expression:
+    """DuckDB's `date_trunc(unit, <date>)` is a TIMESTAMP; on Postgres the same call resolves to
+    date_trunc(text, timestamptz) and returns a TIMESTAMP WITH TIME ZONE that depends on the
+    session's TimeZone. Cast the date to TIMESTAMP first so both engines give a naive timestamp.
+
+    Upstream: sqlglot duckdb -> postgres keeps DATE_TRUNC('MONTH', <date>) without the cast.
+    """
+    for node in list(tree.find_all(exp.DateTrunc, exp.TimestampTrunc)):
+        arg = node.this
+        if isinstance(arg, exp.Expression) and _is_date(arg):
+            cast = exp.Cast(this=arg.copy(), to=exp.DataType.build("TIMESTAMP"))
+            cast.type = exp.DataType.build("TIMESTAMP")
+            arg.replace(cast)
+    return tree
+
+
+TRANSFORMS: list[tuple[str | None, str, Transform]] = [
+    *((None, target, expand_group_by_all) for target in NO_GROUP_BY_ALL),
+    ("duckdb", "postgres", date_trunc_of_date_is_timestamp),
+]
 
 
 def apply_transforms(tree: exp.Expression, source: str, target: str) -> exp.Expression:

@@ -1,0 +1,437 @@
+"""PostgreSQL through psycopg 3: one connection per worker thread, transactional swaps.
+
+Every change to a relation happens in one transaction (Postgres has transactional DDL): the
+new version is built aside, the old one dropped, the new one renamed into place, and the views
+that depended on the old one recreated, then COMMIT. A broken connection or a failed statement
+rolls all of it back, so readers see the old or the new version, never none and never half.
+The run lock is a session-level advisory lock held by its own connection.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import socket
+import threading
+import time
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any, Iterator
+
+import sqlglot
+from sqlglot import exp
+
+from martctl.adapters.base import Adapter, Capabilities, QueryResult
+from martctl.envvars import mask
+from martctl.errors import AdapterError, LockBusy, ProjectError
+
+if TYPE_CHECKING:
+    from martctl.compile import CompiledMart
+    from martctl.project import SourceTable
+
+DIALECT = "postgres"
+ASIDE = "__martctl_new"  # suffix of the relation built aside before the swap
+
+# Views (and materialized views) that depend on a relation, transitively, deepest last.
+_DEPENDENT_VIEWS = """
+WITH RECURSIVE deps(oid, depth) AS (
+    SELECT r.ev_class, 1
+    FROM pg_depend d JOIN pg_rewrite r ON r.oid = d.objid
+    WHERE d.classid = 'pg_rewrite'::regclass AND d.refobjid = %(oid)s AND r.ev_class <> %(oid)s
+  UNION
+    SELECT r.ev_class, deps.depth + 1
+    FROM deps JOIN pg_depend d ON d.refobjid = deps.oid JOIN pg_rewrite r ON r.oid = d.objid
+    WHERE d.classid = 'pg_rewrite'::regclass AND r.ev_class <> deps.oid AND deps.depth < 50
+)
+SELECT n.nspname, c.relname, c.relkind, pg_get_viewdef(c.oid), max(deps.depth)
+FROM deps JOIN pg_class c ON c.oid = deps.oid JOIN pg_namespace n ON n.oid = c.relnamespace
+GROUP BY n.nspname, c.relname, c.relkind, c.oid
+ORDER BY max(deps.depth), n.nspname, c.relname
+"""
+
+_RELATION = """
+SELECT c.oid, c.relkind FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+WHERE n.nspname = %s AND c.relname = %s
+"""
+
+_COLUMNS = """
+SELECT column_name, data_type, character_maximum_length, numeric_precision, numeric_scale
+FROM information_schema.columns
+WHERE table_schema = %s AND table_name = %s
+ORDER BY ordinal_position
+"""
+
+_LOCK_HOLDER = """
+SELECT a.pid, a.application_name, a.backend_start, a.client_addr::text, a.usename
+FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
+WHERE l.locktype = 'advisory' AND l.granted AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
+  AND l.classid = %s AND l.objid = %s AND l.objsubid = 1
+"""
+
+
+# -- DDL as sqlglot ASTs -------------------------------------------------------------------
+def _table(schema: str, name: str) -> exp.Table:
+    return exp.table_(name, db=schema, quoted=True)
+
+
+def _sql(node: exp.Expression) -> str:
+    return node.sql(dialect=DIALECT)
+
+
+def create_schema(schema: str) -> str:
+    return _sql(exp.Create(this=exp.Table(db=exp.to_identifier(schema, quoted=True)), kind="SCHEMA", exists=True))
+
+
+def drop(schema: str, name: str, kind: str = "TABLE", cascade: bool = False) -> str:
+    return _sql(exp.Drop(tables=[_table(schema, name)], kind=kind, exists=True, cascade=cascade))
+
+
+def create_as(schema: str, name: str, query: exp.Expression, kind: str = "TABLE") -> str:
+    return _sql(exp.Create(this=_table(schema, name), kind=kind, expression=query))
+
+
+def rename(schema: str, name: str, new_name: str) -> str:
+    action = exp.AlterRename(this=exp.table_(new_name, quoted=True))
+    return _sql(exp.Alter(this=_table(schema, name), kind="TABLE", actions=[action]))
+
+
+def create_columns(schema: str, name: str, columns: dict[str, exp.DataType]) -> str:
+    defs = [exp.ColumnDef(this=exp.to_identifier(c, quoted=True), kind=t) for c, t in columns.items()]
+    return _sql(exp.Create(this=exp.Schema(this=_table(schema, name), expressions=defs), kind="TABLE"))
+
+
+def copy_from_stdin(schema: str, name: str, columns: list[str]) -> str:
+    target = exp.Schema(this=_table(schema, name), expressions=[exp.to_identifier(c, quoted=True) for c in columns])
+    return _sql(exp.Copy(this=target, kind=True, files=[exp.to_identifier("STDIN")]))
+
+
+def delete_matching(schema: str, name: str, staged: str, keys: list[str]) -> str:
+    condition = exp.and_(*(exp.column(k, table=name, quoted=True).eq(exp.column(k, table=staged, quoted=True)) for k in keys))
+    return _sql(exp.Delete(this=_table(schema, name), using=[exp.table_(staged, quoted=True)], where=exp.Where(this=condition)))
+
+
+def insert_from(schema: str, name: str, staged: str, columns: list[str]) -> str:
+    idents = [exp.to_identifier(c, quoted=True) for c in columns]
+    select = exp.select(*(exp.column(c, quoted=True) for c in columns)).from_(exp.table_(staged, quoted=True))
+    return _sql(exp.Insert(this=exp.Schema(this=_table(schema, name), expressions=idents), expression=select))
+
+
+def incremental_query(query: exp.Expression, schema: str, name: str, cursor: str, inclusive: bool) -> exp.Expression:
+    """SELECT * FROM (query) AS src WHERE src.cursor >(=) (SELECT MAX(cursor) FROM this) OR no rows yet."""
+    latest = exp.select(exp.func("MAX", exp.column(cursor, quoted=True))).from_(_table(schema, name))
+    column = exp.column(cursor, table="src", quoted=True)
+    compare = (exp.GTE if inclusive else exp.GT)(this=column, expression=exp.Subquery(this=latest))
+    empty = exp.Subquery(this=latest.copy()).is_(exp.null())
+    return exp.select("*").from_(query.subquery("src")).where(exp.or_(compare, empty))
+
+
+def seed_types(source: "SourceTable") -> dict[str, exp.DataType]:
+    """Column types of a seed: DuckDB's sniffer (what `martctl seed` creates on DuckDB) + overrides."""
+    from martctl.loader import seed_column_types
+
+    types = {c: exp.DataType.build(t, dialect="duckdb") for c, t in seed_column_types(source.seed).items()}
+    for column, kind in source.column_types.items():
+        if column not in types:
+            raise ProjectError(f"seeds.column_types.{source.name}: the CSV has no column '{column}'",
+                               hint=f"columns: {', '.join(types)}")
+        try:
+            types[column] = exp.DataType.build(kind, dialect="duckdb")
+        except Exception:
+            raise ProjectError(f"seeds.column_types.{source.name}.{column}: unknown type '{kind}'") from None
+    return types
+
+
+def _lock_key(name: str) -> int:
+    """A stable signed 64-bit advisory lock key."""
+    return int.from_bytes(hashlib.blake2b(name.encode(), digest_size=8).digest(), "big", signed=True)
+
+
+class PostgresAdapter(Adapter):
+    type = "postgres"
+    capabilities = Capabilities(transactional_ddl=True, merge=False, server_lock=True)
+
+    def __init__(self, target, project_root):
+        super().__init__(target, project_root)
+        self._local = threading.local()
+        self._guard = threading.Lock()
+        self._connections: list[Any] = []
+        self._lock_con = None
+        self._active: set[int] = set()
+
+    # -- connection -------------------------------------------------------------------
+    @property
+    def dsn(self) -> str:
+        dsn = self.target.settings.get("dsn")
+        if not dsn:
+            raise ProjectError(f"target '{self.target.name}': a postgres target needs a dsn",
+                               hint='dsn: "${MARTCTL_PG_DSN}" with MARTCTL_PG_DSN=postgresql://user:pass@host:5432/db')
+        return dsn
+
+    def mask(self, text: str) -> str:
+        return mask(text, self.target.secrets)
+
+    def _error(self, exc: Exception, doing: str) -> AdapterError:
+        """One masked line: what we were doing and what the server said."""
+        lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+        message = " ".join(lines) or type(exc).__name__
+        lost = self._lost(exc)
+        if lost:
+            message = f"connection to the server was lost ({message})"
+        return AdapterError(self.mask(f"postgres target '{self.target.name}': {doing}: {message}"))
+
+    @staticmethod
+    def _lost(exc: Exception) -> bool:
+        import psycopg
+
+        return isinstance(exc, psycopg.OperationalError) and not isinstance(exc, psycopg.errors.QueryCanceled)
+
+    def _open(self, purpose: str = "worker"):
+        import psycopg
+
+        timeout = self.target.settings.get("connect_timeout", 10)
+        try:
+            con = psycopg.connect(self.dsn, autocommit=True, connect_timeout=timeout,
+                                  application_name=f"martctl {purpose}")
+        except psycopg.ProgrammingError as exc:  # a malformed DSN: the config is wrong
+            raise ProjectError(self.mask(f"target '{self.target.name}': invalid dsn: {exc}"),
+                               hint="postgresql://user:password@host:5432/dbname") from None
+        except psycopg.Error as exc:
+            raise self._error(exc, "cannot connect") from None
+        with self._guard:
+            self._connections.append(con)
+        return con
+
+    def _con(self):
+        """This thread's connection (reopened when the previous one broke)."""
+        con = getattr(self._local, "con", None)
+        if con is None or con.closed or con.broken:
+            con = self._local.con = self._open()
+        return con
+
+    def connect(self) -> None:
+        self._con()
+
+    def close(self) -> None:
+        with self._guard:
+            connections, self._connections = self._connections, []
+        for con in connections:
+            try:
+                con.close()
+            except Exception:
+                pass
+        self._local = threading.local()
+        self._lock_con = None
+
+    def cancel(self) -> None:
+        with self._guard:
+            running = [c for c in self._connections if id(c) in self._active and not c.closed]
+        for con in running:
+            try:
+                con.cancel_safe(timeout=5) if hasattr(con, "cancel_safe") else con.cancel()
+            except Exception:
+                pass
+
+    @contextmanager
+    def _cursor(self, doing: str, transaction: bool = False) -> Iterator[Any]:
+        import psycopg
+
+        con = self._con()
+        self._active.add(id(con))
+        try:
+            if transaction:
+                with con.transaction(), con.cursor() as cur:
+                    yield cur
+            else:
+                with con.cursor() as cur:
+                    yield cur
+        except psycopg.errors.QueryCanceled as exc:
+            raise AdapterError(self.mask(f"postgres target '{self.target.name}': {doing}: canceled ({exc})")) from None
+        except psycopg.Error as exc:
+            raise self._error(exc, doing) from None
+        finally:
+            self._active.discard(id(con))
+
+    # -- run lock -----------------------------------------------------------------------
+    @property
+    def _lock_name(self) -> str:
+        return "martctl:" + (self.target.settings.get("schema_prefix") or "")
+
+    def acquire_lock(self, wait_seconds: float = 0.0, info: dict | None = None) -> None:
+        info = info or {}
+        label = f"martctl run pid={info.get('pid') or os.getpid()} host={info.get('host') or socket.gethostname()}"
+        con = self._open(purpose="lock")
+        try:
+            con.execute("SET application_name = " + _sql(exp.Literal.string(label[:63])))
+        except Exception:
+            pass
+        key = _lock_key(self._lock_name)
+        deadline = time.monotonic() + max(wait_seconds, 0.0)
+        while True:
+            try:
+                got = con.execute("SELECT pg_try_advisory_lock(%s)", [key]).fetchone()[0]
+            except Exception as exc:
+                con.close()
+                raise self._error(exc, "cannot take the run lock") from None
+            if got:
+                self._lock_con = con
+                return
+            if time.monotonic() >= deadline:
+                holder = self._holder(con, key)
+                con.close()
+                raise LockBusy(self._busy_message(holder, wait_seconds), holder)
+            time.sleep(min(0.2, max(0.0, deadline - time.monotonic())))
+
+    def _holder(self, con, key: int) -> dict:
+        unsigned = key & 0xFFFFFFFFFFFFFFFF
+        try:
+            row = con.execute(_LOCK_HOLDER, [unsigned >> 32, unsigned & 0xFFFFFFFF]).fetchone()
+        except Exception:
+            row = None
+        if not row:
+            return {}
+        return {"backend_pid": row[0], "application_name": row[1], "backend_start": row[2].isoformat(timespec="seconds"),
+                "client_addr": row[3], "user": row[4]}
+
+    def _busy_message(self, holder: dict, waited: float) -> str:
+        who = (f"held by backend pid {holder.get('backend_pid')} ('{holder.get('application_name')}', "
+               f"connected since {holder.get('backend_start')}" + (f" from {holder['client_addr']}" if holder.get("client_addr") else "") + ")"
+               if holder else "held by another session")
+        waited_text = f" after waiting {waited:g}s" if waited else ""
+        return (f"another martctl run holds the lock of postgres target '{self.target.name}'{waited_text}: {who}; "
+                "wait for it, pass --wait SECONDS, or end that session (pg_terminate_backend) if it is stuck")
+
+    def release_lock(self) -> None:
+        con, self._lock_con = self._lock_con, None
+        if con is None:
+            return
+        try:
+            con.execute("SELECT pg_advisory_unlock(%s)", [_lock_key(self._lock_name)])
+        except Exception:
+            pass  # closing the session releases it anyway
+        finally:
+            con.close()
+            with self._guard:
+                if con in self._connections:
+                    self._connections.remove(con)
+
+    # -- work ---------------------------------------------------------------------------
+    def query(self, sql: str, limit: int | None = None) -> QueryResult:
+        with self._cursor("query failed") as cur:
+            cur.execute(sql)
+            if cur.description is None:
+                return QueryResult([], [])
+            rows = cur.fetchall() if limit is None else cur.fetchmany(limit)
+            return QueryResult([d.name for d in cur.description], [tuple(r) for r in rows])
+
+    def columns(self, schema: str, table: str) -> dict[str, str] | None:
+        with self._cursor(f"cannot read the columns of {schema}.{table}") as cur:
+            if cur.execute(_RELATION, [schema, table]).fetchone() is None:
+                return None
+            rows = cur.execute(_COLUMNS, [schema, table]).fetchall()
+        return {name: _type_text(kind, length, precision, scale) for name, kind, length, precision, scale in rows}
+
+    def materialize(self, compiled: "CompiledMart", full_refresh: bool = False) -> int | None:
+        schema, name = compiled.relation
+        query = sqlglot.parse_one(compiled.sql, read=DIALECT)
+        kind = compiled.mart.materialized
+        doing = f"cannot build {schema}.{name}"
+        with self._cursor(doing, transaction=True) as cur:
+            cur.execute(create_schema(schema))
+            if kind == "view":
+                self._swap(cur, schema, name, lambda target: cur.execute(create_as(schema, target, query, "VIEW")), aside=False)
+                return None
+            if kind == "incremental" and not full_refresh and self._relkind(cur, schema, name) == "r":
+                return self._incremental(cur, compiled, query)
+            return self._swap(cur, schema, name, lambda target: cur.execute(create_as(schema, target, query)).rowcount)
+
+    def load_seed(self, source: "SourceTable") -> int:
+        import csv
+
+        types = seed_types(source)
+        schema, name = source.schema, source.name
+
+        def build(target: str) -> int:
+            cur.execute(create_columns(schema, target, {c: t for c, t in types.items()}))
+            count = 0
+            with source.seed.open(newline="", encoding="utf-8") as handle:
+                reader = csv.reader(handle)
+                header = next(reader, [])
+                with cur.copy(copy_from_stdin(schema, target, header)) as copy:
+                    for row in reader:
+                        if row:
+                            copy.write_row([value if value != "" else None for value in row])
+                            count += 1
+            return count
+
+        with self._cursor(f"cannot load seed {schema}.{name}", transaction=True) as cur:
+            cur.execute(create_schema(schema))
+            return self._swap(cur, schema, name, build)
+
+    # -- helpers --------------------------------------------------------------------------
+    @staticmethod
+    def _relkind(cur, schema: str, name: str) -> str | None:
+        row = cur.execute(_RELATION, [schema, name]).fetchone()
+        return row[1] if row else None
+
+    def _swap(self, cur, schema: str, name: str, build, aside: bool = True) -> Any:
+        """Inside the caller's transaction: build the new version (aside), drop the old one and
+        its dependent views, put the new one in place, recreate those views."""
+        target = name + ASIDE if aside else name
+        if aside:
+            cur.execute(drop(schema, target, cascade=True))
+            result = build(target)
+        row = cur.execute(_RELATION, [schema, name]).fetchone()
+        dependents = cur.execute(_DEPENDENT_VIEWS, {"oid": row[0]}).fetchall() if row else []
+        if row:
+            kind = {"v": "VIEW", "m": "MATERIALIZED VIEW"}.get(row[1], "TABLE")
+            cur.execute(drop(schema, name, kind, cascade=True))
+        if aside:
+            cur.execute(rename(schema, target, name))
+        else:
+            result = build(target)
+        for dep_schema, dep_name, relkind, definition, _ in dependents:
+            self._recreate_view(cur, dep_schema, dep_name, relkind, definition)
+        return result
+
+    @staticmethod
+    def _recreate_view(cur, schema: str, name: str, relkind: str, definition: str) -> None:
+        """The server's own text of a dependent view, put back under its name (quoted by psycopg)."""
+        from psycopg import sql
+
+        kind = sql.SQL("MATERIALIZED VIEW" if relkind == "m" else "VIEW")
+        body = sql.SQL(definition.strip().rstrip(";"))  # pg_get_viewdef's text, not user input
+        cur.execute(sql.SQL("CREATE {} {} AS {}").format(kind, sql.Identifier(schema, name), body))
+
+    def _incremental(self, cur, compiled: "CompiledMart", query: exp.Expression) -> int:
+        schema, name = compiled.relation
+        settings = compiled.mart.incremental
+        keys = list(settings.get("unique_key") or ())
+        cursor_column = settings.get("cursor")
+        if cursor_column:
+            query = incremental_query(query, schema, name, cursor_column, inclusive=bool(keys))
+        existing = list(self.columns_in(cur, schema, name))
+        staged = f"{name}{ASIDE}_rows"
+        cur.execute(drop("pg_temp", staged))
+        cur.execute(_sql(exp.Create(this=exp.table_(staged, quoted=True), kind="TABLE", expression=query,
+                                    properties=exp.Properties(expressions=[exp.TemporaryProperty()]))))
+        new_columns = [d.name for d in cur.execute(_sql(exp.select("*").from_(exp.table_(staged, quoted=True)).limit(0))).description]
+        missing = [c for c in new_columns if c not in existing]
+        if missing:
+            raise AdapterError(f"incremental mart {compiled.key}: new column(s) {', '.join(missing)} not in {schema}.{name}; "
+                               "rebuild it with --full-refresh")
+        if keys:
+            cur.execute(delete_matching(schema, name, staged, keys))
+        count = cur.execute(insert_from(schema, name, staged, new_columns)).rowcount
+        cur.execute(drop("pg_temp", staged))
+        return count
+
+    @staticmethod
+    def columns_in(cur, schema: str, name: str) -> list[str]:
+        return [r[0] for r in cur.execute(_COLUMNS, [schema, name]).fetchall()]
+
+
+def _type_text(kind: str, length, precision, scale) -> str:
+    if kind == "numeric" and precision is not None:
+        return f"numeric({precision},{scale or 0})"
+    if kind in ("character varying", "character") and length is not None:
+        return f"{kind}({length})"
+    return kind
