@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import operator
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Callable
 
 import sqlglot
@@ -22,7 +22,7 @@ from .project import Mart, TestSpec
 from .sql import literal, rename_tables, substitute_vars, table_references
 from .transforms import apply_transforms
 
-PASS, WARN, FAIL, ERROR = "PASS", "WARN", "FAIL", "ERROR"
+PASS, WARN, FAIL, ERROR, SKIPPED = "PASS", "WARN", "FAIL", "ERROR", "SKIPPED"
 DEFAULT_THRESHOLD = "!=0"
 _OPERATORS: dict[str, Callable[[int, int], bool]] = {
     ">=": operator.ge, "<=": operator.le, "!=": operator.ne, "<>": operator.ne, "==": operator.eq,
@@ -245,6 +245,16 @@ def _vars(project: CompiledProject) -> dict:
     return dict(project.graph.vars)
 
 
+def short_name(spec: TestSpec) -> str:
+    """The test's name within its mart: its own, or kind__column (unique: kind__col_col)."""
+    if spec.name:
+        return spec.name
+    columns = [spec.column or spec.args.get("column")] if (spec.column or spec.args.get("column")) else []
+    if spec.kind == "unique" and not spec.column:
+        columns = ["_".join(spec.args.get("columns", ()))]
+    return "__".join([spec.kind, *columns])
+
+
 def compile_test(spec: TestSpec, item: CompiledMart, project: CompiledProject) -> CompiledTest:
     """One test -> its failing-rows query and a count over it, in the compiled project's dialect."""
     builder = _Builder(spec, item, project, _vars(project))
@@ -253,7 +263,7 @@ def compile_test(spec: TestSpec, item: CompiledMart, project: CompiledProject) -
     return CompiledTest(
         spec=spec,
         mart=item.key,
-        name=spec.display_name(item.key),
+        name=short_name(spec),
         sql=tree.sql(dialect=project.dialect, pretty=True),
         count_sql=counted.sql(dialect=project.dialect),
         dialect=project.dialect,
@@ -266,11 +276,17 @@ def compile_tests(project: CompiledProject, keys=None) -> list[CompiledTest]:
     problems: list[Problem] = []
     for key in keys if keys is not None else project.marts:
         item = project.marts[key]
+        seen: dict[str, int] = {}
         for spec in item.mart.all_tests():
             try:
-                tests.append(compile_test(spec, item, project))
+                test = compile_test(spec, item, project)
             except ProjectError as exc:
                 problems += exc.problems
+                continue
+            seen[test.name] = seen.get(test.name, 0) + 1
+            if seen[test.name] > 1:  # e.g. two mart-level expression tests
+                test = replace(test, name=f"{test.name}_{seen[test.name]}")
+            tests.append(test)
     if problems:
         raise ProjectError(problems)
     return tests
@@ -380,3 +396,13 @@ def _unit_test_problems(item: CompiledMart, project: CompiledProject) -> list[Pr
             problems.append(Problem(f"unit test '{unit.name}': expects column '{column}', which {item.key} does not return",
                                     *place, hint=hint))
     return problems
+
+
+def _register() -> None:
+    from .validate import EXTRA_CHECKS
+
+    if test_problems not in EXTRA_CHECKS:
+        EXTRA_CHECKS.append(test_problems)
+
+
+_register()

@@ -7,11 +7,11 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from typing import Any, Callable, Iterable, Sequence
 
-from .checks import ERROR, FAIL, PASS, WARN, CompiledTest
+from .checks import ERROR, FAIL, PASS, SKIPPED, WARN, CompiledTest
 from .envvars import mask
 
 SAMPLE_ROWS = 5
-STATUSES = (PASS, WARN, FAIL, ERROR)
+STATUSES = (PASS, WARN, FAIL, ERROR, SKIPPED)
 
 
 @dataclass
@@ -23,7 +23,7 @@ class TestResult:
     name: str
     mart: str
     kind: str  # the data test's kind, or "unit"
-    status: str  # PASS | WARN | FAIL | ERROR
+    status: str  # PASS | WARN | FAIL | ERROR | SKIPPED
     severity: str = "error"
     failures: int | None = None  # failing rows (data) or mismatched rows (unit)
     columns: list[str] = field(default_factory=list)  # of the sample rows
@@ -115,3 +115,26 @@ def summary(results: Iterable[TestResult]) -> dict[str, int]:
 def failed(results: Iterable[TestResult]) -> bool:
     """True when an error-level test failed (the run exits 1)."""
     return any(r.blocking for r in results)
+
+
+def not_built(tests: Sequence[CompiledTest], relations: dict, adapter) -> tuple[list[CompiledTest], list[TestResult]]:
+    """Split tests into those whose mart exists in the warehouse and ERRORs for the others."""
+    exists = {key: adapter.exists(*relation) for key, relation in relations.items()}
+    runnable, missing = [], []
+    for test in tests:
+        if exists.get(test.mart, True):
+            runnable.append(test)
+            continue
+        relation = ".".join(relations[test.mart])
+        missing.append(TestResult(
+            name=test.name, mart=test.mart, kind=test.spec.kind, status=ERROR, severity=test.severity, sql=test.sql,
+            message=f"{relation} does not exist: build it first (martctl build -s {test.mart})",
+            file=str(test.spec.file) if test.spec.file else None, line=test.spec.line,
+        ))
+    return runnable, missing
+
+
+def in_mart_order(results: Iterable[TestResult], keys: Sequence[str]) -> list[TestResult]:
+    """Results grouped by mart in selection order; data tests before unit tests, stable otherwise."""
+    rank = {key: i for i, key in enumerate(keys)}
+    return sorted(results, key=lambda r: (rank.get(r.mart, len(rank)), r.kind == "unit"))

@@ -41,6 +41,8 @@ def validate_project(project_dir: str | Path = ".", target: str | None = None, d
         compiled = compile_project(graph, dialect=dialect, target=None if dialect else chosen)
     except ProjectError as exc:
         return project, problems + exc.problems
+    from . import checks  # noqa: F401  (registers the data/unit test check)
+
     for check in EXTRA_CHECKS:
         problems += check(compiled)
     problems += [replace(Problem(w), severity="warn") for w in compiled.warnings]

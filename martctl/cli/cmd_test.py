@@ -1,5 +1,204 @@
-"""Placeholder until its issue lands."""
+"""`martctl test`: the selected marts' data tests (on the warehouse) and unit tests (in-memory DuckDB)."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Optional
+
+import typer
+from typing_extensions import Annotated
+
+from .options import Debug, Exclude, Json, ProjectDir, Select, TargetOpt, Threads, Vars
+
+STATUS_STYLE = {"PASS": "green", "WARN": "yellow", "FAIL": "bold red", "ERROR": "bold red", "SKIPPED": "dim"}
+KINDS = ("all", "data", "unit")
 
 
-def register(app):
-    pass
+def test(
+    project_dir: ProjectDir = Path("."),
+    select: Select = None,
+    exclude: Exclude = None,
+    target: TargetOpt = None,
+    threads: Threads = None,
+    vars: Vars = None,
+    kind: Annotated[str, typer.Option("--kind", help="all, data (warehouse) or unit (in-memory DuckDB).")] = "all",
+    junit_xml: Annotated[Optional[Path], typer.Option("--junit-xml", help="Also write JUnit XML here (for CI).")] = None,
+    json_output: Json = False,
+    debug: Debug = False,
+) -> None:
+    """Run data tests and unit tests of the selected marts; exit 1 when an error-level test fails."""
+    from martctl.errors import ProjectError
+    from martctl.exitcodes import ExitCode
+
+    from . import render
+
+    if kind not in KINDS:
+        raise ProjectError(f"--kind must be one of {', '.join(KINDS)}, got '{kind}'")
+    started = time.time()
+    ctx, results = run(project_dir, select, exclude, target, threads, vars, kind)
+    finished = time.time()
+    from martctl.testing import failed, summary
+
+    code = ExitCode.FAILED if failed(results) else ExitCode.OK
+    write_run_results(ctx, results, started, finished, int(code))
+    if junit_xml:
+        from martctl.junit import write_junit
+
+        write_junit(results, junit_xml)
+    if json_output:
+        render.print_json({"summary": summary(results), "exit_code": int(code), "results": [r.as_dict() for r in results]})
+    else:
+        show(results, finished - started)
+    raise typer.Exit(code)
+
+
+def run(project_dir, select, exclude, target, threads, vars, kind: str = "all"):
+    """Load, compile, check the tests are sound (exit 2 if not), then run them."""
+    from martctl.adapters.base import get_adapter
+    from martctl.checks import compile_tests, test_problems
+    from martctl.compile import compile_project
+    from martctl.context import open_project
+    from martctl.errors import ProjectError
+    from martctl.testing import in_mart_order, not_built, run_data_tests
+    from martctl.unit_tests import run_unit_tests
+
+    from . import render
+
+    ctx = open_project(project_dir, target, select, exclude, vars, need_target=kind != "unit")
+    for message in ctx.warnings:
+        render.warn(message)
+    compiled = compile_project(ctx.graph, target=ctx.target, select=ctx.selected)
+    problems = [p for p in test_problems(compiled) if p.severity == "error"]
+    if problems:
+        raise ProjectError(problems)
+    results = []
+    if kind in ("all", "unit"):
+        results += run_unit_tests(ctx.graph, ctx.selected)
+    tests = compile_tests(compiled, ctx.selected) if kind in ("all", "data") else []
+    if tests:
+        adapter = get_adapter(ctx.target, ctx.project.root)
+        adapter.connect()
+        try:
+            relations = {key: compiled.marts[key].relation for key in {t.mart for t in tests}}
+            runnable, missing = not_built(tests, relations, adapter)
+            results += missing
+            results += run_data_tests(runnable, adapter, threads or ctx.target.threads, secrets=ctx.project.secrets())
+        finally:
+            adapter.close()
+    return ctx, in_mart_order(results, ctx.selected)
+
+
+def write_run_results(ctx, results, started: float, finished: float, exit_code: int) -> Path:
+    """target/run_results.json for `martctl test`."""
+    import json
+
+    from martctl.events import iso
+    from martctl.testing import summary
+
+    path = ctx.target_dir / "run_results.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    data = {
+        "command": "test",
+        "target": ctx.target.name,
+        "selection": ctx.selected,
+        "started_at": iso(started),
+        "finished_at": iso(finished),
+        "elapsed_seconds": round(finished - started, 4),
+        "exit_code": exit_code,
+        "counts": summary(results),
+        "tests": [r.as_dict() for r in results],
+    }
+    path.write_text(json.dumps(data, indent=2, default=str) + "\n", encoding="utf-8")
+    return path
+
+
+# -- rendering --------------------------------------------------------------------------------------
+
+
+def show(results, seconds: float) -> None:
+    """The results table, then each failure's rows and SQL, then a one-line summary."""
+    from rich.markup import escape
+    from rich.table import Table
+
+
+    console = _console()
+    if results:
+        table = Table(title=f"{len(results)} tests", title_justify="left")
+        for column, justify in (("test", "left"), ("mart", "left"), ("status", "left"), ("failing rows", "right"), ("seconds", "right")):
+            table.add_column(column, justify=justify, overflow="fold")
+        for r in results:
+            style = STATUS_STYLE.get(r.status, "")
+            failures = "" if r.failures is None else str(r.failures)
+            table.add_row(escape(r.name), r.mart, f"[{style}]{r.status}[/{style}]", failures, f"{r.seconds:.2f}")
+        console.print(table)
+    for r in results:
+        if r.status in ("FAIL", "ERROR", "WARN"):
+            show_failure(r)
+    console.print(summary_line(results, seconds))
+
+
+def show_failure(result) -> None:
+    from rich.markup import escape
+    from rich.table import Table
+
+    from . import render
+
+    console = _console()
+    style = STATUS_STYLE.get(result.status, "")
+    where = f"  ({result.file}:{result.line})" if result.file and result.line else ""
+    console.print()
+    console.print(f"[{style}]{result.status}[/{style}] [bold]{escape(result.name)}[/bold] on {result.mart}{escape(where)}")
+    if result.message:
+        console.print("  " + escape(result.message))
+    if result.kind == "unit":
+        if result.missing or result.unexpected:
+            diff = Table(title="row diff: - expected, not returned   + returned, not expected", title_justify="left")
+            diff.add_column("")
+            for column in result.columns:
+                diff.add_column(escape(column))
+            for sign, rows, color in (("-", result.missing, "red"), ("+", result.unexpected, "green")):
+                for row in rows:
+                    diff.add_row(f"[{color}]{sign}[/{color}]", *(f"[{color}]{escape(_cell(v))}[/{color}]" for v in row))
+            console.print(diff)
+        return
+    if result.sample:
+        shown = f"first {len(result.sample)} of {result.failures}" if (result.failures or 0) > len(result.sample) else "all"
+        rows = Table(title=f"failing rows ({shown})", title_justify="left")
+        for column in result.columns:
+            rows.add_column(escape(str(column)))
+        for row in result.sample:
+            rows.add_row(*(escape(_cell(v)) for v in row))
+        console.print(rows)
+    if result.sql:
+        console.print("  SQL returning the failing rows:")
+        render.sql(result.sql.rstrip() + ";", "sql")
+
+
+def _console():
+    """stdout; in logs and pipes wide enough that test names and rows do not fold."""
+    from . import render
+
+    console = render.out()
+    if console.is_terminal:
+        return console
+    from rich.console import Console
+
+    return Console(width=max(console.width, 160), highlight=False, no_color=True, soft_wrap=False)
+
+
+def _cell(value) -> str:
+    return "NULL" if value is None else str(value)
+
+
+def summary_line(results, seconds: float) -> str:
+    from martctl.testing import summary
+
+    counts = summary(results)
+    parts = [f"{counts[s]} {s}" for s in ("PASS", "WARN", "FAIL", "ERROR", "SKIPPED") if counts[s] or s == "PASS"]
+    verdict = "[bold red]FAILED[/bold red]" if any(r.blocking for r in results) else "[green]OK[/green]"
+    return f"{verdict}: {counts['total']} tests, " + ", ".join(parts) + f" in {seconds:.2f}s"
+
+
+def register(app) -> None:
+    app.command("test")(test)
