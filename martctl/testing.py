@@ -138,3 +138,49 @@ def in_mart_order(results: Iterable[TestResult], keys: Sequence[str]) -> list[Te
     """Results grouped by mart in selection order; data tests before unit tests, stable otherwise."""
     rank = {key: i for i, key in enumerate(keys)}
     return sorted(results, key=lambda r: (rank.get(r.mart, len(rank)), r.kind == "unit"))
+
+
+def prepare(compiled, keys: Sequence[str] | None = None) -> list[CompiledTest]:
+    """The data tests of the given marts, compiled; tests naming unknown columns or marts raise
+    ProjectError (file, line) before anything runs."""
+    from .checks import compile_tests, test_problems
+    from .errors import ProjectError
+
+    problems = [p for p in test_problems(compiled) if p.severity == "error"]
+    if problems:
+        raise ProjectError(problems)
+    return compile_tests(compiled, keys)
+
+
+def build_hook(compiled, keys: Sequence[str], secrets: Sequence[str] = (),
+               on_results: Callable[[str, list[TestResult]], None] | None = None):
+    """The runner's `after_mart` hook for `martctl build`: run the mart's data tests right after
+    it is built (its unit tests ran before the build); an error-level failure skips its downstream."""
+    from .unit_tests import run_unit_tests
+
+    by_mart: dict[str, list[CompiledTest]] = {}
+    for test in prepare(compiled, keys):
+        by_mart.setdefault(test.mart, []).append(test)
+    units: dict[str, list[TestResult]] = {}
+    for result in run_unit_tests(compiled.graph, keys):
+        units.setdefault(result.mart, []).append(result)
+
+    def after_mart(key: str, adapter):
+        from .execute import AfterMartResult
+
+        results = units.get(key, []) + [run_test(t, adapter, secrets) for t in by_mart.get(key, ())]
+        if on_results:
+            on_results(key, results)
+        failed_tests = [r.name for r in results if r.blocking]
+        return AfterMartResult(tests=[r.as_dict() for r in results], failed_tests=failed_tests,
+                               skip_downstream=bool(failed_tests))
+
+    return after_mart
+
+
+def from_dict(data: dict) -> TestResult:
+    """A result back from its as_dict() form (build events and run_results.json carry dicts)."""
+    known = {k: v for k, v in data.items() if k in TestResult.__dataclass_fields__}
+    for key in ("sample", "missing", "unexpected"):
+        known[key] = [tuple(row) for row in known.get(key) or ()]
+    return TestResult(**known)

@@ -56,11 +56,9 @@ def test(
 def run(project_dir, select, exclude, target, threads, vars, kind: str = "all"):
     """Load, compile, check the tests are sound (exit 2 if not), then run them."""
     from martctl.adapters.base import get_adapter
-    from martctl.checks import compile_tests, test_problems
     from martctl.compile import compile_project
     from martctl.context import open_project
-    from martctl.errors import ProjectError
-    from martctl.testing import in_mart_order, not_built, run_data_tests
+    from martctl.testing import in_mart_order, not_built, prepare, run_data_tests
     from martctl.unit_tests import run_unit_tests
 
     from . import render
@@ -69,13 +67,12 @@ def run(project_dir, select, exclude, target, threads, vars, kind: str = "all"):
     for message in ctx.warnings:
         render.warn(message)
     compiled = compile_project(ctx.graph, target=ctx.target, select=ctx.selected)
-    problems = [p for p in test_problems(compiled) if p.severity == "error"]
-    if problems:
-        raise ProjectError(problems)
+    tests = prepare(compiled, ctx.selected)
     results = []
     if kind in ("all", "unit"):
         results += run_unit_tests(ctx.graph, ctx.selected)
-    tests = compile_tests(compiled, ctx.selected) if kind in ("all", "data") else []
+    if kind == "unit":
+        tests = []
     if tests:
         adapter = get_adapter(ctx.target, ctx.project.root)
         adapter.connect()
