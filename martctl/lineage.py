@@ -161,16 +161,22 @@ class _Converter:
     by_relation: Mapping[str, str]
     memo: dict = field(default_factory=dict)
 
-    def step(self, node, root: bool = False) -> dict:
+    def step(self, node, root: bool = False, branch: int | None = None, name: str | None = None) -> dict:
         if id(node) in self.memo:
             return self.memo[id(node)]
         from sqlglot import exp
 
         expression = node.expression
+        setop = isinstance(node.source, exp.SetOperation) and node.name == type(node.source).__name__.upper()
         if isinstance(expression, exp.Table) or isinstance(expression, exp.Placeholder) or node.name == "*":
             result = self._leaf(node)
-        elif isinstance(node.source, exp.SetOperation) and node.name == type(node.source).__name__.upper():
-            result = {"column": None, "kind": "union", "scope": None, "expression": None, "from": []}
+        elif setop:  # UNION/INTERSECT/EXCEPT: one child per branch
+            operation = node.name + ("" if node.source.args.get("distinct") else " ALL")
+            result = {"column": node.name if not root else expression.alias_or_name, "kind": "mart" if root else "union",
+                      "scope": None, "expression": operation, "from": []}
+        elif branch is not None:
+            result = {"column": expression.alias_or_name, "kind": "branch", "scope": f"{name} {branch}",
+                      "expression": _expression_sql(expression, self.dialect), "from": []}
         else:
             column = node.name.rsplit(".", 1)[-1] if not root else node.name
             scope = None if root else (node.reference_node_name or (node.name.rsplit(".", 1)[0] if "." in node.name else None))
@@ -180,8 +186,8 @@ class _Converter:
         self.memo[id(node)] = result
         if "from" in result:
             seen = set()
-            for child in node.downstream:
-                converted = self.step(child)
+            for index, child in enumerate(node.downstream, start=1):
+                converted = self.step(child, branch=index if setop else None, name=node.name.lower())
                 marker = json.dumps(converted, sort_keys=True) if "ref" in converted or "unresolved" in converted else id(converted)
                 if marker not in seen:
                     seen.add(marker)
@@ -321,6 +327,7 @@ class ProjectLineage:
         nodes: dict[str, dict] = {}
         edges: set[tuple[str, str]] = set()
         unresolved: list[dict] = []
+        inner: dict[str, dict] = {}  # node id -> the step drawn there
 
         def mart_column(key: str, col: str, level: int) -> str:
             node_id = f"{key}.{col}"
@@ -359,13 +366,18 @@ class ProjectLineage:
                 return node_id
             if "unresolved" in step:
                 return unknown(key, None, step["unresolved"])
-            scope = step.get("scope") or step["kind"]
-            node_id = f"{key}:{scope}.{step.get('column') or ''}"
-            if node_id not in nodes:
-                nodes[node_id] = {"kind": step["kind"], "relation": key, "column": step.get("column"), "scope": step.get("scope"),
-                                  "expression": step.get("expression")}
-                for child in step["from"]:
-                    edges.add((visit(key, child, level), node_id))
+            node_id = base = f"{key}:{step.get('scope') or step['kind']}.{step.get('column') or ''}"
+            suffix = 1
+            while node_id in inner and inner[node_id] is not step and inner[node_id] != step:
+                suffix += 1  # two different steps of one mart under one name (e.g. nested unions)
+                node_id = f"{base}#{suffix}"
+            if node_id in inner:
+                return node_id
+            inner[node_id] = step
+            nodes[node_id] = {"kind": step["kind"], "relation": key, "column": step.get("column"),
+                              "scope": step.get("scope"), "expression": step.get("expression")}
+            for child in step["from"]:
+                edges.add((visit(key, child, level), node_id))
             return node_id
 
         if relation in self.hops:
