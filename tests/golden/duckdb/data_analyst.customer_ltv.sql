@@ -1,0 +1,28 @@
+SELECT
+  customer_orders.customer_id AS customer_id,
+  customer_orders.country AS country,
+  customer_orders.completed_orders AS completed_orders,
+  customer_orders.revenue AS revenue,
+  customer_orders.revenue - customer_orders.refunded AS net_revenue,
+  CASE
+    WHEN customer_orders.completed_orders = 0
+    THEN 0
+    ELSE ROUND(customer_orders.revenue / customer_orders.completed_orders, 2)
+  END AS avg_order_value,
+  DATE_DIFF(
+    'DAY',
+    CAST(customer_orders.first_order_at AS DATE),
+    CAST(customer_orders.last_order_at AS DATE)
+  ) AS active_days,
+  RANK() OVER (
+    PARTITION BY customer_orders.country
+    ORDER BY customer_orders.revenue - customer_orders.refunded DESC, customer_orders.customer_id
+  ) AS rank_in_country,
+  CASE
+    WHEN customer_orders.revenue - customer_orders.refunded >= 500
+    THEN 'gold'
+    WHEN customer_orders.revenue - customer_orders.refunded >= 150
+    THEN 'silver'
+    ELSE 'bronze'
+  END AS tier
+FROM data_analyst.customer_orders AS customer_orders

@@ -1,0 +1,25 @@
+WITH cohorts AS (
+  SELECT
+    customers.customer_id AS customer_id,
+    DATE_TRUNC('MONTH', CAST(customers.signed_up_at AS DATE)) AS cohort_month
+  FROM raw.customers AS customers
+), activity AS (
+  SELECT DISTINCT
+    orders.customer_id AS customer_id,
+    DATE_TRUNC('MONTH', orders.ordered_at) AS order_month
+  FROM raw.orders AS orders
+  WHERE
+    orders.status = 'completed'
+)
+SELECT
+  c.cohort_month AS cohort_month,
+  DATE_DIFF('MONTH', c.cohort_month, a.order_month) AS months_since_signup,
+  COUNT(DISTINCT a.customer_id) AS active_customers
+FROM cohorts AS c
+JOIN activity AS a
+  ON c.customer_id = a.customer_id
+WHERE
+  a.order_month >= c.cohort_month
+GROUP BY
+  c.cohort_month,
+  DATE_DIFF('MONTH', c.cohort_month, a.order_month)

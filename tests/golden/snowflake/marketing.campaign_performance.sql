@@ -1,0 +1,25 @@
+WITH sessions_per_day AS (
+  SELECT
+    sessions.campaign_id AS campaign_id,
+    CAST(sessions.started_at AS DATE) AS day,
+    COUNT(*) AS sessions,
+    COUNT_IF(sessions.converted) AS converted_sessions
+  FROM raw.sessions AS sessions
+  GROUP BY ALL
+)
+SELECT
+  c.campaign_id AS campaign_id,
+  c.name AS campaign_name,
+  c.channel AS channel,
+  s.day AS day,
+  s.impressions AS impressions,
+  s.clicks AS clicks,
+  s.spend AS spend,
+  COALESCE(p.sessions, 0) AS sessions,
+  COALESCE(p.converted_sessions, 0) AS converted_sessions,
+  ROUND(s.clicks / NULLIF(s.impressions, 0), 4) AS ctr
+FROM raw.campaigns AS c
+JOIN raw.ad_spend AS s
+  ON c.campaign_id = s.campaign_id
+LEFT JOIN sessions_per_day AS p
+  ON p.campaign_id = s.campaign_id AND p.day = s.day
