@@ -1,5 +1,200 @@
-"""Placeholder until its issue lands."""
+"""seed, run, build: materialize the selected marts (and seeds) on the target."""
+
+from __future__ import annotations
+
+from fnmatch import fnmatch
+from pathlib import Path
+from typing import Optional
+
+import typer
+from typing_extensions import Annotated
+
+from .options import (
+    Debug,
+    DryRun,
+    Exclude,
+    FailFast,
+    FullRefresh,
+    LogFormat,
+    ProjectDir,
+    Quiet,
+    Select,
+    TargetOpt,
+    Threads,
+    Vars,
+)
+
+Wait = Annotated[Optional[float], typer.Option("--wait", min=0, help="If another run holds the target's lock, wait up to SECONDS for it (default: exit 3 at once).")]
+LOG_FORMATS = ("text", "json")
 
 
-def register(app):
-    pass
+def _seeds_for(command: str, ctx, compiled, selectors) -> list:
+    """seed: every seed (or those whose name/key matches --select); build: the seeds the selected
+    marts read (every seed when nothing is selected); run: none."""
+    seeds = list(ctx.project.seeds)
+    if command == "run":
+        return []
+    if command == "seed":
+        if not selectors:
+            return seeds
+        patterns = [p for s in selectors for p in s.replace(",", " ").split()]
+        return [s for s in seeds if any(fnmatch(s.key, p) or fnmatch(s.name, p) for p in patterns)]
+    if not selectors:
+        return seeds
+    read = {src for item in compiled.marts.values() for src in item.sources}
+    return [s for s in seeds if s.key in read]
+
+
+def _after_mart(command: str, ctx, compiled):
+    """build: data tests run right after each mart, through martctl.testing.after_mart_hook(ctx, compiled)
+    when that module provides it (see execute.run's after_mart contract)."""
+    if command != "build":
+        return None
+    from importlib import import_module
+
+    factory = getattr(import_module("martctl.testing"), "after_mart_hook", None)
+    return factory(ctx, compiled) if factory else None
+
+
+def _print_plan(steps, log_format: str) -> None:
+    from . import render
+
+    rows = [
+        {"order": i, "node": s.key, "kind": s.kind, "materialized": s.materialized,
+         "relation": ".".join(s.relation), "upstream": list(s.upstream)}
+        for i, s in enumerate(steps, 1)
+    ]
+    if log_format == "json":
+        render.print_json({"dry_run": True, "plan": rows})
+        return
+    from rich.table import Table
+
+    table = Table(title=f"dry run: {len(rows)} nodes would be built, in this order (nothing touched)", title_justify="left")
+    for column in ("#", "node", "materialized", "relation", "upstream"):
+        table.add_column(column, overflow="fold")
+    for row in rows:
+        table.add_row(str(row["order"]), row["node"], row["materialized"], row["relation"], ", ".join(row["upstream"]))
+    render.out().print(table)
+
+
+def execute_command(
+    command: str,
+    project_dir: Path,
+    target: str | None = None,
+    select: list[str] | None = None,
+    exclude: list[str] | None = None,
+    threads: int | None = None,
+    vars: list[str] | None = None,
+    fail_fast: bool = False,
+    full_refresh: bool = False,
+    dry_run: bool = False,
+    log_format: str = "text",
+    quiet: bool = False,
+    wait: float | None = None,
+) -> int:
+    """The whole of seed/run/build; returns the exit code."""
+    from martctl import artifacts, execute
+    from martctl.adapters.base import get_adapter
+    from martctl.compile import compile_project, write_compiled
+    from martctl.context import open_project
+    from martctl.errors import ProjectError
+    from martctl.lock import holder_info
+
+    from . import progress, render
+
+    if log_format not in LOG_FORMATS:
+        raise ProjectError(f"--log-format: unknown format '{log_format}'", hint="use text or json")
+    ctx = open_project(project_dir, target, None if command == "seed" else select, None if command == "seed" else exclude, vars)
+    if log_format != "json":
+        for message in ctx.warnings:
+            render.warn(message)
+    compiled = None if command == "seed" else compile_project(ctx.graph, target=ctx.target, select=ctx.selected)
+    seeds = _seeds_for(command, ctx, compiled, select)
+    steps = execute.plan(compiled, seeds, ctx.target_dir / "compiled")
+    if dry_run:
+        _print_plan(steps, log_format)
+        return 0
+    if compiled is not None:
+        write_compiled(compiled, ctx.target_dir)
+        if log_format != "json":
+            for message in compiled.warnings:
+                render.warn(message)
+    secrets = ctx.project.secrets()
+    adapter = get_adapter(ctx.target, ctx.project.root)
+    adapter.acquire_lock(wait or 0.0, holder_info(command=f"martctl {command}", target=ctx.target.name))
+    view = progress.make(log_format, quiet, secrets)
+    try:
+        adapter.connect()
+        for note in _adapter_notes(adapter):
+            if log_format != "json":
+                render.warn(note)
+        stop = execute.Stop()
+        with execute.handle_signals(stop, adapter):
+            report = execute.run(
+                adapter,
+                steps,
+                threads=threads or ctx.target.threads,
+                on_event=view,
+                full_refresh=full_refresh,
+                fail_fast=fail_fast,
+                after_mart=_after_mart(command, ctx, compiled),
+                stop=stop,
+                command=command,
+                target=ctx.target.name,
+                selection=ctx.selected if command != "seed" else [s.key for s in seeds],
+            )
+    finally:
+        view.close()
+        try:
+            adapter.close()
+        finally:
+            adapter.release_lock()
+    report.warnings = list(ctx.warnings) + _adapter_notes(adapter)
+    artifacts.write_run_results(report, ctx.target_dir, ctx.project.root, secrets)
+    artifacts.write_manifest(ctx.graph, ctx.target_dir, ctx.target.name, ctx.target.type, ctx.target.dialect, compiled, secrets)
+    view.summary(report)
+    return int(report.exit_code())
+
+
+def _adapter_notes(adapter) -> list[str]:
+    from martctl.lock import describe
+
+    notes = []
+    holder = getattr(adapter, "lock_taken_over", None)
+    if holder:
+        notes.append(f"took over the run lock left by a process that is gone: {describe(holder)}")
+    cleaned = getattr(adapter, "cleaned", None)
+    if cleaned:
+        notes.append(f"dropped {len(cleaned)} leftover relation(s) of an interrupted run: {', '.join(cleaned[:5])}")
+    return notes
+
+
+def _command(name: str, doc: str):
+    def command(
+        project_dir: ProjectDir = Path("."),
+        target: TargetOpt = None,
+        select: Select = None,
+        exclude: Exclude = None,
+        threads: Threads = None,
+        vars: Vars = None,
+        fail_fast: FailFast = False,
+        full_refresh: FullRefresh = False,
+        dry_run: DryRun = False,
+        log_format: LogFormat = "text",
+        quiet: Quiet = False,
+        wait: Wait = None,
+        debug: Debug = False,
+    ) -> None:
+        code = execute_command(name, project_dir, target, select, exclude, threads, vars, fail_fast, full_refresh,
+                               dry_run, log_format, quiet, wait)
+        raise typer.Exit(code)
+
+    command.__doc__ = doc
+    command.__name__ = name
+    return command
+
+
+def register(app: typer.Typer) -> None:
+    app.command("seed")(_command("seed", "Load seeds/ CSVs into the warehouse (built aside, swapped in)."))
+    app.command("run")(_command("run", "Materialize the selected marts in dependency order."))
+    app.command("build")(_command("build", "Seeds, then the selected marts in dependency order, each tested right after it is built."))

@@ -1,0 +1,195 @@
+"""Showing a run as it goes: a live rich view in a terminal, timestamped plain lines under cron,
+or one JSON object per event with --log-format json. Progress goes to stderr; JSON lines and the
+final summary go to stdout."""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from typing import Sequence, TextIO
+
+from martctl.envvars import mask
+from martctl.events import (
+    CANCELLED,
+    ERROR,
+    SKIPPED,
+    SUCCESS,
+    Event,
+    NodeFinished,
+    NodeResult,
+    NodeStarted,
+    RunFinished,
+    RunReport,
+    RunStarted,
+)
+
+LABELS = {SUCCESS: "OK", ERROR: "ERROR", SKIPPED: "SKIP", CANCELLED: "CANCEL"}
+
+
+def _rows(rows: int | None) -> str:
+    return "" if rows is None else f"{rows:,} row{'s' if rows != 1 else ''}"
+
+
+def _outcome(result: NodeResult) -> str:
+    """One line of detail: timing and rows, or why it failed/was skipped."""
+    if result.status == SUCCESS:
+        text = ", ".join(p for p in (f"{result.seconds:.2f}s", _rows(result.rows)) if p)
+        if result.test_failure:
+            text += f"; {result.test_failure}"
+        return text
+    if result.status == ERROR:
+        return result.error or "failed"
+    return result.reason or ""
+
+
+class JsonLines:
+    """--log-format json: one JSON object per event on stdout (secrets masked)."""
+
+    def __init__(self, secrets: Sequence[str] = (), stream: TextIO | None = None):
+        self.secrets = secrets
+        self.stream = stream or sys.stdout
+
+    def __call__(self, event: Event) -> None:
+        self.stream.write(mask(json.dumps(event.as_dict(), default=str), self.secrets) + "\n")
+        self.stream.flush()
+
+    def close(self) -> None:
+        pass
+
+    def summary(self, report: RunReport) -> None:
+        pass  # RunFinished already said it
+
+
+class PlainLines:
+    """No TTY: timestamped lines on stderr, no colour, no spinner; a plain summary on stdout."""
+
+    def __init__(self, secrets: Sequence[str] = (), quiet: bool = False, stream: TextIO | None = None):
+        self.secrets = secrets
+        self.quiet = quiet
+        self.stream = stream or sys.stderr
+
+    def line(self, text: str, stream: TextIO | None = None) -> None:
+        stamp = time.strftime("%Y-%m-%dT%H:%M:%S%z")
+        (stream or self.stream).write(mask(f"{stamp} {text}", self.secrets) + "\n")
+
+    def __call__(self, event: Event) -> None:
+        if isinstance(event, RunStarted):
+            if not self.quiet:
+                self.line(f"START run {event.run_id[:8]}: {event.command} on target {event.target}, "
+                          f"{len(event.nodes)} nodes, {event.threads} threads")
+        elif isinstance(event, NodeStarted):
+            if not self.quiet:
+                self.line(f"RUN    {event.index}/{event.total} {event.key} ({event.materialized})")
+        elif isinstance(event, NodeFinished):
+            result = event.result
+            if self.quiet and not result.failed:
+                return
+            label = "FAIL" if result.test_failure else LABELS[result.status]
+            detail = _outcome(result).replace("\n", "\n    ")
+            self.line(f"{label:<6} {event.index}/{event.total} {result.key} ({result.materialized}) {detail}")
+        self.stream.flush()
+
+    def close(self) -> None:
+        self.stream.flush()
+
+    def summary(self, report: RunReport) -> None:
+        out = sys.stdout
+        counts = ", ".join(f"{report.count(s)} {s}" for s in (SUCCESS, ERROR, SKIPPED, CANCELLED) if report.count(s))
+        tail = f" (stopped: {report.interrupted})" if report.interrupted else ""
+        out.write(f"Done in {report.seconds:.2f}s: {counts or 'nothing to do'}{tail}; exit {int(report.exit_code())}\n")
+        for result in report.failed:
+            out.write(mask(f"  {result.key}: {_outcome(result)}", self.secrets).replace("\n", "\n    ") + "\n")
+        out.flush()
+
+
+class LiveView:
+    """A TTY: finished nodes scroll above a live panel of what runs now, then a summary table."""
+
+    STYLES = {SUCCESS: "green", ERROR: "bold red", SKIPPED: "yellow", CANCELLED: "magenta"}
+
+    def __init__(self, secrets: Sequence[str] = (), quiet: bool = False):
+        from rich.live import Live
+
+        from . import render
+
+        self.secrets = secrets
+        self.quiet = quiet
+        self.console = render.err()
+        self.running: dict[str, tuple[str, float]] = {}
+        self.done: dict[str, int] = {}
+        self.total = 0
+        self.live = Live(self._panel(), console=self.console, refresh_per_second=8, transient=True,
+                         get_renderable=self._panel)
+        self.live.start()
+
+    def _panel(self):
+        from rich.table import Table
+
+        table = Table.grid(padding=(0, 2))
+        now = time.perf_counter()
+        for key, (kind, since) in list(self.running.items())[:12]:
+            table.add_row("[cyan]running[/cyan]", key, kind, f"{now - since:.1f}s")
+        if len(self.running) > 12:
+            table.add_row("", f"… and {len(self.running) - 12} more", "", "")
+        finished = sum(self.done.values())
+        queued = max(0, self.total - finished - len(self.running))
+        counts = "  ".join(f"{n} {s}" for s, n in self.done.items() if n)
+        table.add_row("", f"[bold]{finished}/{self.total}[/bold] done, {len(self.running)} running, {queued} queued  {counts}", "", "")
+        return table
+
+    def __call__(self, event: Event) -> None:
+        from rich.markup import escape
+
+        if isinstance(event, RunStarted):
+            self.total = len(event.nodes)
+        elif isinstance(event, NodeStarted):
+            self.running[event.key] = (event.materialized, time.perf_counter())
+        elif isinstance(event, NodeFinished):
+            result = event.result
+            self.running.pop(result.key, None)
+            self.done[result.status] = self.done.get(result.status, 0) + 1
+            if self.quiet and not result.failed:
+                return
+            style = "bold red" if result.test_failure else self.STYLES[result.status]
+            label = "FAIL" if result.test_failure else LABELS[result.status]
+            detail = escape(mask(_outcome(result), self.secrets)).replace("\n", "\n    ")
+            self.live.console.print(f"[{style}]{label:<6}[/{style}] {escape(result.key)} [dim]({result.materialized})[/dim] {detail}")
+        elif isinstance(event, RunFinished):
+            self.close()
+
+    def close(self) -> None:
+        if self.live.is_started:
+            self.live.stop()
+
+    def summary(self, report: RunReport) -> None:
+        from rich.markup import escape
+        from rich.table import Table
+
+        from . import render
+
+        table = Table(title=f"{report.command} on {report.target}: {report.seconds:.2f}s", title_justify="left")
+        for column in ("node", "kind", "status", "time", "rows", "detail"):
+            table.add_column(column, overflow="fold")
+        for result in report.results.values():
+            if self.quiet and not result.failed:
+                continue
+            style = self.STYLES[result.status]
+            detail = "" if result.status == SUCCESS and not result.test_failure else _outcome(result)
+            table.add_row(escape(result.key), result.materialized, f"[{style}]{result.status}[/{style}]",
+                          f"{result.seconds:.2f}s", _rows(result.rows), escape(mask(detail, self.secrets)))
+        render.out().print(table)
+        counts = ", ".join(f"{report.count(s)} {s}" for s in (SUCCESS, ERROR, SKIPPED, CANCELLED) if report.count(s))
+        tail = f" (stopped: {report.interrupted})" if report.interrupted else ""
+        render.out().print(f"{counts or 'nothing to do'}{tail}")
+
+
+def make(log_format: str = "text", quiet: bool = False, secrets: Sequence[str] = ()):
+    """The view for this run: JSON lines, a live view in a terminal, or plain lines."""
+    if log_format == "json":
+        return JsonLines(secrets)
+    from . import render
+
+    if render.err().is_terminal and not render.err().is_dumb_terminal:
+        return LiveView(secrets, quiet)
+    return PlainLines(secrets, quiet)
