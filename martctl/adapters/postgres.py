@@ -169,14 +169,23 @@ class PostgresAdapter(Adapter):
     def mask(self, text: str) -> str:
         return mask(text, self.target.secrets)
 
-    def _error(self, exc: Exception, doing: str) -> AdapterError:
-        """One masked line: what we were doing and what the server said."""
-        lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+    def _error(self, exc: Exception, doing: str, statement: str | None = None) -> AdapterError:
+        """One masked line: what we were doing and what the server said. `.cancelled` is set for a
+        cancelled statement, `.line` to the statement line the server pointed at."""
+        import psycopg
+
+        lines = [line.strip() for line in str(exc).splitlines() if line.strip() and not line.startswith(("LINE ", "^"))]
         message = " ".join(lines) or type(exc).__name__
-        lost = self._lost(exc)
-        if lost:
+        cancelled = isinstance(exc, psycopg.errors.QueryCanceled)
+        if self._lost(exc):
             message = f"connection to the server was lost ({message})"
-        return AdapterError(self.mask(f"postgres target '{self.target.name}': {doing}: {message}"))
+        error = AdapterError(self.mask(f"postgres target '{self.target.name}': {doing}: {message}"))
+        error.cancelled = cancelled
+        error.line = None
+        position = getattr(getattr(exc, "diag", None), "statement_position", None)
+        if statement and position and str(position).isdigit():
+            error.line = statement[: int(position) - 1].count("\n") + 1
+        return error
 
     @staticmethod
     def _lost(exc: Exception) -> bool:
@@ -232,10 +241,12 @@ class PostgresAdapter(Adapter):
 
     @contextmanager
     def _cursor(self, doing: str, transaction: bool = False) -> Iterator[Any]:
+        """This thread's cursor (inside one transaction when asked); driver errors -> AdapterError."""
         import psycopg
 
         con = self._con()
         self._active.add(id(con))
+        self._local.statement = None
         try:
             if transaction:
                 with con.transaction(), con.cursor() as cur:
@@ -243,10 +254,8 @@ class PostgresAdapter(Adapter):
             else:
                 with con.cursor() as cur:
                     yield cur
-        except psycopg.errors.QueryCanceled as exc:
-            raise AdapterError(self.mask(f"postgres target '{self.target.name}': {doing}: canceled ({exc})")) from None
         except psycopg.Error as exc:
-            raise self._error(exc, doing) from None
+            raise self._error(exc, doing, self._local.statement) from None
         finally:
             self._active.discard(id(con))
 
