@@ -34,7 +34,7 @@ def to_mermaid(graph: dict) -> str:
 
     def node_line(node_id: str, indent: str) -> str:
         title, detail = _label(node_id, graph["nodes"][node_id])
-        text = _mermaid_text(title) + (f"<br/><small>{_mermaid_text(detail)}</small>" if detail else "")
+        text = _mermaid_text(title) + (f"<br/>{_mermaid_text(detail)}" if detail else "")
         if graph["nodes"][node_id]["kind"] in ("source", "seed"):
             return f'{indent}{ids[node_id]}[("{text}")]'  # a cylinder
         return f'{indent}{ids[node_id]}["{text}"]'
