@@ -17,9 +17,9 @@ import time
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, Iterator
 
-import sqlglot
 from sqlglot import exp
 
+from martctl import ddl
 from martctl.adapters.base import Adapter, Capabilities, QueryResult
 from martctl.envvars import mask
 from martctl.errors import AdapterError, LockBusy, ProjectError
@@ -29,7 +29,6 @@ if TYPE_CHECKING:
     from martctl.project import SourceTable
 
 DIALECT = "postgres"
-ASIDE = "__martctl_new"  # suffix of the relation built aside before the swap
 
 # Views (and materialized views) that depend on a relation, transitively, deepest last.
 _DEPENDENT_VIEWS = """
@@ -68,60 +67,19 @@ WHERE l.locktype = 'advisory' AND l.granted AND l.database = (SELECT oid FROM pg
 """
 
 
-# -- DDL as sqlglot ASTs -------------------------------------------------------------------
-def _table(schema: str, name: str) -> exp.Table:
-    return exp.table_(name, db=schema, quoted=True)
-
-
+# -- statements martctl/ddl.py does not build (COPY, a table from column types) ------------------
 def _sql(node: exp.Expression) -> str:
     return node.sql(dialect=DIALECT)
 
 
-def create_schema(schema: str) -> str:
-    return _sql(exp.Create(this=exp.Table(db=exp.to_identifier(schema, quoted=True)), kind="SCHEMA", exists=True))
+def create_columns(relation: tuple[str, str], columns: dict[str, exp.DataType]) -> exp.Create:
+    defs = [exp.ColumnDef(this=exp.to_identifier(c), kind=t) for c, t in columns.items()]
+    return exp.Create(this=exp.Schema(this=ddl.table(relation), expressions=defs), kind="TABLE")
 
 
-def drop(schema: str, name: str, kind: str = "TABLE", cascade: bool = False) -> str:
-    return _sql(exp.Drop(tables=[_table(schema, name)], kind=kind, exists=True, cascade=cascade))
-
-
-def create_as(schema: str, name: str, query: exp.Expression, kind: str = "TABLE") -> str:
-    return _sql(exp.Create(this=_table(schema, name), kind=kind, expression=query))
-
-
-def rename(schema: str, name: str, new_name: str) -> str:
-    action = exp.AlterRename(this=exp.table_(new_name, quoted=True))
-    return _sql(exp.Alter(this=_table(schema, name), kind="TABLE", actions=[action]))
-
-
-def create_columns(schema: str, name: str, columns: dict[str, exp.DataType]) -> str:
-    defs = [exp.ColumnDef(this=exp.to_identifier(c, quoted=True), kind=t) for c, t in columns.items()]
-    return _sql(exp.Create(this=exp.Schema(this=_table(schema, name), expressions=defs), kind="TABLE"))
-
-
-def copy_from_stdin(schema: str, name: str, columns: list[str]) -> str:
-    target = exp.Schema(this=_table(schema, name), expressions=[exp.to_identifier(c, quoted=True) for c in columns])
-    return _sql(exp.Copy(this=target, kind=True, files=[exp.to_identifier("STDIN")]))
-
-
-def delete_matching(schema: str, name: str, staged: str, keys: list[str]) -> str:
-    condition = exp.and_(*(exp.column(k, table=name, quoted=True).eq(exp.column(k, table=staged, quoted=True)) for k in keys))
-    return _sql(exp.Delete(this=_table(schema, name), using=[exp.table_(staged, quoted=True)], where=exp.Where(this=condition)))
-
-
-def insert_from(schema: str, name: str, staged: str, columns: list[str]) -> str:
-    idents = [exp.to_identifier(c, quoted=True) for c in columns]
-    select = exp.select(*(exp.column(c, quoted=True) for c in columns)).from_(exp.table_(staged, quoted=True))
-    return _sql(exp.Insert(this=exp.Schema(this=_table(schema, name), expressions=idents), expression=select))
-
-
-def incremental_query(query: exp.Expression, schema: str, name: str, cursor: str, inclusive: bool) -> exp.Expression:
-    """SELECT * FROM (query) AS src WHERE src.cursor >(=) (SELECT MAX(cursor) FROM this) OR no rows yet."""
-    latest = exp.select(exp.func("MAX", exp.column(cursor, quoted=True))).from_(_table(schema, name))
-    column = exp.column(cursor, table="src", quoted=True)
-    compare = (exp.GTE if inclusive else exp.GT)(this=column, expression=exp.Subquery(this=latest))
-    empty = exp.Subquery(this=latest.copy()).is_(exp.null())
-    return exp.select("*").from_(query.subquery("src")).where(exp.or_(compare, empty))
+def copy_from_stdin(relation: tuple[str, str], columns: list[str]) -> exp.Copy:
+    target = exp.Schema(this=ddl.table(relation), expressions=[exp.to_identifier(c) for c in columns])
+    return exp.Copy(this=target, kind=True, files=[exp.to_identifier("STDIN")])
 
 
 def seed_types(source: "SourceTable") -> dict[str, exp.DataType]:
@@ -156,6 +114,7 @@ class PostgresAdapter(Adapter):
         self._connections: list[Any] = []
         self._lock_con = None
         self._active: set[int] = set()
+        self._schemas: set[str] = set()
 
     # -- connection -------------------------------------------------------------------
     @property
@@ -339,64 +298,83 @@ class PostgresAdapter(Adapter):
         return {name: _type_text(kind, length, precision, scale) for name, kind, length, precision, scale in rows}
 
     def materialize(self, compiled: "CompiledMart", full_refresh: bool = False) -> int | None:
-        schema, name = compiled.relation
-        query = sqlglot.parse_one(compiled.sql, read=DIALECT)
+        relation = compiled.relation
         kind = compiled.mart.materialized
-        doing = f"cannot build {schema}.{name}"
-        with self._cursor(doing, transaction=True) as cur:
-            cur.execute(create_schema(schema))
+        self._ensure_schema(relation[0])
+        with self._cursor(f"cannot build {relation[0]}.{relation[1]}", transaction=True) as cur:
             if kind == "view":
-                self._swap(cur, schema, name, lambda target: cur.execute(create_as(schema, target, query, "VIEW")), aside=False)
+                self._swap(cur, relation, lambda: self._execute(cur, ddl.create_view(relation, compiled.sql, replace=False)), aside=False)
                 return None
-            if kind == "incremental" and not full_refresh and self._relkind(cur, schema, name) == "r":
-                return self._incremental(cur, compiled, query)
-            return self._swap(cur, schema, name, lambda target: cur.execute(create_as(schema, target, query)).rowcount)
+            if kind == "incremental" and not full_refresh and self._relkind(cur, relation) == "r":
+                return self._incremental(cur, compiled)
+            return self._swap(cur, relation, lambda: self._execute(cur, ddl.create_table_as(ddl.aside(relation), compiled.sql)).rowcount)
 
     def load_seed(self, source: "SourceTable") -> int:
         import csv
 
         types = seed_types(source)
-        schema, name = source.schema, source.name
+        relation = (source.schema, source.name)
 
-        def build(target: str) -> int:
-            cur.execute(create_columns(schema, target, {c: t for c, t in types.items()}))
+        def build() -> int:
+            self._execute(cur, create_columns(ddl.aside(relation), types))
             count = 0
             with source.seed.open(newline="", encoding="utf-8") as handle:
                 reader = csv.reader(handle)
                 header = next(reader, [])
-                with cur.copy(copy_from_stdin(schema, target, header)) as copy:
+                with cur.copy(_sql(copy_from_stdin(ddl.aside(relation), header))) as copy:
                     for row in reader:
                         if row:
                             copy.write_row([value if value != "" else None for value in row])
                             count += 1
             return count
 
-        with self._cursor(f"cannot load seed {schema}.{name}", transaction=True) as cur:
-            cur.execute(create_schema(schema))
-            return self._swap(cur, schema, name, build)
+        self._ensure_schema(source.schema)
+        with self._cursor(f"cannot load seed {source.schema}.{source.name}", transaction=True) as cur:
+            return self._swap(cur, relation, build)
 
     # -- helpers --------------------------------------------------------------------------
+    def _execute(self, cur, statement: exp.Expression | str, params=None):
+        """Run one statement; remember its text so an error can name the line it points at."""
+        text = statement if isinstance(statement, str) else _sql(statement)
+        self._local.statement = text
+        return cur.execute(text, params)
+
+    def _ensure_schema(self, schema: str) -> None:
+        """CREATE SCHEMA IF NOT EXISTS in its own transaction (it races between sessions)."""
+        import psycopg
+
+        if schema in self._schemas:
+            return
+        for attempt in range(3):
+            try:
+                with self._cursor(f"cannot create schema {schema}") as cur:
+                    self._execute(cur, ddl.create_schema(schema))
+                break
+            except AdapterError as exc:
+                if not isinstance(exc.__context__, psycopg.errors.UniqueViolation) or attempt == 2:
+                    raise
+        self._schemas.add(schema)
+
     @staticmethod
-    def _relkind(cur, schema: str, name: str) -> str | None:
-        row = cur.execute(_RELATION, [schema, name]).fetchone()
+    def _relkind(cur, relation: tuple[str, str]) -> str | None:
+        row = cur.execute(_RELATION, list(relation)).fetchone()
         return row[1] if row else None
 
-    def _swap(self, cur, schema: str, name: str, build, aside: bool = True) -> Any:
+    def _swap(self, cur, relation: tuple[str, str], build, aside: bool = True) -> Any:
         """Inside the caller's transaction: build the new version (aside), drop the old one and
         its dependent views, put the new one in place, recreate those views."""
-        target = name + ASIDE if aside else name
         if aside:
-            cur.execute(drop(schema, target, cascade=True))
-            result = build(target)
-        row = cur.execute(_RELATION, [schema, name]).fetchone()
+            self._execute(cur, ddl.drop(ddl.aside(relation), cascade=True))
+            result = build()
+        row = cur.execute(_RELATION, list(relation)).fetchone()
         dependents = cur.execute(_DEPENDENT_VIEWS, {"oid": row[0]}).fetchall() if row else []
         if row:
             kind = {"v": "VIEW", "m": "MATERIALIZED VIEW"}.get(row[1], "TABLE")
-            cur.execute(drop(schema, name, kind, cascade=True))
+            self._execute(cur, ddl.drop(relation, kind, cascade=True))
         if aside:
-            cur.execute(rename(schema, target, name))
+            self._execute(cur, ddl.rename(ddl.aside(relation), relation[1]))
         else:
-            result = build(target)
+            result = build()
         for dep_schema, dep_name, relkind, definition, _ in dependents:
             self._recreate_view(cur, dep_schema, dep_name, relkind, definition)
         return result
@@ -410,32 +388,22 @@ class PostgresAdapter(Adapter):
         body = sql.SQL(definition.strip().rstrip(";"))  # pg_get_viewdef's text, not user input
         cur.execute(sql.SQL("CREATE {} {} AS {}").format(kind, sql.Identifier(schema, name), body))
 
-    def _incremental(self, cur, compiled: "CompiledMart", query: exp.Expression) -> int:
-        schema, name = compiled.relation
-        settings = compiled.mart.incremental
-        keys = list(settings.get("unique_key") or ())
-        cursor_column = settings.get("cursor")
-        if cursor_column:
-            query = incremental_query(query, schema, name, cursor_column, inclusive=bool(keys))
-        existing = list(self.columns_in(cur, schema, name))
-        staged = f"{name}{ASIDE}_rows"
-        cur.execute(drop("pg_temp", staged))
-        cur.execute(_sql(exp.Create(this=exp.table_(staged, quoted=True), kind="TABLE", expression=query,
-                                    properties=exp.Properties(expressions=[exp.TemporaryProperty()]))))
-        new_columns = [d.name for d in cur.execute(_sql(exp.select("*").from_(exp.table_(staged, quoted=True)).limit(0))).description]
-        missing = [c for c in new_columns if c not in existing]
-        if missing:
-            raise AdapterError(f"incremental mart {compiled.key}: new column(s) {', '.join(missing)} not in {schema}.{name}; "
-                               "rebuild it with --full-refresh")
-        if keys:
-            cur.execute(delete_matching(schema, name, staged, keys))
-        count = cur.execute(insert_from(schema, name, staged, new_columns)).rowcount
-        cur.execute(drop("pg_temp", staged))
+    def _incremental(self, cur, compiled: "CompiledMart") -> int:
+        """The new rows into a batch table, then (merge) delete the rows they replace and insert
+        them, inside the caller's transaction. Same semantics as the DuckDB adapter (ddl.py)."""
+        relation = compiled.relation
+        spec = compiled.mart.incremental
+        existing = [r[0] for r in cur.execute(_COLUMNS, list(relation)).fetchall()]
+        predicate = ddl.new_rows_predicate(spec, relation, compiled.mart.dialect)
+        batch = ddl.batch(relation)
+        self._execute(cur, ddl.drop(batch))
+        self._execute(cur, ddl.create_table_as(batch, ddl.filtered(compiled.sql, predicate)))
+        keys = tuple(spec.get("unique_key") or ())
+        if spec.get("strategy", "merge") == "merge" and keys:
+            self._execute(cur, ddl.delete_matching(relation, batch, keys))
+        count = self._execute(cur, ddl.insert(relation, ddl.select_columns(batch, existing), existing)).rowcount
+        self._execute(cur, ddl.drop(batch))
         return count
-
-    @staticmethod
-    def columns_in(cur, schema: str, name: str) -> list[str]:
-        return [r[0] for r in cur.execute(_COLUMNS, [schema, name]).fetchall()]
 
 
 def _type_text(kind: str, length, precision, scale) -> str:
