@@ -39,6 +39,8 @@ def write_run_results(report: RunReport, target_dir: Path, project_root: Path, s
 
 
 def _relative(path: str, root: Path) -> str:
+    if not Path(path).is_absolute():
+        return path
     try:
         return str(Path(path).resolve().relative_to(Path(root).resolve()))
     except ValueError:

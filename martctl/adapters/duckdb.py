@@ -57,6 +57,7 @@ class DuckDBAdapter(Adapter):
         self._local = threading.local()
         self._cursors: list = []
         self._guard = threading.Lock()
+        self._schema_lock = threading.Lock()
         self._relations: dict[tuple[str, str], str] = {}  # (schema, name) lowercased -> TABLE | VIEW
         self._schemas: set[str] = set()
         self._lock = None if self.memory else FileLock(self.path + ".martctl.lock")
@@ -179,9 +180,10 @@ class DuckDBAdapter(Adapter):
     def _ensure_schema(self, schema: str) -> None:
         if schema.lower() in self._schemas:
             return
-        self._run([ddl.create_schema(schema)])
-        with self._guard:
-            self._schemas.add(schema.lower())
+        with self._schema_lock:  # concurrent CREATE SCHEMA conflict in DuckDB's catalog: one at a time
+            if schema.lower() not in self._schemas:
+                self._run([ddl.create_schema(schema)])
+                self._schemas.add(schema.lower())
 
     def _replace_table(self, relation: tuple[str, str], query) -> int | None:
         """Build aside and swap, all in one transaction."""

@@ -110,7 +110,7 @@ def execute_command(
             render.warn(message)
     compiled = None if command == "seed" else compile_project(ctx.graph, target=ctx.target, select=ctx.selected)
     seeds = _seeds_for(command, ctx, compiled, select)
-    steps = execute.plan(compiled, seeds, ctx.target_dir / "compiled")
+    steps = execute.plan(compiled, seeds, Path("target") / "compiled")  # paths shown relative to the project
     if dry_run:
         _print_plan(steps, log_format)
         return 0

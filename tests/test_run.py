@@ -1,0 +1,155 @@
+"""martctl seed / run / build end to end, on real DuckDB files (CLI in a subprocess)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import duckdb
+from conftest import write_project
+
+from martctl.exitcodes import ExitCode
+
+
+def martctl(root: Path, *args: str, env: dict | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "martctl", *args, "--project-dir", str(root)],
+        capture_output=True, text=True, timeout=120, env={**os.environ, **(env or {})},
+    )
+
+
+def rows(db: Path, sql: str) -> list[tuple]:
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        return con.execute(sql).fetchall()
+    finally:
+        con.close()
+
+
+def results(root: Path) -> dict[str, dict]:
+    data = json.loads((root / "target" / "run_results.json").read_text())
+    return {r["key"]: r for r in data["results"]}
+
+
+def test_demo_builds_from_scratch_then_again(demo_dir: Path):
+    first = martctl(demo_dir, "build")
+    assert first.returncode == 0, first.stdout + first.stderr
+    second = martctl(demo_dir, "build")
+    assert second.returncode == 0, second.stdout + second.stderr
+    marts = json.loads((demo_dir / "target" / "manifest.json").read_text())["marts"]
+    assert len(marts) >= 9
+    for key, mart in marts.items():
+        (count,) = rows(demo_dir / "warehouse.duckdb", f"select count(*) from {mart['relation']}")[0]
+        assert count > 0, f"{key} is empty"
+    nodes = results(demo_dir)
+    assert all(n["status"] == "success" for n in nodes.values())
+    assert nodes["data_analyst.customer_ltv"]["sql_path"] == "target/compiled/data_analyst/customer_ltv.sql"
+    # the incremental mart found no new rows the second time and kept its rows
+    assert nodes["data_analyst.order_facts"]["rows"] == 0
+    types = dict(rows(demo_dir / "warehouse.duckdb", "select column_name, data_type from information_schema.columns "
+                                                    "where table_schema = 'raw' and table_name = 'orders'"))
+    assert types["amount"] == "DECIMAL(12,2)"  # seeds.column_types override applied
+
+
+BRANCHES = {
+    "marts/a/base.yml": "materialized: table\nsql: select i, i * 2 as doubled from range(10) t(i)\n",
+    "marts/a/middle.yml": "materialized: table\nsql: |\n  select i,\n         doubled + 1 as v\n  from a.base\n",
+    "marts/a/tail.yml": "materialized: view\nsql: select count(*) as n from a.middle\n",
+    "marts/b/other.yml": "materialized: table\nsql: select 42 as answer\n",
+}
+
+
+def test_runtime_error_keeps_previous_table_skips_downstream_builds_the_rest(tmp_path: Path):
+    root = write_project(tmp_path / "p", BRANCHES)
+    assert martctl(root, "run").returncode == 0
+    # break middle at run time (the SQL compiles; DuckDB refuses the cast on line 2)
+    (root / "marts/a/middle.yml").write_text(
+        "materialized: table\nsql: |\n  select i,\n         cast('x' || doubled as integer) as v\n  from a.base\n"
+    )
+    (root / "marts/b/other.yml").write_text("materialized: table\nsql: select 43 as answer\n")
+    done = martctl(root, "run")
+    assert done.returncode == ExitCode.FAILED
+    nodes = results(root)
+    assert nodes["a.middle"]["status"] == "error"
+    assert "Could not convert" in nodes["a.middle"]["error"]
+    assert "compiled SQL target/compiled/a/middle.sql:3" in nodes["a.middle"]["error"]  # the line DuckDB pointed at
+    assert nodes["a.tail"]["status"] == "skipped" and nodes["a.tail"]["reason"] == "upstream a.middle failed"
+    assert nodes["b.other"]["status"] == "success"
+    db = root / "wh.duckdb"
+    assert rows(db, "select sum(v) from a.middle") == [(sum(2 * i + 1 for i in range(10)),)]  # previous version, intact
+    assert rows(db, "select answer from b.other") == [(43,)]
+    assert "a.middle" in done.stdout and "Could not convert" in done.stdout  # the summary names the failure
+    assert "Traceback" not in done.stderr
+
+
+def test_no_ansi_without_a_tty_and_json_lines_parse(tmp_path: Path):
+    root = write_project(tmp_path / "p", BRANCHES)
+    text = martctl(root, "build", env={"TERM": "xterm-256color", "FORCE_COLOR": ""})
+    assert text.returncode == 0
+    assert "\x1b" not in text.stdout + text.stderr
+    assert "OK" in text.stderr and "a.middle" in text.stderr
+    as_json = martctl(root, "build", "--log-format", "json")
+    assert as_json.returncode == 0
+    events = [json.loads(line) for line in as_json.stdout.splitlines()]
+    names = [e["event"] for e in events]
+    assert names[0] == "RunStarted" and names[-1] == "RunFinished"
+    assert names.count("MartFinished") == 4 and names.count("MartStarted") == 4
+    assert events[-1]["exit_code"] == 0
+
+
+def test_dry_run_touches_nothing(tmp_path: Path):
+    root = write_project(tmp_path / "p", BRANCHES)
+    done = martctl(root, "build", "--dry-run", "--log-format", "json")
+    assert done.returncode == 0
+    plan = json.loads(done.stdout)["plan"]
+    order = [p["node"] for p in plan]
+    assert order.index("a.base") < order.index("a.middle") < order.index("a.tail")
+    assert {p["node"]: p["materialized"] for p in plan}["a.tail"] == "view"
+    assert not (root / "wh.duckdb").exists()
+
+
+def test_vars_become_literals(tmp_path: Path):
+    root = write_project(tmp_path / "p", {
+        "config.yaml": "name: v\ndialect: duckdb\ntargets:\n  local: {type: duckdb, path: wh.duckdb}\nvars: {label: a}\n",
+        "marts/a/labelled.yml": "sql: select cast(:label as varchar) as label\n",
+    })
+    done = martctl(root, "run", "--vars", "label=it's; drop table x")
+    assert done.returncode == 0, done.stderr
+    assert rows(root / "wh.duckdb", "select label from a.labelled") == [("it's; drop table x",)]
+
+
+def test_fail_fast_stops_at_the_first_failure(tmp_path: Path):
+    files = dict(BRANCHES)
+    files["marts/a/base.yml"] = "materialized: table\nsql: select cast('x' as integer) as i, 1 as doubled\n"
+    root = write_project(tmp_path / "p", files)
+    done = martctl(root, "run", "--fail-fast", "--threads", "1")
+    assert done.returncode == ExitCode.FAILED
+    nodes = results(root)
+    assert nodes["a.base"]["status"] == "error"
+    assert {nodes[k]["status"] for k in ("a.middle", "a.tail", "b.other")} <= {"cancelled", "skipped"}
+    assert nodes["b.other"]["status"] == "cancelled"
+
+
+def test_seed_loads_seeds_alone(demo_dir: Path):
+    done = martctl(demo_dir, "seed")
+    assert done.returncode == 0, done.stderr
+    db = demo_dir / "warehouse.duckdb"
+    assert rows(db, "select count(*) from raw.customers")[0][0] > 0
+    assert rows(db, "select count(*) from information_schema.tables where table_schema = 'marketing'") == [(0,)]
+    nodes = results(demo_dir)
+    assert set(nodes) == {f"raw.{p.stem}" for p in (demo_dir / "seeds").glob("*.csv")}
+
+
+def test_leftovers_of_an_interrupted_run_are_dropped(tmp_path: Path):
+    root = write_project(tmp_path / "p", BRANCHES)
+    assert martctl(root, "run").returncode == 0
+    con = duckdb.connect(str(root / "wh.duckdb"))
+    con.execute("create table a.middle__martctl_new as select 1 as junk")
+    con.close()
+    done = martctl(root, "run")
+    assert done.returncode == 0
+    assert "leftover" in done.stderr
+    assert rows(root / "wh.duckdb", "select count(*) from information_schema.tables where table_name like '%martctl%'") == [(0,)]
