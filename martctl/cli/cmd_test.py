@@ -121,7 +121,7 @@ def show(results, seconds: float) -> None:
 
     console = _console()
     if results:
-        table = Table(title=f"{len(results)} tests", title_justify="left")
+        table = Table(title=_count(len(results), "test"), title_justify="left")
         for column, justify in (("test", "left"), ("mart", "left"), ("status", "left"), ("failing rows", "right"), ("seconds", "right")):
             table.add_column(column, justify=justify, overflow="fold")
         for r in results:
@@ -194,7 +194,11 @@ def summary_line(results, seconds: float) -> str:
     counts = summary(results)
     parts = [f"{counts[s]} {s}" for s in ("PASS", "WARN", "FAIL", "ERROR", "SKIPPED") if counts[s] or s == "PASS"]
     verdict = "[bold red]FAILED[/bold red]" if any(r.blocking for r in results) else "[green]OK[/green]"
-    return f"{verdict}: {counts['total']} tests, " + ", ".join(parts) + f" in {seconds:.2f}s"
+    return f"{verdict}: {_count(counts['total'], 'test')}, " + ", ".join(parts) + f" in {seconds:.2f}s"
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}{'' if number == 1 else 's'}"
 
 
 def register(app) -> None:
