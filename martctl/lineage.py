@@ -235,21 +235,26 @@ def output_names(hop: dict) -> list[str]:
 # --- the whole project -----------------------------------------------------------------------------
 
 
-def project_key(project: Project, vars: Mapping) -> str:
+def source_columns(project: Project, catalog: Mapping[str, list[str]] | None = None) -> dict[str, list[str] | None]:
+    """Each source's column names: declared or seed header, else from the warehouse catalog, else None."""
+    catalog = catalog or {}
+    return {k: (list(s.columns) or list(catalog.get(k) or ()) or None) for k, s in project.sources.items()}
+
+
+def project_key(project: Project, vars: Mapping, catalog: Mapping[str, list[str]] | None = None) -> str:
     """Everything the whole project's lineage depends on, cheap to compute (no SQL parsing)."""
     import sqlglot
 
     return _digest(
-        [FORMAT_VERSION, sqlglot.__version__, dict(vars),
-         sorted([k, list(s.columns)] for k, s in project.sources.items()),
+        [FORMAT_VERSION, sqlglot.__version__, dict(vars), sorted(source_columns(project, catalog).items()),
          sorted([k, m.dialect, m.sql, list(m.columns)] for k, m in project.marts.items())]
     )
 
 
-def compute_hops(graph, previous: Mapping[str, dict] | None = None) -> dict[str, dict]:
+def compute_hops(graph, previous: Mapping[str, dict] | None = None, catalog: Mapping[str, list[str]] | None = None) -> dict[str, dict]:
     """Every mart's hop in topological order; a hop whose hash is unchanged is reused."""
     project = graph.project
-    known: dict[str, list[str] | None] = {k: (list(s.columns) or None) for k, s in project.sources.items()}
+    known: dict[str, list[str] | None] = source_columns(project, catalog)
     hops: dict[str, dict] = {}
     previous = previous or {}
     for key in graph.graph.topological_order():
@@ -280,6 +285,7 @@ class ProjectLineage:
     hops: dict[str, dict]
     key: str = ""
     from_cache: bool = False
+    catalog: dict = field(default_factory=dict)
     _readers: dict | None = None
 
     # -- lookups
@@ -290,7 +296,7 @@ class ProjectLineage:
     def columns(self, relation: str) -> list[str]:
         if relation in self.hops:
             return output_names(self.hops[relation])
-        return list(self.project.sources[relation].columns)
+        return source_columns(self.project, self.catalog)[relation] or []
 
     def resolve(self, text: str) -> tuple[str, str | None]:
         """'area.mart' or 'source.table' -> (relation, None); with '.column' -> (relation, column).
@@ -497,20 +503,22 @@ def _edge_list(edges: Iterable[tuple[str, str]]) -> list[dict]:
     return [{"from": a, "to": b} for a, b in sorted(edges)]
 
 
-def project_lineage(project: Project, vars: Mapping[str, Any] | None = None, cache_dir=None) -> ProjectLineage:
+def project_lineage(project: Project, vars: Mapping[str, Any] | None = None, cache_dir=None,
+                    catalog: Mapping[str, list[str]] | None = None) -> ProjectLineage:
     """The whole project's lineage: from target/lineage.json when nothing changed, else (re)computed
-    hop by hop (unchanged marts reused) and cached again."""
+    hop by hop (unchanged marts reused) and cached again. `catalog`: columns of sources that
+    declare none, as the warehouse reports them."""
     from .lineage_cache import read_cache, write_cache
     from .resolve import build_graph
 
     values = {**project.vars, **(vars or {})}
-    key = project_key(project, values)
+    key = project_key(project, values, catalog)
     cached = read_cache(cache_dir) if cache_dir is not None else None
     if cached is not None and cached.get("key") == key and set(cached["hops"]) == set(project.marts):
-        return ProjectLineage(project, cached["hops"], key, from_cache=True)
+        return ProjectLineage(project, cached["hops"], key, from_cache=True, catalog=dict(catalog or {}))
     graph = build_graph(project, values)
-    hops = compute_hops(graph, cached["hops"] if cached else None)
+    hops = compute_hops(graph, cached["hops"] if cached else None, catalog)
     if cache_dir is not None:
         write_cache(cache_dir, key, hops)
-    return ProjectLineage(project, hops, key)
+    return ProjectLineage(project, hops, key, catalog=dict(catalog or {}))
 

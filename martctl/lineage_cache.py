@@ -37,3 +37,35 @@ def write_cache(target_dir: Path, key: str, hops: dict) -> Path | None:
     except OSError:
         return None
     return path
+
+
+def catalog_columns(project, target) -> dict[str, list[str]]:
+    """Columns of the sources that declare none, read from the target's catalog when it is reachable.
+
+    Best effort: a DuckDB file that does not exist yet is not created, and any failure to connect
+    or read only leaves those sources' columns unknown (lineage then says so)."""
+    wanted = [s for s in project.sources.values() if not s.columns]
+    if not wanted or target is None:
+        return {}
+    if target.type == "duckdb":
+        path = str(target.settings.get("path") or "warehouse.duckdb")
+        if path.startswith(":memory:") or not (Path(project.root) / path).exists():
+            return {}
+    elif target.settings.get("_missing_env"):
+        return {}
+    from .adapters.base import get_adapter
+
+    found: dict[str, list[str]] = {}
+    try:
+        adapter = get_adapter(target, project.root)
+        adapter.connect()
+        try:
+            for source in wanted:
+                columns = adapter.columns(source.schema, source.name)
+                if columns:
+                    found[source.key] = list(columns)
+        finally:
+            adapter.close()
+    except Exception:  # unreachable warehouse, busy file, missing driver: the columns stay unknown
+        return {}
+    return found

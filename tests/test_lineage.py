@@ -316,3 +316,20 @@ def test_cli_bad_names_exit_2_with_did_you_mean(demo):
     assert result.returncode == 2 and "did you mean 'raw.ad_spend.spend'" in result.stderr
     result = run_cli(demo, "marketing.campaign_roas", "--format", "svg")
     assert result.returncode == 2 and "one of tree, json, mermaid, dot" in result.stderr
+
+
+def test_columns_of_an_undeclared_source_come_from_the_warehouse(fixture_project):
+    import duckdb
+
+    blind = json.loads(run_cli(fixture_project, "m.blind.k", "--format", "json").stdout)
+    assert blind["sources"] == [] and blind["unresolved"]
+    con = duckdb.connect(str(fixture_project / "wh.duckdb"))
+    con.execute("create schema src")
+    con.execute("create table src.opaque (k integer, label varchar)")
+    con.close()
+    result = run_cli(fixture_project, "m.blind.k", "--format", "json")
+    assert result.returncode == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert data["sources"] == ["src.opaque.k"] and data["unresolved"] == []
+    guess = json.loads(run_cli(fixture_project, "m.guess.z", "--format", "json").stdout)
+    assert guess["sources"] == [] and guess["unresolved"]  # z is in neither input: still said plainly

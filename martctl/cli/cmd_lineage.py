@@ -36,6 +36,7 @@ def lineage(
     from martctl.context import parse_vars
     from martctl.errors import ProjectError
     from martctl.lineage import project_lineage
+    from martctl.lineage_cache import catalog_columns
     from martctl.loader import load_project
 
 
@@ -44,9 +45,10 @@ def lineage(
 
         raise ProjectError(f"--format: unknown format '{output}'", hint=did_you_mean(output, FORMATS) or f"one of {', '.join(FORMATS)}")
     project = load_project(project_dir)
-    project.target(target)  # an unknown target is an error here as everywhere
+    chosen = project.target(target)  # an unknown target is an error here as everywhere
     cache = None if no_cache else project.root / "target"
-    lin = project_lineage(project, parse_vars(vars), cache_dir=cache)
+    catalog = catalog_columns(project, chosen)  # only for sources that declare no columns
+    lin = project_lineage(project, parse_vars(vars), cache_dir=cache, catalog=catalog)
     names = list(names or [])
     if impact:
         if names:
@@ -219,6 +221,8 @@ def _column_tree(graph: dict):
             summary += f"; {len(graph['unresolved'])} of unknown origin"
         if not sources and not graph["unresolved"]:
             summary += " (a constant or count(*): it reads no column)"
+        if any(n.get("truncated") for n in nodes.values()):
+            summary += " within --depth"
     else:
         marts = graph["marts"]
         count = len(graph["dependents"])
