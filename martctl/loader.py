@@ -469,7 +469,7 @@ def _mart_sql(spec, path: Path, name: str, single: bool, out: _Collector):
             out.add(f"sql_file '{sql_file}' not found", path, key_line(spec, "sql_file"),
                     hint=f"looked for {sql_path}")
             return None, None, 1
-    elif not inline and sibling.is_file():
+    elif sibling.is_file():
         sql_path = sibling
     else:
         sql_path = None
