@@ -178,6 +178,11 @@ def build_hook(compiled, keys: Sequence[str], secrets: Sequence[str] = (),
     return after_mart
 
 
+def after_mart_hook(ctx, compiled):
+    """What `martctl build` passes the runner as `after_mart` (see martctl.cli.cmd_run)."""
+    return build_hook(compiled, list(compiled.marts), ctx.project.secrets())
+
+
 def from_dict(data: dict) -> TestResult:
     """A result back from its as_dict() form (build events and run_results.json carry dicts)."""
     known = {k: v for k, v in data.items() if k in TestResult.__dataclass_fields__}

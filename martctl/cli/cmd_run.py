@@ -152,6 +152,10 @@ def execute_command(
     report.warnings = list(ctx.warnings) + _adapter_notes(adapter)
     artifacts.write_run_results(report, ctx.target_dir, ctx.project.root, secrets)
     artifacts.write_manifest(ctx.graph, ctx.target_dir, ctx.target.name, ctx.target.type, ctx.target.dialect, compiled, secrets)
+    if command == "build" and log_format != "json":
+        from .cmd_test import show_build_failures  # failing rows + SQL of the tests that did not pass
+
+        show_build_failures(report)
     view.summary(report)
     return int(report.exit_code())
 

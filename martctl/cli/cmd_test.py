@@ -203,3 +203,14 @@ def _count(number: int, noun: str) -> str:
 
 def register(app) -> None:
     app.command("test")(test)
+
+
+def show_build_failures(report) -> None:
+    """After `martctl build`: each test that did not pass, with its failing rows and SQL."""
+    from martctl.testing import from_dict
+
+    for node in report.results.values():
+        for data in node.tests:
+            result = from_dict(data)
+            if result.status in ("FAIL", "ERROR", "WARN"):
+                show_failure(result)
