@@ -2,6 +2,14 @@
 
 from __future__ import annotations
 
+import datetime
+import decimal
+import json
+import math
+import os
+import shutil
+import subprocess
+import sys
 import threading
 import time
 from pathlib import Path
@@ -197,3 +205,169 @@ def test_seeds_load_with_copy_and_the_sniffed_types(adapter, demo_dir, monkeypat
     adapter.query("CREATE VIEW raw.recent AS SELECT * FROM raw.orders WHERE amount > 10")
     assert adapter.load_seed(ctx.project.sources["raw.orders"]) == 1683  # reloaded under its view
     assert adapter.exists("raw", "recent")
+
+
+# -- the CLI, end to end ----------------------------------------------------------------------
+def martctl(root: Path, *args: str, dsn: str | None = None, timeout: float = 120) -> subprocess.CompletedProcess:
+    env = {**os.environ, "MARTCTL_PG_DSN": dsn or "", "NO_COLOR": "1"}
+    env.pop("MARTCTL_DEBUG", None)
+    return subprocess.run([sys.executable, "-m", "martctl", *args, "--project-dir", str(root)], env=env,
+                          capture_output=True, text=True, timeout=timeout)
+
+
+def _numeric(value) -> bool:
+    return isinstance(value, (int, float, decimal.Decimal)) and not isinstance(value, bool)
+
+
+def _sort_key(row: tuple) -> tuple:
+    """Rows sorted by their non-numeric and integer columns first, then by rounded numbers."""
+    exact = tuple(repr(v) if not (_numeric(v) and not isinstance(v, int)) else "" for v in row)
+    return exact, tuple(round(float(v), 6) if _numeric(v) else 0 for v in row)
+
+
+def _close(pg_value, duck_value) -> bool:
+    """Equal, or numbers within tolerance: relative 1e-9, or one unit of the last decimal place
+    Postgres kept (a half-way case rounds differently over DuckDB's DOUBLE and Postgres's NUMERIC)."""
+    if not (_numeric(pg_value) and _numeric(duck_value)):
+        return pg_value == duck_value
+    a, b = float(pg_value), float(duck_value)
+    unit = 0.0
+    if isinstance(pg_value, decimal.Decimal) and pg_value.as_tuple().exponent < 0:
+        unit = 10.0 ** pg_value.as_tuple().exponent * 1.000001
+    return math.isclose(a, b, rel_tol=1e-9, abs_tol=max(unit, 1e-12))
+
+
+def mart_rows_pg(dsn: str, relation: str) -> tuple[list[str], list[tuple]]:
+    import psycopg
+
+    with psycopg.connect(dsn) as con:
+        cur = con.execute(f"SELECT * FROM {relation}")  # relation: a demo mart's schema.name
+        return [d.name for d in cur.description], cur.fetchall()
+
+
+def test_demo_builds_on_postgres_like_on_duckdb(demo_dir, pg_dsn):
+    import duckdb
+
+    built = martctl(demo_dir, "build", "-t", "pg", dsn=pg_dsn)
+    assert built.returncode == 0, built.stdout + built.stderr
+    again = martctl(demo_dir, "build", "-t", "pg", dsn=pg_dsn)  # swaps under views, incremental path
+    assert again.returncode == 0, again.stdout + again.stderr
+    local = martctl(demo_dir, "build", dsn=pg_dsn)
+    assert local.returncode == 0, local.stdout + local.stderr
+
+    from martctl.loader import load_project
+
+    project = load_project(demo_dir)
+    con = duckdb.connect(str(demo_dir / "warehouse.duckdb"), read_only=True)
+    try:
+        for key in project.marts:
+            columns, pg_rows = mart_rows_pg(pg_dsn, key)
+            duck = con.execute(f"SELECT * FROM {key}")
+            assert columns == [d[0] for d in duck.description], key
+            duck_rows = duck.fetchall()
+            assert len(pg_rows) == len(duck_rows) > 0, key
+            for pg_row, duck_row in zip(sorted(pg_rows, key=_sort_key), sorted(duck_rows, key=_sort_key)):
+                assert all(_close(p, d) for p, d in zip(pg_row, duck_row)), (key, pg_row, duck_row)
+    finally:
+        con.close()
+
+    def results(*target: str) -> dict:
+        run = martctl(demo_dir, "test", *target, "--json", dsn=pg_dsn)
+        assert run.returncode == 0, run.stdout + run.stderr
+        return {(r["mart"], r["name"]): (r["status"], r["failures"]) for r in json.loads(run.stdout)["results"]}
+
+    on_pg, on_duckdb = results("-t", "pg"), results()
+    assert on_pg == on_duckdb and len(on_pg) > 20
+
+
+def test_a_failing_test_on_postgres_fails_the_build(demo_dir, pg_dsn):
+    """Planted bad data is caught on Postgres too: a negative spend in the seed."""
+    seed = demo_dir / "seeds" / "ad_spend.csv"
+    lines = seed.read_text().splitlines()
+    head, first = lines[0], lines[1].split(",")
+    first[-1] = "-5.00"
+    seed.write_text("\n".join([head, ",".join(first), *lines[2:]]) + "\n")
+    built = martctl(demo_dir, "build", "-t", "pg", dsn=pg_dsn)
+    tested = martctl(demo_dir, "test", "-t", "pg", "--json", dsn=pg_dsn)
+    assert tested.returncode == 1, tested.stdout + tested.stderr
+    failing = [r for r in json.loads(tested.stdout)["results"] if r["status"] == "FAIL"]
+    assert any(r["mart"] == "marketing.campaign_performance" and r["failures"] == 1 for r in failing), failing
+    assert built.returncode in (0, 1)
+
+
+def test_wrong_password_on_the_cli_is_one_masked_line(demo_dir, pg_server):
+    secret = "Wr0ng-Pa55word"
+    run = martctl(demo_dir, "build", "-t", "pg", dsn=pg_server.dsn(password=secret))
+    assert run.returncode == 1
+    assert secret not in run.stdout + run.stderr
+    errors = [line for line in run.stderr.splitlines() if line.strip()]
+    assert len(errors) == 1 and "password authentication failed" in errors[0], run.stderr
+
+
+def test_unreachable_server_exits_1_and_a_bad_dsn_exits_2(demo_dir):
+    from pg_server import free_port
+
+    down = martctl(demo_dir, "build", "-t", "pg", dsn=f"postgresql://me:s3cr3t-x@127.0.0.1:{free_port()}/db")
+    assert down.returncode == 1 and "s3cr3t-x" not in down.stdout + down.stderr
+    assert "cannot connect" in down.stderr and len(down.stderr.strip().splitlines()) == 1, down.stderr
+    bad = martctl(demo_dir, "build", "-t", "pg", dsn="postgresql://me:s3cr3t-x@127.0.0.1:notaport/db")
+    assert bad.returncode == 2 and "invalid dsn" in bad.stderr and "s3cr3t-x" not in bad.stdout + bad.stderr
+
+
+def test_terminated_backend_during_a_build(pg_dsn, tmp_path):
+    root = write_project(tmp_path / "slow", SLOW_PROJECT)
+    assert martctl(root, "build", dsn=pg_dsn).returncode == 0
+    killer = threading.Thread(target=kill_when_sleeping, args=(pg_dsn,))
+    killer.start()
+    run = martctl(root, "build", "--vars", "version=2", "--vars", "nap=30", dsn=pg_dsn)
+    killer.join()
+    assert run.returncode == 1, run.stdout + run.stderr
+    assert "connection to the server was lost" in run.stdout + run.stderr
+    assert "Traceback" not in run.stderr
+    versions = {key: sorted({row[1] for row in mart_rows_pg(pg_dsn, key)[1]}) for key in ("a.first", "a.slow", "a.shown")}
+    assert all(v in ([1], [2]) for v in versions.values()), versions  # each mart: old or new, never mixed
+    assert versions["a.first"] == [2] and versions["a.slow"] == [1] and versions["a.shown"] == [1]
+    import psycopg
+
+    with psycopg.connect(pg_dsn) as con:
+        assert con.execute("SELECT count(*) FROM pg_class WHERE relname LIKE '%%martctl%%'").fetchone()[0] == 0
+
+
+def test_a_second_build_waits_or_exits_3_naming_the_holder(demo_dir, pg_dsn, tmp_path):
+    holder = adapter_for(pg_dsn, tmp_path)
+    holder.acquire_lock(info={"pid": 777, "host": "nightly-cron"})
+    try:
+        busy = martctl(demo_dir, "build", "-t", "pg", dsn=pg_dsn)
+        assert busy.returncode == 3, busy.stdout + busy.stderr
+        assert "pid=777" in busy.stderr and "nightly-cron" in busy.stderr
+        released = []
+
+        def release():
+            released.append(time.time())
+            holder.release_lock()
+
+        threading.Timer(1.5, release).start()
+        waited = martctl(demo_dir, "build", "-t", "pg", "--wait", "60", dsn=pg_dsn)
+        assert waited.returncode == 0, waited.stdout + waited.stderr
+        started = json.loads((demo_dir / "target" / "run_results.json").read_text())["started_at"]
+        assert released and datetime.datetime.fromisoformat(started).timestamp() >= released[0] - 0.5
+    finally:
+        holder.release_lock()
+        holder.close()
+
+
+def test_two_concurrent_builds_never_interleave(demo_dir, pg_dsn, tmp_path):
+    other = tmp_path / "other"
+    shutil.copytree(demo_dir, other)
+    env = {**os.environ, "MARTCTL_PG_DSN": pg_dsn}
+    procs = [subprocess.Popen([sys.executable, "-m", "martctl", "build", "-t", "pg", "--wait", "120", "--project-dir", str(root)],
+                              env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for root in (demo_dir, other)]
+    for proc in procs:
+        out, err = proc.communicate(timeout=180)
+        assert proc.returncode == 0, out + err
+    spans = []
+    for root in (demo_dir, other):
+        results = json.loads((root / "target" / "run_results.json").read_text())
+        spans.append((datetime.datetime.fromisoformat(results["started_at"]), datetime.datetime.fromisoformat(results["finished_at"])))
+    (a_start, a_end), (b_start, b_end) = sorted(spans)
+    assert a_end <= b_start, spans

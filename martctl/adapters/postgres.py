@@ -155,18 +155,29 @@ class PostgresAdapter(Adapter):
     def _open(self, purpose: str = "worker"):
         import psycopg
 
+        self._check_dsn()
         timeout = self.target.settings.get("connect_timeout", 10)
         try:
             con = psycopg.connect(self.dsn, autocommit=True, connect_timeout=timeout,
                                   application_name=f"martctl {purpose}")
-        except psycopg.ProgrammingError as exc:  # a malformed DSN: the config is wrong
-            raise ProjectError(self.mask(f"target '{self.target.name}': invalid dsn: {exc}"),
-                               hint="postgresql://user:password@host:5432/dbname") from None
         except psycopg.Error as exc:
             raise self._error(exc, "cannot connect") from None
         with self._guard:
             self._connections.append(con)
         return con
+
+    def _check_dsn(self) -> None:
+        """A DSN that does not parse is a configuration error (exit 2), not a server failure."""
+        from psycopg.conninfo import conninfo_to_dict
+
+        try:
+            params = conninfo_to_dict(self.dsn)
+            bad_port = [p for p in str(params.get("port") or "").split(",") if p and not p.isdigit()]
+            if bad_port:
+                raise ValueError(f"port '{bad_port[0]}' is not a number")
+        except Exception as exc:
+            raise ProjectError(self.mask(f"target '{self.target.name}': invalid dsn: {exc}"),
+                               hint="dsn: postgresql://user:password@host:5432/dbname (or key=value pairs)") from None
 
     def _con(self):
         """This thread's connection (reopened when the previous one broke)."""
