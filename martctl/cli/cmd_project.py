@@ -82,10 +82,14 @@ def ls(
     from rich.table import Table
 
     table = Table(title=f"{len(rows)} marts", title_justify="left")
-    for column in ("mart", "kind", "tags", "owner", "upstream"):
-        table.add_column(column)
+    longest = max((len(u) for row in rows for u in row["upstream"]), default=8)
+    table.add_column("mart", no_wrap=True)  # names are never cut: tags and owner wrap first
+    table.add_column("kind", no_wrap=True)
+    table.add_column("tags", overflow="fold")
+    table.add_column("owner", overflow="fold")
+    table.add_column("upstream", min_width=min(longest, 40), overflow="fold")
     for row in rows:
-        table.add_row(row["name"], row["materialized"], ", ".join(row["tags"]), row["owner"] or "", ", ".join(row["upstream"]))
+        table.add_row(row["name"], row["materialized"], ", ".join(row["tags"]), row["owner"] or "", "\n".join(row["upstream"]))
     render.out().print(table)
 
 

@@ -1,0 +1,100 @@
+"""validate, ls, compile, init and --version through the real CLI."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import sqlglot
+
+from martctl import __version__
+from tests.test_validate import cli
+
+
+def martctl(*args: str, cwd: Path) -> subprocess.CompletedProcess:
+    env = {**os.environ, "NO_COLOR": "1", "COLUMNS": "200"}
+    return subprocess.run([sys.executable, "-m", "martctl", *args], cwd=cwd, capture_output=True, text=True, env=env,
+                          timeout=120)
+
+
+def test_version_and_help(tmp_path):
+    run = martctl("--version", cwd=tmp_path)
+    assert run.returncode == 0 and run.stdout.strip() == f"martctl {__version__}"
+    run = martctl("--help", cwd=tmp_path)
+    assert run.returncode == 0
+    for command in ("validate", "ls", "compile", "init"):
+        assert command in run.stdout
+
+
+def test_validate_demo(demo_dir):
+    run = martctl("validate", cwd=demo_dir)
+    assert run.returncode == 0, run.stderr
+    assert "ok: 9 marts" in run.stderr or "no problems" in run.stderr
+
+
+def test_ls_table_and_json(demo_dir):
+    code, output = cli("ls", "--project-dir", str(demo_dir), "-s", "+customer_ltv")
+    assert code == 0 and "data_analyst.customer_ltv" in output and "data_analyst.customer_orders" in output
+    run = martctl("ls", "--json", cwd=demo_dir)
+    assert run.returncode == 0, run.stderr
+    rows = json.loads(run.stdout)
+    by_name = {row["name"]: row for row in rows}
+    assert len(rows) == 9
+    ltv = by_name["data_analyst.customer_ltv"]
+    assert ltv["upstream"] == ["data_analyst.customer_orders"] and ltv["area"] == "data_analyst"
+    assert {"materialized", "tags", "owner", "description", "dialect", "file"} <= set(ltv)
+    names = [row["name"] for row in rows]
+    assert names.index("data_analyst.customer_orders") < names.index("data_analyst.customer_ltv")  # dependency order
+
+
+def test_compile_prints_and_writes(demo_dir):
+    run = martctl("compile", "-s", "marketing.campaign_roas", "--dialect", "snowflake", cwd=demo_dir)
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.startswith("-- marketing.campaign_roas (table) -> marketing.campaign_roas")
+    written = demo_dir / "target" / "compiled" / "marketing" / "campaign_roas.sql"
+    text = written.read_text()
+    assert text.rstrip().endswith(";") and sqlglot.parse_one(text, read="snowflake")
+    assert not (demo_dir / "target" / "compiled" / "marketing" / "channel_daily.sql").exists()
+
+
+def test_compile_json_and_target(demo_dir):
+    run = martctl("compile", "--json", "-t", "local", "-s", "tag:weekly", cwd=demo_dir)
+    assert run.returncode == 0, run.stderr
+    data = json.loads(run.stdout)
+    assert list(data) == ["marketing.weekly_acquisition"]
+    assert "DISTINCT ON" in data["marketing.weekly_acquisition"]  # postgres syntax, transpiled to DuckDB's
+
+
+def test_init_makes_a_project_that_validates_and_compiles(tmp_path):
+    target = tmp_path / "new_shop"
+    code, output = cli("init", str(target))
+    assert code == 0, output
+    assert (target / "config.yaml").is_file() and list((target / "marts").rglob("*.yml"))
+    run = martctl("validate", cwd=target)
+    assert run.returncode == 0, run.stderr
+    run = martctl("compile", "--dialect", "postgres", "-q", cwd=target)
+    assert run.returncode == 0, run.stderr
+    code, output = cli("init", str(target))
+    assert code == 2 and "already exists" in output and "Traceback" not in output
+
+
+def test_init_project_builds(tmp_path):
+    target = tmp_path / "fresh"
+    assert cli("init", str(target))[0] == 0
+    run = martctl("build", cwd=target)
+    assert run.returncode == 0, run.stdout + run.stderr
+    import duckdb
+
+    con = duckdb.connect(str(target / "warehouse.duckdb"), read_only=True)
+    try:
+        assert con.execute("select count(*) from sales.revenue_by_country").fetchone()[0] == 2
+    finally:
+        con.close()
+
+
+def test_bad_command_line_is_exit_2(tmp_path):
+    run = martctl("compile", "--no-such-option", cwd=tmp_path)
+    assert run.returncode == 2 and "Traceback" not in run.stderr
