@@ -1,0 +1,94 @@
+"""The run lock: one holder at a time, a clear message naming it, --wait, takeover of a dead holder."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+from conftest import write_project
+
+from martctl.errors import LockBusy
+from martctl.exitcodes import ExitCode
+from martctl.lock import FileLock, holder_info
+
+
+def test_second_holder_is_refused_with_the_holders_name(tmp_path: Path):
+    first, second = FileLock(tmp_path / "wh.duckdb.martctl.lock"), FileLock(tmp_path / "wh.duckdb.martctl.lock")
+    first.acquire(info=holder_info(command="martctl build"))
+    try:
+        with pytest.raises(LockBusy) as caught:
+            second.acquire()
+        assert caught.value.holder["pid"] == os.getpid()
+        assert f"pid {os.getpid()} on {socket.gethostname()}" in str(caught.value)
+        assert "martctl build" in str(caught.value)
+    finally:
+        first.release()
+    second.acquire()
+    second.release()
+
+
+def test_wait_gets_the_lock_once_released(tmp_path: Path):
+    path = tmp_path / "x.lock"
+    first = FileLock(path)
+    first.acquire()
+    threading.Timer(0.3, first.release).start()
+    second = FileLock(path)
+    started = time.monotonic()
+    second.acquire(wait_seconds=10)
+    assert 0.2 < time.monotonic() - started < 5
+    assert json.loads(path.read_text())["pid"] == os.getpid()
+    second.release()
+    with pytest.raises(LockBusy, match="after waiting 0.2s"):
+        first.acquire()
+        FileLock(path).acquire(wait_seconds=0.2)
+    first.release()
+
+
+def test_lock_of_a_dead_process_is_taken_over(tmp_path: Path):
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    pid = int(dead.stdout)
+    path = tmp_path / "x.lock"
+    path.write_text(json.dumps({"pid": pid, "host": socket.gethostname(), "started_at": "yesterday"}))
+    lock = FileLock(path)
+    lock.acquire()
+    assert lock.taken_over["pid"] == pid
+    lock.release()
+    assert path.read_text() == ""  # released: nobody named
+
+
+SLOW = {"marts/a/slow.yml": "sql: select sum(i * i) as s from range(600000000) t(i)\n"}
+
+
+def _build(root: Path, *args: str) -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, "-m", "martctl", "build", "--project-dir", str(root), "--log-format", "json", *args],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def _wait_running(proc: subprocess.Popen) -> None:
+    for line in proc.stdout:
+        if json.loads(line)["event"] == "MartStarted":
+            return
+
+
+def test_concurrent_builds_never_interleave(tmp_path: Path):
+    root = write_project(tmp_path / "p", SLOW)
+    first = _build(root)
+    _wait_running(first)
+    second = subprocess.run([sys.executable, "-m", "martctl", "build", "--project-dir", str(root)],
+                            capture_output=True, text=True, timeout=60)
+    assert second.returncode == ExitCode.LOCKED
+    assert f"pid {first.pid}" in second.stderr and "martctl build" in second.stderr
+    waiting = _build(root, "--wait", "120")
+    out_first, _ = first.communicate(timeout=120)
+    out_wait, err_wait = waiting.communicate(timeout=120)
+    assert first.returncode == 0 and waiting.returncode == 0, err_wait
+    first_end = json.loads(out_first.splitlines()[-1])["finished_at"]
+    second_start = json.loads(out_wait.splitlines()[0])["at"]
+    assert first_end <= second_start  # ISO timestamps in UTC: the waiting run started after the first ended
