@@ -11,13 +11,20 @@ CACHE_FILE = "lineage.json"
 
 def read_cache(target_dir: Path) -> dict | None:
     """The cached {"key", "hops"}, or None when missing, unreadable or of another format."""
+    import gc
+
     from .lineage import FORMAT_VERSION
 
     path = Path(target_dir) / CACHE_FILE
+    collecting = gc.isenabled()
+    gc.disable()  # a cache of many small dicts: the cyclic collector would only slow the load down
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
+    finally:
+        if collecting:
+            gc.enable()
     if not isinstance(data, dict) or data.get("version") != FORMAT_VERSION or not isinstance(data.get("hops"), dict):
         return None
     return data
