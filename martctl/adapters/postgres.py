@@ -30,18 +30,18 @@ if TYPE_CHECKING:
 
 DIALECT = "postgres"
 
-# Views (and materialized views) that depend on a relation, transitively, deepest last.
-_DEPENDENT_VIEWS = """
+# A relation (depth 0) and the views / materialized views that depend on it, transitively,
+# deepest last: one round trip before each swap.
+_WITH_DEPENDENTS = """
 WITH RECURSIVE deps(oid, depth) AS (
-    SELECT r.ev_class, 1
-    FROM pg_depend d JOIN pg_rewrite r ON r.oid = d.objid
-    WHERE d.classid = 'pg_rewrite'::regclass AND d.refobjid = %(oid)s AND r.ev_class <> %(oid)s
+    SELECT c.oid, 0 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+    WHERE n.nspname = %s AND c.relname = %s
   UNION
     SELECT r.ev_class, deps.depth + 1
     FROM deps JOIN pg_depend d ON d.refobjid = deps.oid JOIN pg_rewrite r ON r.oid = d.objid
     WHERE d.classid = 'pg_rewrite'::regclass AND r.ev_class <> deps.oid AND deps.depth < 50
 )
-SELECT n.nspname, c.relname, c.relkind, pg_get_viewdef(c.oid), max(deps.depth)
+SELECT n.nspname, c.relname, c.relkind, CASE WHEN max(deps.depth) > 0 THEN pg_get_viewdef(c.oid) END, max(deps.depth)
 FROM deps JOIN pg_class c ON c.oid = deps.oid JOIN pg_namespace n ON n.oid = c.relnamespace
 GROUP BY n.nspname, c.relname, c.relkind, c.oid
 ORDER BY max(deps.depth), n.nspname, c.relname
@@ -374,13 +374,12 @@ class PostgresAdapter(Adapter):
     def _swap(self, cur, relation: tuple[str, str], build, aside: bool = True) -> Any:
         """Inside the caller's transaction: build the new version (aside), drop the old one and
         its dependent views, put the new one in place, recreate those views."""
-        if aside:
-            self._execute(cur, ddl.drop(ddl.aside(relation), cascade=True))
-            result = build()
-        row = cur.execute(_RELATION, list(relation)).fetchone()
-        dependents = cur.execute(_DEPENDENT_VIEWS, {"oid": row[0]}).fetchall() if row else []
-        if row:
-            kind = {"v": "VIEW", "m": "MATERIALIZED VIEW"}.get(row[1], "TABLE")
+        # no leftover aside table can exist: it is created and renamed in this same transaction
+        result = build() if aside else None
+        found = cur.execute(_WITH_DEPENDENTS, list(relation)).fetchall()
+        dependents = [row for row in found if row[4] > 0]
+        if found and found[0][4] == 0:
+            kind = {"v": "VIEW", "m": "MATERIALIZED VIEW"}.get(found[0][2], "TABLE")
             self._execute(cur, ddl.drop(relation, kind, cascade=True))
         if aside:
             self._execute(cur, ddl.rename(ddl.aside(relation), relation[1]))
