@@ -300,8 +300,8 @@ def _known_columns(project: CompiledProject, key: str) -> dict[str, str]:
     model = project.graph.project
     if key in project.marts:
         names = list(project.marts[key].columns)
-    elif key in model.marts:
-        names = list(model.marts[key].columns)
+    elif key in model.marts:  # not compiled in this run: its declared columns may be only some
+        names = []
     else:
         names = list(model.sources[key].columns) if key in model.sources else []
     return {n.lower(): n for n in names}

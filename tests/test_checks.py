@@ -263,3 +263,17 @@ def test_unknown_kind_has_a_did_you_mean(tmp_path):
     with pytest.raises(ProjectError) as raised:
         open_project(root)
     assert "unknown test kind 'not_nul'" in str(raised.value) and "did you mean 'not_null'" in str(raised.value)
+
+
+def test_a_relationship_to_an_unselected_mart_is_checked_against_its_real_columns(tmp_path):
+    root = write_project(tmp_path / "p", {
+        "seeds/customers.csv": CUSTOMERS,
+        "marts/shop/people.yml": "sql: select customer_id as person_id, name from raw.customers\ncolumns:\n  name: {tests: [not_null]}\n",
+        "marts/shop/pairs.yml": "sql: select person_id from shop.people\n"
+                                "columns:\n  person_id: {tests: [{relationships: {to: shop.people.person_id}}]}\n",
+    })
+    ctx = open_project(root, selectors=["pairs"])
+    assert [t.name for t in prepare(compile_project(ctx.graph, target=ctx.target, select=ctx.selected))] == ["relationships__person_id"]
+    path = root / "marts/shop/pairs.yml"
+    path.write_text(path.read_text().replace("shop.people.person_id", "shop.people.persn_id"))
+    assert "'persn_id' is not a column of shop.people (did you mean 'person_id'?)" in problems_of(root)[0]
