@@ -277,3 +277,17 @@ def test_a_relationship_to_an_unselected_mart_is_checked_against_its_real_column
     path = root / "marts/shop/pairs.yml"
     path.write_text(path.read_text().replace("shop.people.person_id", "shop.people.persn_id"))
     assert "'persn_id' is not a column of shop.people (did you mean 'person_id'?)" in problems_of(root)[0]
+
+
+def test_a_custom_test_from_a_sql_file_with_a_where(tmp_path):
+    mart = """\
+sql: select * from raw.items
+tests:
+  - sql: {sql_file: checks/expensive.sql, name: expensive}
+  - sql: {sql_file: checks/expensive.sql, where: "status = 'placed'", name: expensive_placed}
+"""
+    root = project(tmp_path / "p", BAD, mart)
+    (root / "marts/shop/checks").mkdir()
+    (root / "marts/shop/checks/expensive.sql").write_text("select item_id, amount, status from shop.items where amount >= 10\n")
+    results = build_and_test(root)
+    assert (results["expensive"].failures, results["expensive_placed"].failures) == (6, 2)
