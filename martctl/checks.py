@@ -93,7 +93,7 @@ class _Builder:
         self.mart: Mart = item.mart
 
     def problem(self, message: str, hint: str | None = None) -> ProjectError:
-        name = self.spec.display_name(self.item.key)
+        name = f"{short_name(self.spec)}' on '{self.item.key}"
         return ProjectError(Problem(f"test '{name}': {message}", self.spec.file or self.mart.file,
                                     self.spec.line or self.mart.line, hint=hint))
 
@@ -365,7 +365,7 @@ def test_problems(project: CompiledProject) -> list[Problem]:
     problems: list[Problem] = []
     for key, item in project.marts.items():
         for spec in item.mart.all_tests():
-            name = spec.display_name(key)
+            name = f"{short_name(spec)}' on '{key}"
             place = (spec.file or item.mart.file, spec.line or item.mart.line)
             messages = _spec_problems(spec, item, project)
             if not messages:
