@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from functools import lru_cache
 from typing import Any, Iterable, Mapping
 
 import sqlglot
@@ -37,15 +36,10 @@ def _readable(message: str) -> str:
     return re.sub(r"<class 'sqlglot\.[\w.]*?(\w+)'>", lambda m: m.group(1).upper(), message)
 
 
-@lru_cache(maxsize=None)
-def _parse_cached(sql: str, dialect: str) -> exp.Expression:
-    return sqlglot.parse_one(sql, read=dialect)
-
-
 def parse_mart(mart: Mart) -> exp.Query:
     """Parse the mart's SQL in its dialect; errors name the file, line and column."""
     try:
-        tree = _parse_cached(mart.sql, mart.dialect)
+        tree = sqlglot.parse_one(mart.sql, read=mart.dialect)  # fresh: cheaper than copying a cached tree
     except ParseError as exc:
         first = exc.errors[0] if exc.errors else {}
         line, col, snippet = _sql_location(mart, first.get("line"), first.get("col"))
@@ -71,7 +65,7 @@ def parse_mart(mart: Mart) -> exp.Query:
                 hint="a mart is a select statement; martctl writes the create/insert around it",
             )
         )
-    return tree.copy()
+    return tree
 
 
 def table_references(tree: exp.Expression) -> list[exp.Table]:
