@@ -39,12 +39,10 @@ def write_run_results(report: RunReport, target_dir: Path, project_root: Path, s
 
 
 def _relative(path: str, root: Path) -> str:
-    if not Path(path).is_absolute():
+    if not os.path.isabs(path):
         return path
-    try:
-        return str(Path(path).resolve().relative_to(Path(root).resolve()))
-    except ValueError:
-        return path
+    relative = os.path.relpath(path, os.path.abspath(root))  # string work only: no file system calls per path
+    return path if relative.startswith("..") else relative
 
 
 def manifest(graph: "ProjectGraph", target_name: str, target_type: str, dialect: str,

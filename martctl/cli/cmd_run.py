@@ -114,14 +114,18 @@ def execute_command(
     if dry_run:
         _print_plan(steps, log_format)
         return 0
-    if compiled is not None:
-        write_compiled(compiled, ctx.target_dir)
-        if log_format != "json":
-            for message in compiled.warnings:
-                render.warn(message)
+    if compiled is not None and log_format != "json":
+        for message in compiled.warnings:
+            render.warn(message)
     secrets = ctx.project.secrets()
     adapter = get_adapter(ctx.target, ctx.project.root)
     adapter.acquire_lock(wait or 0.0, holder_info(command=f"martctl {command}", target=ctx.target.name))
+    writer = None
+    if compiled is not None:  # target/compiled/ is written beside the run (file I/O, off its path)
+        import threading
+
+        writer = threading.Thread(target=write_compiled, args=(compiled, ctx.target_dir), daemon=True)
+        writer.start()
     view = progress.make(log_format, quiet, secrets)
     try:
         adapter.connect()
@@ -149,6 +153,8 @@ def execute_command(
             adapter.close()
         finally:
             adapter.release_lock()
+        if writer is not None:
+            writer.join()
     report.warnings = list(ctx.warnings) + _adapter_notes(adapter)
     artifacts.write_run_results(report, ctx.target_dir, ctx.project.root, secrets)
     artifacts.write_manifest(ctx.graph, ctx.target_dir, ctx.target.name, ctx.target.type, ctx.target.dialect, compiled, secrets)
