@@ -170,16 +170,18 @@ def typed(tree: exp.Expression, schema: Mapping, dialect: str) -> exp.Expression
     """Qualify and annotate types against the schemas of the query's inputs."""
     from sqlglot.optimizer.annotate_types import annotate_types
     from sqlglot.optimizer.qualify import qualify
+    from sqlglot.schema import ensure_schema
 
+    schema = ensure_schema(schema or None, dialect=dialect)  # built once, used by both passes
     tree = qualify(
         tree,
-        schema=schema or None,
+        schema=schema,
         dialect=dialect,
         validate_qualify_columns=False,
         quote_identifiers=False,
         identify=False,
     )
-    return annotate_types(tree, schema=schema or None, dialect=dialect)
+    return annotate_types(tree, schema=schema, dialect=dialect)
 
 
 def expand_stars(tree: exp.Expression, schema: Mapping, dialect: str) -> exp.Expression:
