@@ -371,3 +371,17 @@ def test_two_concurrent_builds_never_interleave(demo_dir, pg_dsn, tmp_path):
         spans.append((datetime.datetime.fromisoformat(results["started_at"]), datetime.datetime.fromisoformat(results["finished_at"])))
     (a_start, a_end), (b_start, b_end) = sorted(spans)
     assert a_end <= b_start, spans
+
+
+# -- the fixture itself ------------------------------------------------------------------------
+@pytest.mark.parametrize("ci, code, said", [("1", 1, "CI: the throwaway PostgreSQL server did not start"),
+                                            ("", 0, "POSTGRES TESTS SKIPPED")])
+def test_without_server_binaries_ci_fails_and_local_skips_loudly(ci, code, said):
+    """No silent skip in CI: with CI set, a server that cannot start fails the Postgres tests."""
+    repo = Path(__file__).resolve().parent.parent
+    env = {**os.environ, "CI": ci, "MARTCTL_PG_BINDIR": "/nonexistent/bin"}
+    run = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-ra",
+                          "tests/test_transforms.py::test_group_by_all_is_expanded_and_runs_on_postgres"],
+                         cwd=repo, env=env, capture_output=True, text=True, timeout=120)
+    assert run.returncode == code, run.stdout + run.stderr
+    assert said in run.stdout and "no PostgreSQL server binaries" in run.stdout
