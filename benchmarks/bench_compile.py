@@ -55,13 +55,14 @@ def measure(root: Path, dialect: str | None = None, cold: bool = False) -> dict:
     return {k: statistics.median(r[k] for r in runs) for k in runs[0]}
 
 
-def help_time() -> float:
-    martctl = [sys.executable, "-m", "martctl", "--help"]
-    subprocess.run(martctl, capture_output=True, check=True)
+def cli_time(*args: str, cwd: Path | None = None) -> float:
+    """Median wall time of `martctl ARGS` in a fresh process (after one warm-up run)."""
+    command = [sys.executable, "-m", "martctl", *args]
+    subprocess.run(command, capture_output=True, check=True, cwd=cwd)
     times = []
     for _ in range(RUNS):
         start = time.perf_counter()
-        subprocess.run(martctl, capture_output=True, check=True)
+        subprocess.run(command, capture_output=True, check=True, cwd=cwd)
         times.append(time.perf_counter() - start)
     return statistics.median(times)
 
@@ -83,7 +84,9 @@ def main(argv: list[str]) -> None:
                     f"{n:>6} {dialect or 'duckdb':>9} {t['import']:>7.2f} {t['load']:>7.2f} {t['graph']:>7.2f} "
                     f"{t['compile']:>8.2f} {t['total']:>7.2f} {per:>8.2f}  (x{per / base:.2f} per mart vs first row)"
                 )
-    print(f"martctl --help: {help_time():.3f} s")
+            validate, compile_ = cli_time("validate", cwd=root), cli_time("compile", "-q", cwd=root)
+            print(f"{n:>6} marts: `martctl validate` {validate:.2f} s, `martctl compile -q` {compile_:.2f} s (whole CLI)")
+    print(f"martctl --help: {cli_time('--help'):.3f} s")
 
 
 if __name__ == "__main__":
