@@ -281,6 +281,8 @@ def _load_sources(config, file: Path, out: _Collector) -> dict[str, SourceTable]
                 continue
             columns: dict[str, str | None] = {}
             description = ""
+            if table_spec is not None and not isinstance(table_spec, dict):
+                out.add(f"{what}: table '{table}' must be a mapping (description, columns) or nothing", file, line)
             if isinstance(table_spec, dict):
                 out.check_mapping(table_spec, SOURCE_TABLE_KEYS, file, f"source table '{source_name}.{table}'")
                 cols = table_spec.get("columns") or {}
@@ -436,6 +438,9 @@ def _load_mart(spec, path: Path, area: str, dialect: str, single: bool, out: _Co
             hint="add incremental: {unique_key: id, cursor: updated_at} (or strategy: append)",
         )
     tags = spec.get("tags") or []
+    if not all(isinstance(t, (str, int)) for t in tags):
+        out.add("tags are names: tags: [daily, finance]", path, key_line(spec, "tags"))
+        tags = [t for t in tags if isinstance(t, (str, int))]
     unit_tests = tuple(_load_unit_tests(spec.get("unit_tests") or [], path, out))
     # a mart with problems in its details still loads (load_project raises anyway), so validate checks the rest
     return Mart(
@@ -560,7 +565,11 @@ def _test_spec(kind, args, options, column, path, line, mart_level, out: _Collec
         return None
     if kind == "unique":
         cols = args.get("columns", [column] if column else [])
-        args["columns"] = tuple([cols] if isinstance(cols, str) else cols)
+        cols = [cols] if isinstance(cols, str) else cols
+        if not isinstance(cols, list) or not all(isinstance(c, str) for c in cols):
+            out.add(f"'unique' takes column names, got {_describe(cols)}", path, line, hint="unique: [a, b] or unique: a")
+            return None
+        args["columns"] = tuple(cols)
         if not args["columns"]:
             out.add("a mart-level 'unique' test needs its columns: unique: [a, b]", path, line)
             return None
@@ -574,9 +583,19 @@ def _test_spec(kind, args, options, column, path, line, mart_level, out: _Collec
     if kind in required and args.get(required[kind]) in (None, "", []):
         out.add(f"test '{kind}' needs '{required[kind]}'", path, line)
         return None
+    if kind == "accepted_values" and not isinstance(args["values"], list):
+        out.add(f"accepted_values takes a list, got {_describe(args['values'])}", path, line,
+                hint="accepted_values: [a, b] or accepted_values: {values: [a, b]}")
+        return None
     if kind == "sql" and not (args.get("sql") or args.get("sql_file")):
         out.add("a custom 'sql' test needs sql: (a query returning the failing rows) or sql_file:", path, line)
         return None
+    for key in ("sql", "sql_file", "expression", "where", "max_age"):
+        if key in args or key in options:
+            value = args.get(key, options.get(key))
+            if key != "max_age" and not isinstance(value, str):
+                out.add(f"'{key}' of test '{kind}' must be a string, got {_describe(value)}", path, line)
+                return None
     if kind == "sql" and args.get("sql_file"):
         sql_path = path.parent / args["sql_file"]
         if not sql_path.is_file():
@@ -616,9 +635,14 @@ def _load_unit_tests(raw, path: Path, out: _Collector):
         if expect is None:
             out.add("a unit test needs 'expect:' (the rows the mart must return)", path, line)
             continue
-        bad = [k for k, rows in given.items() if not isinstance(rows, list)]
+        bad = [k for k, rows in given.items() if not isinstance(rows, list) or not all(isinstance(r, dict) for r in rows)]
         if bad:
-            out.add(f"unit test input '{bad[0]}' must be a list of rows", path, key_line(given, bad[0]))
+            out.add(f"unit test input '{bad[0]}' must be a list of rows", path, key_line(given, bad[0]),
+                    hint="rows are mappings: - {id: 1, name: x}")
+            continue
+        if not isinstance(expect, list) or not all(isinstance(r, dict) for r in expect):
+            out.add("a unit test's 'expect' must be a list of rows", path, key_line(item, "expect"),
+                    hint="rows are mappings: - {id: 1, name: x}")
             continue
         yield UnitTest(
             name=str(item.get("name") or f"unit_{index + 1}"),

@@ -324,3 +324,57 @@ def test_demo_validates(demo_dir):
     code, output = run_subprocess("validate", cwd=demo_dir)
     assert code == 0, output
     assert "no problems" in output
+
+
+MALFORMED_MARTS = [
+    "columns: {a: 3}\nsql: select 1 as a\n",
+    "columns: {a: {tests: 3}}\nsql: select 1 as a\n",
+    "columns: {a: {tests: [{accepted_values: 3}]}}\nsql: select 1 as a\n",
+    "tests: [{unique: 3}]\nsql: select 1 as a\n",
+    "tests: [{row_count: {min: x}}]\nsql: select 1 as a\n",
+    "tests: [3]\nsql: select 1 as a\n",
+    "tests: [{sql: {sql_file: 3}}]\nsql: select 1 as a\n",
+    "tests: {unique: [a]}\nsql: select 1 as a\n",
+    "unit_tests: [3]\nsql: select 1 as a\n",
+    "unit_tests: [{given: {x: [3]}, expect: [3]}]\nsql: select 1 as a\n",
+    "unit_tests: [{given: {}, expect: 3}]\nsql: select 1 as a\n",
+    "incremental: {unique_key: 3}\nmaterialized: incremental\nsql: select 1 as a\n",
+    "materialized: 3\nsql: select 1 as a\n",
+    "sql: 3\n",
+    "name: 3\nsql: select 1\n",
+    "marts: 3\n",
+    "marts: [{sql: select 1}]\n",
+    "[1, 2]\n",
+    "tags: [[1]]\nsql: select 1\n",
+    "sql: select 1 as a; select 2 as b\n",
+]
+MALFORMED_CONFIGS = [
+    "name: s\ntargets: 3\n",
+    "name: s\ntargets:\n  local: 3\n",
+    "name: s\nsources: [a]\n",
+    "name: s\nsources:\n  raw: {tables: 3}\n",
+    "name: s\nsources:\n  raw: {tables: {t: 3}}\n",
+    "name: s\nvars: [1]\n",
+    "name: s\nseeds: 3\n",
+    "name: s\ntargets:\n  local: {type: nope}\n",
+    "- a\n- b\n",
+]
+
+
+@pytest.mark.parametrize("text", MALFORMED_MARTS)
+def test_malformed_mart_is_a_problem_never_a_crash(tmp_path, text):
+    root = write_project(tmp_path, {"marts/a/m.yml": text})
+    problems = problems_of(root)
+    assert problems and all(p.file is not None for p in problems), text
+
+
+@pytest.mark.parametrize("text", MALFORMED_CONFIGS)
+def test_malformed_config_is_a_problem_never_a_crash(tmp_path, text):
+    from martctl.errors import ProjectError
+
+    root = write_project(tmp_path, {"config.yaml": text, "marts/a/m.yml": "sql: select 1 as a\n"})
+    try:
+        problems = problems_of(root)
+    except ProjectError as exc:  # a config that is not a mapping at all stops loading
+        problems = exc.problems
+    assert problems and problems[0].file.name == "config.yaml", text
