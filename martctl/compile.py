@@ -143,6 +143,12 @@ def _compile_mart(graph: ProjectGraph, key: str, dialect: str, prefix: str, know
     except _Unsupported as exc:
         raise unsupported_error(mart, dialect, str(exc)) from None
     if mart.dialect != dialect:
+        blind = [ref for ref in inputs if not known.get(ref)]
+        if blind:
+            warnings.append(
+                f"transpiled from {mart.dialect} without the columns of {', '.join(blind)}: types may not carry over "
+                "(declare the columns in config.yaml sources, or compile for a reachable target)"
+            )
         complaint = reparses(text, dialect)
         if complaint:
             raise CompileError(

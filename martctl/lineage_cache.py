@@ -47,7 +47,12 @@ def write_cache(target_dir: Path, key: str, hops: dict) -> Path | None:
 
 
 def catalog_columns(project, target) -> dict[str, list[str]]:
-    """Columns of the sources that declare none, read from the target's catalog when it is reachable.
+    """Column names of the sources that declare none, from the target's catalog (see catalog_types)."""
+    return {key: list(columns) for key, columns in catalog_types(project, target).items()}
+
+
+def catalog_types(project, target) -> dict[str, dict[str, str]]:
+    """Columns (name -> type) of the sources that declare none, read from the target's catalog when it is reachable.
 
     Best effort: a DuckDB file that does not exist yet is not created, and any failure to connect
     or read only leaves those sources' columns unknown (lineage then says so)."""
@@ -62,7 +67,7 @@ def catalog_columns(project, target) -> dict[str, list[str]]:
         return {}
     from .adapters.base import get_adapter
 
-    found: dict[str, list[str]] = {}
+    found: dict[str, dict[str, str]] = {}
     try:
         adapter = get_adapter(target, project.root)
         adapter.connect()
@@ -70,7 +75,7 @@ def catalog_columns(project, target) -> dict[str, list[str]]:
             for source in wanted:
                 columns = adapter.columns(source.schema, source.name)
                 if columns:
-                    found[source.key] = list(columns)
+                    found[source.key] = dict(columns)
         finally:
             adapter.close()
     except Exception:  # unreachable warehouse, busy file, missing driver: the columns stay unknown

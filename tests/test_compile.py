@@ -218,3 +218,33 @@ def test_typed_output_runs_on_postgres_like_on_duckdb(tmp_path, pg_server):
     assert [(a, b, Decimal(str(r)), float(h), w) for a, b, r, h, w in expected] == [
         (a, b, Decimal(r), float(h), w) for a, b, r, h, w in got
     ]
+
+
+def test_compile_for_a_target_types_sources_from_its_catalog(tmp_path, pg_server):
+    """A source that declares no columns is typed from the warehouse: the output runs on Postgres."""
+    import psycopg
+
+    dsn = pg_server.new_database()
+    with psycopg.connect(dsn, autocommit=True) as pg:
+        pg.execute("create schema raw")
+        pg.execute("create table raw.t (a int, b int)")
+        pg.execute("insert into raw.t values (7, 2), (1, 3)")
+    config = ("name: fx\ndialect: duckdb\ndefault_target: pg\ntargets:\n  pg: {type: postgres, dsn: \"${FX_DSN}\"}\n"
+              "sources:\n  raw: {tables: [t]}\n")
+    root = write_project(tmp_path, {"config.yaml": config, "marts/a/m.yml": "sql: select round(a / b, 2) as r from raw.t\n"})
+    run = subprocess.run([sys.executable, "-m", "martctl", "compile", "-q"], cwd=root, capture_output=True, text=True,
+                         env={**os.environ, "FX_DSN": dsn})
+    assert run.returncode == 0, run.stderr
+    sql = (root / "target" / "compiled" / "a" / "m.sql").read_text()
+    assert "AS DECIMAL" in sql
+    with psycopg.connect(dsn) as pg:
+        assert sorted(pg.execute(sql.rstrip().rstrip(";")).fetchall()) == [(Decimal("0.33"),), (Decimal("3.50"),)]
+
+
+def test_transpiling_without_input_columns_warns(tmp_path):
+    config = "name: fx\nsources:\n  raw: {tables: [t]}\n"
+    root = write_project(tmp_path, {"config.yaml": config, "marts/a/m.yml": "sql: select round(a / b, 2) as r from raw.t\n"})
+    graph = build_graph(load_project(root))
+    [warning] = compile_project(graph, dialect="postgres").warnings
+    assert warning.startswith("a.m: transpiled from duckdb without the columns of raw.t")
+    assert compile_project(graph, dialect="duckdb").warnings == []  # same dialect: nothing to lose

@@ -38,7 +38,9 @@ def validate(
     else:
         render.problems(problems)
         if not errors:
-            render.info(f"ok: {len(project.marts)} marts, {len(project.sources)} sources, no problems")
+            warned = len(problems)
+            verdict = "no problems" if not warned else f"no errors, {warned} warning{'s' if warned != 1 else ''}"
+            render.info(f"ok: {len(project.marts)} marts, {len(project.sources)} sources, {verdict}")
         else:
             render.info(f"{len(errors)} problem{'s' if len(errors) != 1 else ''} found")
     raise typer.Exit(ExitCode.INVALID if errors else ExitCode.OK)
@@ -122,12 +124,18 @@ def compile(
 
             raise ProjectError(check.problems)
     _warnings(ctx.warnings)
+    catalog = {}
+    if not dialect:  # sources that declare no columns: their types from the target's catalog, if reachable
+        from martctl.lineage_cache import catalog_types
+
+        catalog = catalog_types(ctx.project, ctx.target)
     compiled = compile_project(
         ctx.graph,
         dialect=dialect,
         target=None if dialect else ctx.target,
         select=ctx.selected,
         strict=not allow_unsupported,
+        source_columns=catalog,
     )
     write_compiled(compiled, ctx.target_dir)
     _warnings(compiled.warnings)
