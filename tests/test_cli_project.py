@@ -98,3 +98,13 @@ def test_init_project_builds(tmp_path):
 def test_bad_command_line_is_exit_2(tmp_path):
     run = martctl("compile", "--no-such-option", cwd=tmp_path)
     assert run.returncode == 2 and "Traceback" not in run.stderr
+
+
+def test_help_imports_no_heavy_module(tmp_path):
+    """`martctl --help` stays fast: sqlglot, duckdb, psycopg and yaml are imported by the commands that use them."""
+    run = subprocess.run([sys.executable, "-X", "importtime", "-m", "martctl", "--help"], cwd=tmp_path,
+                         capture_output=True, text=True)
+    assert run.returncode == 0
+    imported = {line.rsplit("|", 1)[-1].strip() for line in run.stderr.splitlines() if line.startswith("import time:")}
+    heavy = {m for m in imported if m.split(".")[0] in ("sqlglot", "sqlglotc", "duckdb", "psycopg", "yaml")}
+    assert not heavy, sorted(heavy)
