@@ -108,3 +108,22 @@ def test_help_imports_no_heavy_module(tmp_path):
     imported = {line.rsplit("|", 1)[-1].strip() for line in run.stderr.splitlines() if line.startswith("import time:")}
     heavy = {m for m in imported if m.split(".")[0] in ("sqlglot", "sqlglotc", "duckdb", "psycopg", "yaml")}
     assert not heavy, sorted(heavy)
+
+
+def test_generated_benchmark_project_validates_and_builds(tmp_path):
+    """benchmarks/generate.py: every generated mart is valid and builds (with its data tests passing)."""
+    import duckdb
+
+    from benchmarks.generate import generate_project
+
+    root = generate_project(tmp_path / "gen", 60, seed=3)
+    run = martctl("validate", cwd=root)
+    assert run.returncode == 0 and "ok: 60 marts" in run.stderr, run.stderr
+    run = martctl("build", cwd=root)
+    assert run.returncode == 0, run.stdout[-2000:] + run.stderr[-2000:]
+    con = duckdb.connect(str(root / "warehouse.duckdb"), read_only=True)
+    try:
+        relations = con.execute("select count(*) from information_schema.tables where table_schema like 'area_%'").fetchone()
+    finally:
+        con.close()
+    assert relations[0] == 60
