@@ -248,3 +248,15 @@ def test_transpiling_without_input_columns_warns(tmp_path):
     [warning] = compile_project(graph, dialect="postgres").warnings
     assert warning.startswith("a.m: transpiled from duckdb without the columns of raw.t")
     assert compile_project(graph, dialect="duckdb").warnings == []  # same dialect: nothing to lose
+
+
+def test_postgres_integer_division_keeps_its_meaning_on_duckdb():
+    """Postgres `7 / 2` is 3: written for Postgres, compiled for DuckDB, it still is (run on DuckDB)."""
+    import duckdb
+
+    sql = compiled_sql("select a / b as q, round(a::numeric / b, 2) as r from raw.t", "duckdb", mart_dialect="postgres")
+    assert flat(sql) == ("SELECT CAST(TRUNC(t.a / t.b) AS BIGINT) AS q, ROUND(CAST(t.a AS DECIMAL) / t.b, 2) AS r "
+                         "FROM raw.t AS t")
+    con = duckdb.connect()
+    con.execute("create schema raw; create table raw.t as select * from (values (7, 2), (-7, 2), (1, 3)) v(a, b)")
+    assert con.execute(sql).fetchall() == [(3, 3.5), (-3, -3.5), (0, 0.33)]  # truncated toward zero, like Postgres
