@@ -121,12 +121,19 @@ class _Collector:
                     f"'{key}' in {what} must be {_type_name(types)}, got {_describe(value)}",
                     file,
                     line,
-                    hint=f"write {key}: <{_type_name(types)}>",
+                    hint=f"for example {key}: {_example(types)}",
                 )
                 bad.append(key)
         for key in bad:
             del mapping[key]
         return True
+
+
+EXAMPLES = {str: "some text", int: "4", list: "[a, b]", dict: "{key: value}", bool: "true"}
+
+
+def _example(types) -> str:
+    return EXAMPLES.get(types[0] if isinstance(types, tuple) else types, "...")
 
 
 def _describe(value) -> str:
