@@ -147,6 +147,9 @@ def _build(step: Step, adapter: "Adapter", full_refresh: bool, after_mart: After
         if step.seed is not None:
             result.rows = adapter.load_seed(step.seed)
         else:
+            if step.materialized == "incremental":
+                batch = not full_refresh and adapter.exists(*step.relation)
+                result.incremental = "batch" if batch else "full"
             result.rows = adapter.materialize(step.compiled, full_refresh=full_refresh)
         result.status = SUCCESS
     except AdapterError as exc:

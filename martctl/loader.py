@@ -672,6 +672,10 @@ def seed_column_types(path: Path) -> dict[str, str]:
         con = duckdb.connect()
         try:
             rows = con.execute("DESCRIBE SELECT * FROM read_csv(?)", [str(path)]).fetchall()
+        except duckdb.Error as exc:
+            first = str(exc).strip().splitlines()[0]
+            raise ProjectError(f"seed cannot be read as CSV: {first}", path,
+                               hint="every row needs the header's number of fields, with one kind of line ending") from None
         finally:
             con.close()
         _SNIFFED[stamp] = {row[0]: row[1] for row in rows}

@@ -48,7 +48,7 @@ sql: |
 tests:
   - unique: [country]
 """,
-    ".gitignore": "target/\n*.duckdb\n*.duckdb.wal\n*.lock\n",
+    ".gitignore": "target/\n*.duckdb\n*.duckdb.wal\n*.martctl.lock\n",
 }
 
 

@@ -153,3 +153,20 @@ def test_leftovers_of_an_interrupted_run_are_dropped(tmp_path: Path):
     assert done.returncode == 0
     assert "leftover" in done.stderr
     assert rows(root / "wh.duckdb", "select count(*) from information_schema.tables where table_name like '%martctl%'") == [(0,)]
+
+
+def test_run_types_undeclared_sources_from_the_warehouse_catalog(tmp_path: Path):
+    """A Postgres-dialect mart on DuckDB reading a source nobody declared columns for: run reads the
+    source's types from the warehouse, so Postgres integer division keeps its meaning (7 / 2 = 3)."""
+    root = write_project(tmp_path / "p", {
+        "config.yaml": "name: p\ndialect: postgres\ntargets:\n  local: {type: duckdb, path: wh.duckdb}\n"
+                       "sources:\n  ext: {tables: [items]}\n",
+        "marts/a/unit_price.yml": "sql: select id, total / qty as unit from ext.items\n",
+    })
+    con = duckdb.connect(str(root / "wh.duckdb"))
+    con.execute("create schema ext; create table ext.items as select 1 as id, 7 as total, 2 as qty")
+    con.close()
+    done = martctl(root, "run")
+    assert done.returncode == ExitCode.OK, done.stderr
+    assert "without the columns" not in done.stderr  # typed from the catalog, so no warning
+    assert rows(root / "wh.duckdb", "select id, unit from a.unit_price") == [(1, 3)]

@@ -33,10 +33,10 @@ def lineage(
     debug: Debug = False,
 ) -> None:
     """Where a mart or column comes from, and what depends on it."""
+    from martctl.catalog import catalog_columns
     from martctl.context import parse_vars
     from martctl.errors import ProjectError
     from martctl.lineage import project_lineage
-    from martctl.lineage_cache import catalog_columns
     from martctl.loader import load_project
 
 

@@ -126,7 +126,7 @@ def compile(
     _warnings(ctx.warnings)
     catalog = {}
     if not dialect:  # sources that declare no columns: their types from the target's catalog, if reachable
-        from martctl.lineage_cache import catalog_types
+        from martctl.catalog import catalog_types
 
         catalog = catalog_types(ctx.project, ctx.target)
     compiled = compile_project(

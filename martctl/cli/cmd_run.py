@@ -46,14 +46,21 @@ def _seeds_for(command: str, ctx, compiled, selectors) -> list:
 
 
 def _after_mart(command: str, ctx, compiled):
-    """build: data tests run right after each mart, through martctl.testing.after_mart_hook(ctx, compiled)
-    when that module provides it (see execute.run's after_mart contract)."""
+    """build: data tests run right after each mart (see execute.run's after_mart contract)."""
     if command != "build":
         return None
-    from importlib import import_module
+    from martctl.testing import after_mart_hook
 
-    factory = getattr(import_module("martctl.testing"), "after_mart_hook", None)
-    return factory(ctx, compiled) if factory else None
+    return after_mart_hook(ctx, compiled)
+
+
+def _needs_catalog(ctx, compiled) -> bool:
+    """A mart transpiled from another dialect reads a source whose columns nobody declared."""
+    return any(
+        item.mart.dialect != compiled.dialect and not ctx.project.sources[key].columns
+        for item in compiled.marts.values()
+        for key in item.sources
+    )
 
 
 def _print_plan(steps, log_format: str) -> None:
@@ -114,24 +121,29 @@ def execute_command(
     if dry_run:
         _print_plan(steps, log_format)
         return 0
-    if compiled is not None and log_format != "json":
-        for message in compiled.warnings:
-            render.warn(message)
     secrets = ctx.project.secrets()
+    after_mart = _after_mart(command, ctx, compiled)  # validates the tests before anything is touched
     adapter = get_adapter(ctx.target, ctx.project.root)
     adapter.acquire_lock(wait or 0.0, holder_info(command=f"martctl {command}", target=ctx.target.name))
-    writer = None
-    if compiled is not None:  # target/compiled/ is written beside the run (file I/O, off its path)
-        import threading
-
-        writer = threading.Thread(target=write_compiled, args=(compiled, ctx.target_dir), daemon=True)
-        writer.start()
-    view = progress.make(log_format, quiet, secrets)
+    writer = view = None
     try:
         adapter.connect()
-        for note in _adapter_notes(adapter):
+        if compiled is not None and _needs_catalog(ctx, compiled):  # type them from the warehouse, then recompile
+            from martctl.catalog import catalog_types
+
+            catalog = catalog_types(ctx.project, ctx.target, adapter)
+            compiled = compile_project(ctx.graph, target=ctx.target, select=ctx.selected, source_columns=catalog)
+            steps = execute.plan(compiled, seeds, Path("target") / "compiled")
+            after_mart = _after_mart(command, ctx, compiled)
+        if compiled is not None:  # target/compiled/ is written beside the run (file I/O, off its path)
+            import threading
+
+            writer = threading.Thread(target=write_compiled, args=(compiled, ctx.target_dir), daemon=True)
+            writer.start()
+        for note in (compiled.warnings if compiled is not None else []) + _adapter_notes(adapter):
             if log_format != "json":
                 render.warn(note)
+        view = progress.make(log_format, quiet, secrets)
         stop = execute.Stop()
         with execute.handle_signals(stop, adapter):
             report = execute.run(
@@ -141,14 +153,15 @@ def execute_command(
                 on_event=view,
                 full_refresh=full_refresh,
                 fail_fast=fail_fast,
-                after_mart=_after_mart(command, ctx, compiled),
+                after_mart=after_mart,
                 stop=stop,
                 command=command,
                 target=ctx.target.name,
                 selection=ctx.selected if command != "seed" else [s.key for s in seeds],
             )
     finally:
-        view.close()
+        if view is not None:
+            view.close()
         try:
             adapter.close()
         finally:

@@ -31,10 +31,33 @@ def _rows(rows: int | None) -> str:
     return "" if rows is None else f"{rows:,} row{'s' if rows != 1 else ''}"
 
 
+def _test_counts(tests) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for test in tests:
+        counts[test.get("status", "?")] = counts.get(test.get("status", "?"), 0) + 1
+    return counts
+
+
+def tests_summary(tests) -> str:
+    """'6 tests passed' or '6 tests: 4 PASS, 1 WARN, 1 FAIL' ('' when there were none)."""
+    counts = _test_counts(tests)
+    total = sum(counts.values())
+    if not total:
+        return ""
+    noun = "test" if total == 1 else "tests"
+    if set(counts) == {"PASS"}:
+        return f"{total} {noun} passed"
+    return f"{total} {noun}: " + ", ".join(f"{n} {s}" for s, n in sorted(counts.items()))
+
+
 def _outcome(result: NodeResult) -> str:
-    """One line of detail: timing and rows, or why it failed/was skipped."""
+    """One line of detail: timing, rows and tests, or why it failed/was skipped."""
     if result.status == SUCCESS:
-        text = ", ".join(p for p in (f"{result.seconds:.2f}s", _rows(result.rows)) if p)
+        rows = _rows(result.rows)
+        if rows and result.incremental == "batch":
+            rows = rows.replace("row", "new row")
+        parts = (f"{result.seconds:.2f}s", rows, tests_summary(result.tests))
+        text = ", ".join(p for p in parts if p)
         if result.test_failure:
             text += f"; {result.test_failure}"
         return text
@@ -97,7 +120,9 @@ class PlainLines:
         out = sys.stdout
         counts = ", ".join(f"{report.count(s)} {s}" for s in (SUCCESS, ERROR, SKIPPED, CANCELLED) if report.count(s))
         tail = f" (stopped: {report.interrupted})" if report.interrupted else ""
-        out.write(f"Done in {report.seconds:.2f}s: {counts or 'nothing to do'}{tail}; exit {int(report.exit_code())}\n")
+        tests = tests_summary([t for r in report.results.values() for t in r.tests])
+        tests = f"; {tests}" if tests else ""
+        out.write(f"Done in {report.seconds:.2f}s: {counts or 'nothing to do'}{tests}{tail}; exit {int(report.exit_code())}\n")
         for result in report.failed:
             out.write(mask(f"  {result.key}: {_outcome(result)}", self.secrets).replace("\n", "\n    ") + "\n")
         out.flush()
@@ -163,25 +188,30 @@ class LiveView:
             self.live.stop()
 
     def summary(self, report: RunReport) -> None:
+        from rich import box
         from rich.markup import escape
         from rich.table import Table
 
         from . import render
 
-        table = Table(title=f"{report.command} on {report.target}: {report.seconds:.2f}s", title_justify="left")
+        table = Table(title=f"{report.command} on {report.target}: {report.seconds:.2f}s", title_justify="left",
+                      box=box.SIMPLE_HEAD)
         for column in ("node", "kind", "status", "time", "rows", "detail"):
-            table.add_column(column, overflow="fold")
+            table.add_column(column, overflow="fold", no_wrap=column != "detail",
+                             justify="right" if column in ("time", "rows") else "left")
         for result in report.results.values():
             if self.quiet and not result.failed:
                 continue
             style = self.STYLES[result.status]
-            detail = "" if result.status == SUCCESS and not result.test_failure else _outcome(result)
+            detail = tests_summary(result.tests) if result.status == SUCCESS and not result.test_failure else _outcome(result)
             table.add_row(escape(result.key), result.materialized, f"[{style}]{result.status}[/{style}]",
-                          f"{result.seconds:.2f}s", _rows(result.rows), escape(mask(detail, self.secrets)))
+                          f"{result.seconds:.2f}s", "" if result.rows is None else f"{result.rows:,}",
+                          escape(mask(detail, self.secrets)))
         render.out().print(table)
         counts = ", ".join(f"{report.count(s)} {s}" for s in (SUCCESS, ERROR, SKIPPED, CANCELLED) if report.count(s))
         tail = f" (stopped: {report.interrupted})" if report.interrupted else ""
-        render.out().print(f"{counts or 'nothing to do'}{tail}")
+        tests = tests_summary([t for r in report.results.values() for t in r.tests])
+        render.out().print(f"{counts or 'nothing to do'}{'; ' + tests if tests else ''}{tail}")
 
 
 def make(log_format: str = "text", quiet: bool = False, secrets: Sequence[str] = ()):
