@@ -206,6 +206,11 @@ def load_project(project_dir: str | Path = ".", environ=None, problems: list[Pro
 
 
 def _check_dialect(dialect: str, file, line, out: _Collector) -> None:
+    out.problems.extend(dialect_problems(dialect, file, line))
+
+
+def dialect_problems(dialect: str, file=None, line=None) -> list[Problem]:
+    """[] when sqlglot knows the dialect, else one problem with a did-you-mean."""
     from sqlglot.dialects.dialect import Dialect
 
     try:
@@ -213,7 +218,8 @@ def _check_dialect(dialect: str, file, line, out: _Collector) -> None:
     except ValueError:
         from .sql import dialect_names
 
-        out.add(f"unknown SQL dialect '{dialect}'", file, line, hint=did_you_mean(dialect, dialect_names()))
+        return [Problem(f"unknown SQL dialect '{dialect}'", file, line, hint=did_you_mean(dialect, dialect_names()))]
+    return []
 
 
 def _load_targets(config, file: Path, out: _Collector, environ) -> dict[str, Target]:

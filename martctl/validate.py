@@ -21,12 +21,11 @@ def validate_project(project_dir: str | Path = ".", target: str | None = None, d
     problems: list[Problem] = []
     project = load_project(project_dir, problems=problems)
     if dialect:
-        from .loader import _check_dialect, _Collector
+        from .loader import dialect_problems
 
-        check = _Collector()
-        _check_dialect(dialect, None, None, check)
-        if check.problems:
-            return project, problems + check.problems
+        bad_dialect = dialect_problems(dialect)
+        if bad_dialect:
+            return project, problems + bad_dialect
     try:
         chosen = project.target(target)
         problems += missing_env_problems(project, chosen)

@@ -115,14 +115,11 @@ def compile(
 
     ctx = open_project(project_dir, target, select, exclude, vars, need_target=False)
     if dialect:
-        from martctl.loader import _check_dialect, _Collector
+        from martctl.errors import ProjectError
+        from martctl.loader import dialect_problems
 
-        check = _Collector()
-        _check_dialect(dialect, None, None, check)
-        if check.problems:
-            from martctl.errors import ProjectError
-
-            raise ProjectError(check.problems)
+        if dialect_problems(dialect):
+            raise ProjectError(dialect_problems(dialect))
     _warnings(ctx.warnings)
     catalog = {}
     if not dialect:  # sources that declare no columns: their types from the target's catalog, if reachable
