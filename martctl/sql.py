@@ -77,13 +77,17 @@ def table_references(tree: exp.Expression) -> list[exp.Table]:
         scopes = traverse_scope(tree)
     except (OptimizeError, SqlglotError):
         scopes = []
-    if not scopes:  # e.g. a bare VALUES: fall back to every table node not named by a CTE
-        ctes = {c.alias_or_name for c in tree.find_all(exp.CTE)}
-        return [t for t in tree.find_all(exp.Table) if t.name and (t.db or t.name not in ctes)]
     for scope in scopes:
         for source in scope.sources.values():
             if isinstance(source, exp.Table) and source.name:
                 found.append(source)
+    # Tables the scope walk did not reach (a bare VALUES, DuckDB's FROM-first `from t` nested
+    # in a FROM, ...) still count, unless a CTE of that name exists: a missed dependency would
+    # build a mart before what it reads.
+    seen = {id(t) for t in found}
+    ctes = {c.alias_or_name for c in tree.find_all(exp.CTE)}
+    found += [t for t in tree.find_all(exp.Table)
+              if id(t) not in seen and t.name and (t.db or t.name not in ctes)]
     return found
 
 

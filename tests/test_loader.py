@@ -172,6 +172,19 @@ def test_dependencies_are_scope_aware(tmp_path):
     assert parsed.upstream_sources == ("raw.orders",)
 
 
+def test_tables_the_scope_walk_misses_are_still_dependencies(tmp_path):
+    """DuckDB's FROM-first query nested in a FROM escapes sqlglot's scope walk: still a dependency."""
+    root = write_project(tmp_path, {
+        "config.yaml": CONFIG,
+        "marts/a/base.yml": "sql: select 1 as x\n",
+        "marts/c/user.yml": "sql: select x from from a.base\n",  # a FROM holding a bare FROM-first query
+        "marts/c/values.yml": "sql: select * from (values (1), (2)) as v(x)\n",
+    })
+    graph = build_graph(load_project(root))
+    assert graph.parsed["c.user"].upstream_marts == ("a.base",)
+    assert graph.parsed["c.values"].upstream_marts == ()
+
+
 def test_vars_become_literals(tmp_path):
     root = write_project(tmp_path, {
         "config.yaml": CONFIG,
