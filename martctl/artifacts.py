@@ -21,7 +21,7 @@ SCHEMA_VERSION = 1
 def _write_json(path: Path, data, secrets: Sequence[str]) -> Path:
     """Write atomically (temp file + rename): a reader never sees half a file."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    text = mask(json.dumps(data, indent=2, default=str), secrets)
+    text = mask(json.dumps(data, default=str), secrets)  # no indent: the C encoder, 10x faster on big runs
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     tmp.write_text(text + "\n", encoding="utf-8")
     os.replace(tmp, path)

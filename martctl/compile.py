@@ -6,8 +6,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable, Mapping
 
-from sqlglot import exp
-
 from .errors import CompileError, Problem, ProjectError
 from .project import Mart, Project, SourceTable, Target
 from .resolve import ProjectGraph
@@ -18,6 +16,7 @@ from .sql import (
     has_star,
     output_columns,
     rename_tables,
+    renamed_tables,
     reparses,
     typed,
     unsupported_error,
@@ -114,34 +113,23 @@ def _compile_mart(graph: ProjectGraph, key: str, dialect: str, prefix: str, know
     project = graph.project
     parsed = graph.parsed[key]
     mart = parsed.mart
-    tree = parsed.tree.copy()
-    # copy() makes new nodes: map the references over by walking both trees in step
-    ids = {id(new): id(old) for old, new in zip(parsed.tree.walk(), tree.walk())}
-    physical: dict[int, tuple[str, str]] = {}
-    inputs: dict[str, tuple[str, str]] = {}
-    for node in tree.find_all(exp.Table):
-        ref = parsed.marts.get(ids.get(id(node))) or parsed.sources.get(ids.get(id(node)))
-        if ref:
-            physical[id(node)] = inputs[ref] = relation_of(project, ref, prefix)
-    rename_tables(tree, physical)
+    inputs = {ref: relation_of(project, ref, prefix) for ref in (*parsed.marts.values(), *parsed.sources.values())}
     schema: dict = {}
     for ref, relation in inputs.items():
         _nest(schema, relation, known.get(ref) or {})
     declared = {c: col.type for c, col in mart.columns.items()}
-    if typing or mart.dialect != dialect:
-        try:
-            tree = typed(tree, schema, mart.dialect)
-        except Exception as exc:  # sqlglot's optimizer raises several kinds
-            raise CompileError(Problem(f"mart '{key}': cannot resolve its columns: {exc}", mart.sql_path, mart.sql_line)) from None
-    elif has_star(tree) and schema:
-        tree = expand_stars(tree, schema, mart.dialect)
-    columns = output_columns(tree)
-    columns = {c: declared.get(c) or t for c, t in columns.items()}
-    tree = apply_transforms(tree, mart.dialect, dialect)
+    physical = {node: inputs[ref] for node, ref in (*parsed.marts.items(), *parsed.sources.items())}
+    needs_tree = typing or mart.dialect != dialect or (has_star(parsed.tree) and schema)
     try:
-        text, warnings = generate(tree, dialect, strict=strict)
+        if needs_tree:
+            tree, text, warnings = _transpiled(parsed, physical, schema, dialect, strict, typing)
+        else:  # same dialect, nothing to expand: generate from the shared tree, renamed for the while
+            tree = parsed.tree
+            with renamed_tables(tree, physical):
+                text, warnings = generate(tree, dialect, strict=strict)
     except _Unsupported as exc:
         raise unsupported_error(mart, dialect, str(exc)) from None
+    columns = {c: declared.get(c) or t for c, t in output_columns(tree).items()}
     if mart.dialect != dialect:
         blind = [ref for ref in inputs if not known.get(ref)]
         if blind:
@@ -171,6 +159,25 @@ def _compile_mart(graph: ProjectGraph, key: str, dialect: str, prefix: str, know
         warnings=tuple(warnings),
         inputs=inputs,
     )
+
+
+def _transpiled(parsed, physical, schema, dialect: str, strict: bool, typing: bool):
+    """Copy the tree, point it at physical names, type it (or expand its stars), fix, generate."""
+    mart = parsed.mart
+    tree = parsed.tree.copy()
+    # copy() makes new nodes: carry the references over by walking both trees in step
+    moved = {id(new): physical[id(old)] for old, new in zip(parsed.tree.walk(), tree.walk()) if id(old) in physical}
+    rename_tables(tree, moved)
+    if typing or mart.dialect != dialect:
+        try:
+            tree = typed(tree, schema, mart.dialect)
+        except Exception as exc:  # sqlglot's optimizer raises several kinds
+            raise CompileError(Problem(f"mart '{mart.key}': cannot resolve its columns: {exc}", mart.sql_path, mart.sql_line)) from None
+    else:
+        tree = expand_stars(tree, schema, mart.dialect)
+    tree = apply_transforms(tree, mart.dialect, dialect)
+    text, warnings = generate(tree, dialect, strict=strict)
+    return tree, text, warnings
 
 
 def write_compiled(compiled: CompiledProject, target_dir: Path) -> list[Path]:

@@ -136,7 +136,7 @@ class PostgresAdapter(Adapter):
         lines = [line.strip() for line in str(exc).splitlines() if line.strip() and not line.startswith(("LINE ", "^"))]
         message = " ".join(lines) or type(exc).__name__
         cancelled = isinstance(exc, psycopg.errors.QueryCanceled)
-        if self._lost(exc):
+        if self._lost(exc) and doing != "cannot connect":
             message = f"connection to the server was lost ({message})"
         error = AdapterError(self.mask(f"postgres target '{self.target.name}': {doing}: {message}"))
         error.cancelled = cancelled
