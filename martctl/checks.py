@@ -241,6 +241,22 @@ def resolve_relationship(spec: TestSpec, project: CompiledProject) -> tuple[str 
     return None, field
 
 
+def inputs_of_tests(item: CompiledMart, project: CompiledProject) -> set[str]:
+    """Marts and sources other than its own that the mart's data tests read (relationships
+    parents, tables of custom SQL tests): a build must have built them before it tests the mart."""
+    found: set[str] = set()
+    for spec in item.mart.all_tests():
+        if spec.kind == "relationships":
+            found.add(resolve_relationship(spec, project)[0])
+        elif spec.kind == "sql":
+            try:
+                tree = sqlglot.parse_one(str(spec.args["sql"]), read=item.mart.dialect)
+            except SqlglotError:
+                continue  # reported by validation
+            found |= {resolve_table(project, t.db, t.name, item.key) for t in table_references(tree)}
+    return {key for key in found if key and key != item.key}
+
+
 def _vars(project: CompiledProject) -> dict:
     return dict(project.graph.vars)
 

@@ -80,6 +80,14 @@ def compile_project(
     dialect = dialect or (target.dialect if target else project.dialect)
     prefix = (target.settings.get("schema_prefix") or "") if target else ""
     wanted = set(select) if select is not None else set(project.marts)
+    cache_key = None
+    if graph.cache_key is not None:
+        from . import plancache
+
+        cache_key = plancache.compile_key(graph.cache_key, dialect, prefix, strict, source_columns or {})
+        hit = _from_cache(graph, cache_key, wanted, dialect, prefix)
+        if hit is not None:
+            return hit
     cross = any(project.marts[k].dialect != dialect for k in wanted)
     # marts whose output columns we must know: the wanted ones and, when typing, all their ancestors
     needed = wanted | graph.graph.upstream(wanted) if cross else wanted
@@ -106,7 +114,46 @@ def compile_project(
             compiled[key] = item
     if problems:
         raise CompileError(problems)
+    if cache_key is not None:
+        _to_cache(graph, cache_key, compiled)
     return CompiledProject(graph, dialect, compiled, prefix)
+
+
+def _from_cache(graph: ProjectGraph, cache_key: str, wanted: set, dialect: str, prefix: str) -> CompiledProject | None:
+    """The compiled marts of an unchanged project, from target/.cache/plan.json."""
+    from . import plancache
+
+    data = plancache.read(graph.target_dir, graph.cache_key)
+    entries = (data or {}).get("compiled", {}).get(cache_key)
+    if not entries or not wanted <= set(entries):
+        return None
+    marts = {}
+    for key in (k for k in graph.graph.topological_order() if k in wanted):
+        entry, parsed = entries[key], graph.parsed[key]
+        marts[key] = CompiledMart(
+            key=key, mart=parsed.mart, sql=entry["sql"], relation=tuple(entry["relation"]),
+            upstream=parsed.upstream_marts, sources=parsed.upstream_sources, columns=entry["columns"],
+            dialect=dialect, warnings=tuple(entry["warnings"]),
+            inputs={k: tuple(v) for k, v in entry["inputs"].items()},
+        )
+    return CompiledProject(graph, dialect, marts, prefix)
+
+
+def _to_cache(graph: ProjectGraph, cache_key: str, compiled: dict[str, CompiledMart], keep: int = 4) -> None:
+    from . import plancache
+
+    data = plancache.read(graph.target_dir, graph.cache_key)
+    if data is None:
+        return
+    entries = dict(data.get("compiled", {}).get(cache_key, {}))
+    entries.update({
+        key: {"sql": item.sql, "relation": list(item.relation), "columns": dict(item.columns),
+              "warnings": list(item.warnings), "inputs": {k: list(v) for k, v in item.inputs.items()}}
+        for key, item in compiled.items()
+    })
+    others = [(k, v) for k, v in data.get("compiled", {}).items() if k != cache_key][-(keep - 1):]
+    data["compiled"] = {**dict(others), cache_key: entries}
+    plancache.write(graph.target_dir, data)
 
 
 def _compile_mart(graph: ProjectGraph, key: str, dialect: str, prefix: str, known, strict: bool, typing: bool) -> CompiledMart:

@@ -70,6 +70,6 @@ def open_project(
         f"--vars {k}: not declared in config.yaml vars" + (f" ({did_you_mean(k, project.vars)})" if did_you_mean(k, project.vars) else "")
         for k in unknown
     ]
-    graph = build_graph(project, overrides)
+    graph = build_graph(project, overrides, project.root / "target")
     keys, select_warnings = select(project, graph.graph, selectors, exclude)
     return Context(project, chosen, graph, keys, warnings + select_warnings)

@@ -16,7 +16,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from graphlib import TopologicalSorter
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable, Iterable, Sequence
+from typing import TYPE_CHECKING, Callable, Iterable, Mapping, Sequence
 
 from .errors import AdapterError
 from .events import (
@@ -74,9 +74,11 @@ class Step:
 
 
 def plan(
-    compiled: "CompiledProject | None", seeds: Sequence["SourceTable"] = (), compiled_dir: Path | None = None
+    compiled: "CompiledProject | None", seeds: Sequence["SourceTable"] = (), compiled_dir: Path | None = None,
+    also_waits_for: Mapping[str, Iterable[str]] | None = None,
 ) -> list[Step]:
-    """Seeds first, then marts in dependency order; a mart waits for the seeds it reads."""
+    """Seeds first, then marts in dependency order; a mart waits for the seeds it reads, and for
+    `also_waits_for[key]` (what its tests read) where that makes no cycle."""
     steps = [Step(s.key, "seed", seed=s) for s in seeds]
     seed_keys = {s.key for s in seeds}
     if compiled is not None:
@@ -86,6 +88,10 @@ def plan(
             if item is None:
                 continue
             upstream = tuple(u for u in item.upstream if u in marts) + tuple(s for s in item.sources if s in seed_keys)
+            extra = set((also_waits_for or {}).get(key, ())) - set(upstream)
+            if extra:
+                downstream = compiled.graph.graph.downstream(key)
+                upstream += tuple(sorted(k for k in extra if (k in marts or k in seed_keys) and k not in downstream))
             path = str(compiled_dir / item.mart.area / f"{item.mart.name}.sql") if compiled_dir else None
             steps.append(Step(key, "mart", upstream, compiled=item, sql_path=path))
     return steps

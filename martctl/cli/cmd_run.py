@@ -54,6 +54,19 @@ def _after_mart(command: str, ctx, compiled):
     return after_mart_hook(ctx, compiled)
 
 
+def _plan(command: str, compiled, seeds) -> list:
+    """The run's steps; in a build a mart also waits for what its tests read (a relationships
+    parent, the tables of a custom SQL test)."""
+    from martctl import execute
+
+    waits = None
+    if command == "build" and compiled is not None:
+        from martctl.checks import inputs_of_tests
+
+        waits = {key: inputs_of_tests(item, compiled) for key, item in compiled.marts.items()}
+    return execute.plan(compiled, seeds, Path("target") / "compiled", waits)  # paths relative to the project
+
+
 def _needs_catalog(ctx, compiled) -> bool:
     """A mart transpiled from another dialect reads a source whose columns nobody declared."""
     return any(
@@ -77,10 +90,15 @@ def _print_plan(steps, log_format: str) -> None:
     from rich.table import Table
 
     table = Table(title=f"dry run: {len(rows)} nodes would be built, in this order (nothing touched)", title_justify="left")
-    for column in ("#", "node", "materialized", "relation", "upstream"):
-        table.add_column(column, overflow="fold")
+    columns = ["#", "node", "materialized", "relation", "upstream"]
+    if all(row["relation"] == row["node"] for row in rows):
+        columns.remove("relation")  # no schema_prefix: the relation is the node's name
+    for column in columns:
+        table.add_column(column, overflow="fold", no_wrap=column != "upstream")
     for row in rows:
-        table.add_row(str(row["order"]), row["node"], row["materialized"], row["relation"], ", ".join(row["upstream"]))
+        cells = {"#": str(row["order"]), "node": row["node"], "materialized": row["materialized"],
+                 "relation": row["relation"], "upstream": ", ".join(row["upstream"])}
+        table.add_row(*(cells[c] for c in columns))
     render.out().print(table)
 
 
@@ -117,7 +135,7 @@ def execute_command(
             render.warn(message)
     compiled = None if command == "seed" else compile_project(ctx.graph, target=ctx.target, select=ctx.selected)
     seeds = _seeds_for(command, ctx, compiled, select)
-    steps = execute.plan(compiled, seeds, Path("target") / "compiled")  # paths shown relative to the project
+    steps = _plan(command, compiled, seeds)
     if dry_run:
         _print_plan(steps, log_format)
         return 0
@@ -133,7 +151,7 @@ def execute_command(
 
             catalog = catalog_types(ctx.project, ctx.target, adapter)
             compiled = compile_project(ctx.graph, target=ctx.target, select=ctx.selected, source_columns=catalog)
-            steps = execute.plan(compiled, seeds, Path("target") / "compiled")
+            steps = _plan(command, compiled, seeds)
             after_mart = _after_mart(command, ctx, compiled)
         if compiled is not None:  # target/compiled/ is written beside the run (file I/O, off its path)
             import threading

@@ -1,0 +1,73 @@
+"""The plan cache (target/.cache/plan.json): an unchanged project is not parsed again, and any
+change that matters (SQL, vars, seeds, target dialect) makes a fresh plan."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from conftest import write_project
+
+from martctl import execute
+from martctl.checks import inputs_of_tests
+from martctl.compile import compile_project
+from martctl.context import open_project
+
+FILES = {
+    "config.yaml": "name: p\ndialect: duckdb\ntargets:\n  local: {type: duckdb, path: wh.duckdb}\nvars: {n: 1}\n",
+    "seeds/items.csv": "id,price\n1,10\n2,20\n",
+    "marts/a/base.yml": "sql: select id, price * :n as price from raw.items\n",
+    "marts/a/top.yml": "sql: select max(price) as top from a.base\n"
+                       "columns:\n  top: {tests: [{relationships: {to: raw.items.price}}]}\n",
+}
+
+
+def compiled_sql(root: Path, **kwargs) -> tuple[dict, bool]:
+    """Compiled SQL per mart, and whether the graph came from the cache (trees not parsed)."""
+    ctx = open_project(root, **kwargs)
+    from_cache = all(item._tree is None for item in ctx.graph.parsed.values())
+    compiled = compile_project(ctx.graph, target=ctx.target)
+    return {k: m.sql for k, m in compiled.marts.items()}, from_cache
+
+
+def test_unchanged_project_comes_from_the_cache_with_the_same_sql(tmp_path: Path):
+    root = write_project(tmp_path / "p", FILES)
+    first, cached = compiled_sql(root)
+    assert not cached and (root / "target" / ".cache" / "plan.json").is_file()
+    second, cached = compiled_sql(root)
+    assert cached and second == first
+    ctx = open_project(root)  # a cached mart still gives its tree when asked (parsed on demand)
+    assert ctx.graph.parsed["a.top"].tree.find(type(ctx.graph.parsed["a.top"].tree)) is not None
+    assert ctx.graph.parsed["a.top"].upstream_marts == ("a.base",)
+
+
+def test_changes_make_a_fresh_plan(tmp_path: Path):
+    root = write_project(tmp_path / "p", FILES)
+    compiled_sql(root)
+    (root / "marts/a/base.yml").write_text("sql: select id, price * :n * 2 as price from raw.items\n")
+    sql, cached = compiled_sql(root)
+    assert not cached and "* 2" in sql["a.base"]
+    sql, cached = compiled_sql(root, vars=["n=7"])
+    assert not cached and "price * 7 * 2" in sql["a.base"]
+    compiled_sql(root)
+    (root / "seeds/items.csv").write_text("id,price\n1,10.5\n")
+    _, cached = compiled_sql(root)
+    assert not cached
+
+
+def test_a_corrupt_cache_is_ignored(tmp_path: Path):
+    root = write_project(tmp_path / "p", FILES)
+    first, _ = compiled_sql(root)
+    (root / "target" / ".cache" / "plan.json").write_text("{not json")
+    again, cached = compiled_sql(root)
+    assert not cached and again == first
+
+
+def test_build_waits_for_what_a_mart_s_tests_read(tmp_path: Path):
+    """a.top's relationships test reads raw.items: in a build it waits for that seed too."""
+    root = write_project(tmp_path / "p", FILES)
+    ctx = open_project(root)
+    compiled = compile_project(ctx.graph, target=ctx.target)
+    waits = {k: inputs_of_tests(item, compiled) for k, item in compiled.marts.items()}
+    assert waits == {"a.base": set(), "a.top": {"raw.items"}}
+    steps = {s.key: s for s in execute.plan(compiled, ctx.project.seeds, None, waits)}
+    assert steps["a.top"].upstream == ("a.base", "raw.items")
