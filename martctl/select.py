@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import re
 from fnmatch import fnmatchcase
-from pathlib import Path
 from typing import Iterable
 
 from .errors import ProjectError
@@ -94,10 +93,3 @@ def select(
     if exclude:
         chosen -= _expression(exclude, project, graph, warnings)
     return [k for k in graph.topological_order() if k in chosen], warnings
-
-
-def relative(path: Path, root: Path) -> str:
-    try:
-        return str(path.resolve().relative_to(root.resolve()))
-    except ValueError:
-        return str(path)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from contextlib import contextmanager
-from typing import Any, Iterable, Mapping
+from typing import Any, Mapping
 
 import sqlglot
 from sqlglot import exp
@@ -271,15 +271,3 @@ def reparses(text: str, dialect: str) -> str | None:
     except SqlglotError as exc:
         return str(exc).splitlines()[0]
     return None
-
-
-def parse_condition(text: str, dialect: str) -> exp.Expression:
-    return sqlglot.condition(text, dialect=dialect)
-
-
-def quote_table(schema: str, name: str, dialect: str) -> str:
-    return exp.table_(name, db=schema, quoted=True).sql(dialect)
-
-
-def names_in(values: Iterable[str]) -> str:
-    return ", ".join(sorted(values))
