@@ -170,3 +170,35 @@ def test_run_types_undeclared_sources_from_the_warehouse_catalog(tmp_path: Path)
     assert done.returncode == ExitCode.OK, done.stderr
     assert "without the columns" not in done.stderr  # typed from the catalog, so no warning
     assert rows(root / "wh.duckdb", "select id, unit from a.unit_price") == [(1, 3)]
+
+
+def test_terminal_gets_the_live_view_and_a_summary_table(demo_dir: Path):
+    """With a TTY (a pseudo-terminal here), build shows rich's live view, then the summary table."""
+    import pty
+    import select as select_module
+
+    leader, follower = pty.openpty()
+    env = {**os.environ, "COLUMNS": "120", "TERM": "xterm"}
+    env.pop("NO_COLOR", None)
+    proc = subprocess.Popen([sys.executable, "-m", "martctl", "build", "--project-dir", str(demo_dir)],
+                            stdin=follower, stdout=follower, stderr=follower, env=env, close_fds=True)
+    os.close(follower)
+    chunks = []
+    while True:
+        ready, _, _ = select_module.select([leader], [], [], 60)
+        if not ready:
+            break
+        try:
+            data = os.read(leader, 65536)
+        except OSError:  # the child closed the terminal
+            break
+        if not data:
+            break
+        chunks.append(data)
+    os.close(leader)
+    assert proc.wait(timeout=60) == ExitCode.OK
+    screen = b"".join(chunks).decode("utf-8", "replace")
+    assert "\x1b[" in screen  # colours and cursor moves: a live view, not plain lines
+    assert "done," in screen and "running" in screen  # the live panel's counters
+    assert "build on local" in screen and "data_analyst.customer_ltv" in screen  # the summary table
+    assert "42 tests passed" in screen
