@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from difflib import get_close_matches
 from pathlib import Path
 
 
@@ -96,3 +97,9 @@ class LockBusy(MartctlError):
     def __init__(self, message: str, holder: dict | None = None):
         self.holder = holder or {}
         super().__init__(message)
+
+
+def did_you_mean(word: str, choices) -> str | None:
+    """'did you mean X?' for the closest choice, or None."""
+    close = get_close_matches(word, list(choices), n=1, cutoff=0.6)
+    return f"did you mean '{close[0]}'?" if close else None

@@ -1,25 +1,23 @@
-"""The only module that reads project files: config.yaml, marts/**.yml|.sql, seeds/*.csv."""
+"""The only module that reads project files (with testspecs.py for the tests in them): config.yaml, marts/**.yml|.sql, seeds/*.csv."""
 
 from __future__ import annotations
 
 import csv
-from difflib import get_close_matches
 from pathlib import Path
 from typing import Any
 
 from .envvars import expand
-from .errors import Problem, ProjectError
+from .errors import Problem, ProjectError, did_you_mean  # noqa: F401 (did_you_mean: re-exported)
 from .project import (
     MATERIALIZATIONS,
-    SEVERITIES,
     Column,
     Mart,
     Project,
     SourceTable,
     Target,
-    TestSpec,
-    UnitTest,
 )
+from .testspecs import load_tests, load_unit_tests
+from .yamlcheck import Collector
 from .yamlfile import YamlProblem, key_line, read_yaml, value_first_line
 
 CONFIG_KEYS = {
@@ -54,94 +52,7 @@ MART_KEYS = {
 COLUMN_KEYS = {"description": str, "tests": list, "type": str}
 INCREMENTAL_KEYS = {"strategy": str, "unique_key": (str, list), "cursor": str, "filter": str}
 INCREMENTAL_STRATEGIES = ("merge", "append")
-UNIT_TEST_KEYS = {"name": str, "given": dict, "expect": list}
-TEST_KINDS = ("not_null", "unique", "accepted_values", "relationships", "expression", "row_count", "freshness", "sql")
-TEST_OPTIONS = {"severity", "where", "warn_if", "error_if", "name"}
-# the argument a test takes when written as `kind: value` instead of `kind: {...}`
-TEST_PRIMARY_ARG = {
-    "unique": "columns",
-    "accepted_values": "values",
-    "relationships": "to",
-    "expression": "expression",
-    "freshness": "max_age",
-    "sql": "sql",
-    "row_count": "min",
-}
-TEST_ARGS = {
-    "not_null": set(),
-    "unique": {"columns"},
-    "accepted_values": {"values", "quote"},
-    "relationships": {"to", "field"},
-    "expression": {"expression"},
-    "row_count": {"min", "max"},
-    "freshness": {"max_age", "column"},
-    "sql": {"sql", "sql_file"},
-}
 CONFIG_NAMES = ("config.yaml", "config.yml")
-TYPE_NAMES = {str: "a string", int: "a whole number", list: "a list", dict: "a mapping", bool: "true or false"}
-
-
-def _type_name(types) -> str:
-    if isinstance(types, tuple):
-        return " or ".join(TYPE_NAMES.get(t, t.__name__) for t in types)
-    return TYPE_NAMES.get(types, types.__name__)
-
-
-def did_you_mean(word: str, choices) -> str | None:
-    close = get_close_matches(word, list(choices), n=1, cutoff=0.6)
-    return f"did you mean '{close[0]}'?" if close else None
-
-
-class _Collector:
-    """Gathers every problem so `validate` can report them all at once."""
-
-    def __init__(self):
-        self.problems: list[Problem] = []
-
-    def add(self, message, file=None, line=None, hint=None, **kw):
-        self.problems.append(Problem(message, file, line, hint=hint, **kw))
-
-    def check_mapping(self, mapping, schema: dict, file: Path, what: str) -> bool:
-        """Unknown keys (with a did-you-mean) and wrong value types; such keys are reported, then dropped
-        from `mapping` so the code reading it further sees only well-typed values."""
-        if not isinstance(mapping, dict):
-            self.add(f"{what} must be a mapping, got {type(mapping).__name__}", file, getattr(mapping, "line", None))
-            return False
-        bad = []
-        for key, value in mapping.items():
-            line = key_line(mapping, key)
-            if key not in schema:
-                hint = did_you_mean(key, schema) or f"allowed keys: {', '.join(sorted(schema))}"
-                self.add(f"unknown key '{key}' in {what}", file, line, hint=hint)
-                bad.append(key)
-                continue
-            types = schema[key]
-            if value is None or (types is int and isinstance(value, bool)) or not isinstance(value, types):
-                self.add(
-                    f"'{key}' in {what} must be {_type_name(types)}, got {_describe(value)}",
-                    file,
-                    line,
-                    hint=f"for example {key}: {_example(types)}",
-                )
-                bad.append(key)
-        for key in bad:
-            del mapping[key]
-        return True
-
-
-EXAMPLES = {str: "some text", int: "4", list: "[a, b]", dict: "{key: value}", bool: "true"}
-
-
-def _example(types) -> str:
-    return EXAMPLES.get(types[0] if isinstance(types, tuple) else types, "...")
-
-
-def _describe(value) -> str:
-    if value is None:
-        return "nothing"
-    return f"{type(value).__name__} {value!r}"[:60]
-
-
 def find_config(project_dir: Path) -> Path:
     for name in CONFIG_NAMES:
         if (project_dir / name).is_file():
@@ -159,7 +70,7 @@ def load_project(project_dir: str | Path = ".", environ=None, problems: list[Pro
     (so `validate` can go on to check the rest)."""
     root = Path(project_dir)
     config_file = find_config(root)
-    out = _Collector()
+    out = Collector()
     try:
         config = read_yaml(config_file) or {}
     except YamlProblem as exc:
@@ -205,7 +116,7 @@ def load_project(project_dir: str | Path = ".", environ=None, problems: list[Pro
     )
 
 
-def _check_dialect(dialect: str, file, line, out: _Collector) -> None:
+def _check_dialect(dialect: str, file, line, out: Collector) -> None:
     out.problems.extend(dialect_problems(dialect, file, line))
 
 
@@ -222,7 +133,7 @@ def dialect_problems(dialect: str, file=None, line=None) -> list[Problem]:
     return []
 
 
-def _load_targets(config, file: Path, out: _Collector, environ) -> dict[str, Target]:
+def _load_targets(config, file: Path, out: Collector, environ) -> dict[str, Target]:
     targets: dict[str, Target] = {}
     raw = config.get("targets") or {}
     if not isinstance(raw, dict):
@@ -271,7 +182,7 @@ def missing_env_problems(project: Project, target: Target) -> list[Problem]:
     ]
 
 
-def _load_sources(config, file: Path, out: _Collector) -> dict[str, SourceTable]:
+def _load_sources(config, file: Path, out: Collector) -> dict[str, SourceTable]:
     sources: dict[str, SourceTable] = {}
     raw = config.get("sources") or {}
     if not isinstance(raw, dict):
@@ -312,7 +223,7 @@ def _load_sources(config, file: Path, out: _Collector) -> dict[str, SourceTable]
     return sources
 
 
-def _add_seeds(root: Path, schema: str, column_types, sources, config_file: Path, out: _Collector) -> None:
+def _add_seeds(root: Path, schema: str, column_types, sources, config_file: Path, out: Collector) -> None:
     seed_dir = root / "seeds"
     if not seed_dir.is_dir():
         return
@@ -349,7 +260,7 @@ def _add_seeds(root: Path, schema: str, column_types, sources, config_file: Path
         )
 
 
-def _load_marts(root: Path, dialect: str, config_file: Path, out: _Collector) -> dict[str, Mart]:
+def _load_marts(root: Path, dialect: str, config_file: Path, out: Collector) -> dict[str, Mart]:
     marts: dict[str, Mart] = {}
     marts_dir = root / "marts"
     if not marts_dir.is_dir():
@@ -402,7 +313,7 @@ def _load_marts(root: Path, dialect: str, config_file: Path, out: _Collector) ->
     return marts
 
 
-def _load_mart(spec, path: Path, area: str, dialect: str, single: bool, out: _Collector) -> Mart | None:
+def _load_mart(spec, path: Path, area: str, dialect: str, single: bool, out: Collector) -> Mart | None:
     if not out.check_mapping(spec, MART_KEYS, path, "mart"):
         return None
     name = spec.get("name") if isinstance(spec.get("name"), str) else (path.stem if single else None)
@@ -427,7 +338,7 @@ def _load_mart(spec, path: Path, area: str, dialect: str, single: bool, out: _Co
         if len(out.problems) > known:
             mart_dialect = dialect  # reported; go on with the project's dialect
     columns = _load_columns(spec.get("columns") or {}, path, out)
-    tests = tuple(_load_tests(spec.get("tests") or [], path, None, out, mart_level=True))
+    tests = tuple(load_tests(spec.get("tests") or [], path, None, out, mart_level=True))
     incremental = spec.get("incremental") or {}
     if incremental:
         out.check_mapping(incremental, INCREMENTAL_KEYS, path, "incremental")
@@ -454,7 +365,7 @@ def _load_mart(spec, path: Path, area: str, dialect: str, single: bool, out: _Co
     if not all(isinstance(t, (str, int)) for t in tags):
         out.add("tags are names: tags: [daily, finance]", path, key_line(spec, "tags"))
         tags = [t for t in tags if isinstance(t, (str, int))]
-    unit_tests = tuple(_load_unit_tests(spec.get("unit_tests") or [], path, out))
+    unit_tests = tuple(load_unit_tests(spec.get("unit_tests") or [], path, out))
     # a mart with problems in its details still loads (load_project raises anyway), so validate checks the rest
     return Mart(
         name=name,
@@ -477,7 +388,7 @@ def _load_mart(spec, path: Path, area: str, dialect: str, single: bool, out: _Co
     )
 
 
-def _mart_sql(spec, path: Path, name: str, single: bool, out: _Collector):
+def _mart_sql(spec, path: Path, name: str, single: bool, out: Collector):
     inline = spec.get("sql")
     sql_file = spec.get("sql_file")
     sibling = path.with_suffix(".sql") if single else path.with_name(f"{name}.sql")
@@ -516,7 +427,7 @@ def _mart_sql(spec, path: Path, name: str, single: bool, out: _Collector):
     return str(inline), None, value_first_line(spec, "sql")
 
 
-def _load_columns(raw, path: Path, out: _Collector) -> dict[str, Column]:
+def _load_columns(raw, path: Path, out: Collector) -> dict[str, Column]:
     columns: dict[str, Column] = {}
     for name, spec in raw.items():
         line = key_line(raw, name)
@@ -526,144 +437,9 @@ def _load_columns(raw, path: Path, out: _Collector) -> dict[str, Column]:
             spec = {"description": spec}
         if not out.check_mapping(spec, COLUMN_KEYS, path, f"column '{name}'"):
             continue
-        tests = tuple(_load_tests(spec.get("tests") or [], path, name, out, mart_level=False))
+        tests = tuple(load_tests(spec.get("tests") or [], path, name, out, mart_level=False))
         columns[name] = Column(name, spec.get("description") or "", spec.get("type"), tests, line)
     return columns
-
-
-def _load_tests(raw, path: Path, column: str | None, out: _Collector, mart_level: bool):
-    if not isinstance(raw, list):
-        out.add("'tests' must be a list", path, getattr(raw, "line", None))
-        return
-    for index, item in enumerate(raw):
-        line = raw.lines[index] if hasattr(raw, "lines") else None
-        if isinstance(item, str):
-            kind, value = item, None
-        elif isinstance(item, dict) and len(item) == 1:
-            kind, value = next(iter(item.items()))
-        else:
-            out.add("a test is a name (not_null) or one mapping (unique: [a, b])", path, line)
-            continue
-        if kind not in TEST_KINDS:
-            out.add(
-                f"unknown test kind '{kind}'",
-                path,
-                line,
-                hint=did_you_mean(kind, TEST_KINDS) or f"kinds: {', '.join(TEST_KINDS)}",
-            )
-            continue
-        options: dict[str, Any] = {}
-        args: dict[str, Any] = {}
-        if isinstance(value, dict):
-            for key, arg in value.items():
-                if key in TEST_OPTIONS:
-                    options[key] = arg
-                elif key in TEST_ARGS[kind]:
-                    args[key] = arg
-                else:
-                    allowed = TEST_ARGS[kind] | TEST_OPTIONS
-                    out.add(f"unknown option '{key}' for test '{kind}'", path, key_line(value, key),
-                            hint=did_you_mean(key, allowed) or f"allowed: {', '.join(sorted(allowed))}")
-        elif value is not None:
-            args[TEST_PRIMARY_ARG.get(kind, "value")] = value
-        spec = _test_spec(kind, args, options, column, path, line, mart_level, out)
-        if spec:
-            yield spec
-
-
-def _test_spec(kind, args, options, column, path, line, mart_level, out: _Collector) -> TestSpec | None:
-    severity = options.get("severity", "error")
-    if severity not in SEVERITIES:
-        out.add(f"severity must be error or warn, got {severity!r}", path, line)
-        return None
-    if kind == "unique":
-        cols = args.get("columns", [column] if column else [])
-        cols = [cols] if isinstance(cols, str) else cols
-        if not isinstance(cols, list) or not all(isinstance(c, str) for c in cols):
-            out.add(f"'unique' takes column names, got {_describe(cols)}", path, line, hint="unique: [a, b] or unique: a")
-            return None
-        args["columns"] = tuple(cols)
-        if not args["columns"]:
-            out.add("a mart-level 'unique' test needs its columns: unique: [a, b]", path, line)
-            return None
-    if kind in ("not_null", "accepted_values", "freshness") and not column and not args.get("column"):
-        if kind == "not_null" and args.get("columns"):
-            pass
-        elif kind != "freshness" or not args.get("column"):
-            out.add(f"test '{kind}' belongs under a column (or give column:)", path, line)
-            return None
-    required = {"accepted_values": "values", "relationships": "to", "expression": "expression", "freshness": "max_age"}
-    if kind in required and args.get(required[kind]) in (None, "", []):
-        out.add(f"test '{kind}' needs '{required[kind]}'", path, line)
-        return None
-    if kind == "accepted_values" and not isinstance(args["values"], list):
-        out.add(f"accepted_values takes a list, got {_describe(args['values'])}", path, line,
-                hint="accepted_values: [a, b] or accepted_values: {values: [a, b]}")
-        return None
-    if kind == "sql" and not (args.get("sql") or args.get("sql_file")):
-        out.add("a custom 'sql' test needs sql: (a query returning the failing rows) or sql_file:", path, line)
-        return None
-    for key in ("sql", "sql_file", "expression", "where", "max_age"):
-        if key in args or key in options:
-            value = args.get(key, options.get(key))
-            if key != "max_age" and not isinstance(value, str):
-                out.add(f"'{key}' of test '{kind}' must be a string, got {_describe(value)}", path, line)
-                return None
-    if kind == "sql" and args.get("sql_file"):
-        sql_path = path.parent / args["sql_file"]
-        if not sql_path.is_file():
-            out.add(f"test sql_file '{args['sql_file']}' not found", path, line, hint=f"looked for {sql_path}")
-            return None
-        args["sql"] = sql_path.read_text(encoding="utf-8")
-    if kind == "row_count" and not isinstance(args.get("min", 0), int):
-        out.add("row_count takes {min: N, max: M}", path, line)
-        return None
-    for key in ("warn_if", "error_if"):
-        if key in options:
-            options[key] = str(options[key])
-    return TestSpec(
-        kind=kind,
-        args=args,
-        column=column,
-        severity=severity,
-        where=options.get("where"),
-        warn_if=options.get("warn_if"),
-        error_if=options.get("error_if"),
-        name=options.get("name"),
-        file=path,
-        line=line,
-    )
-
-
-def _load_unit_tests(raw, path: Path, out: _Collector):
-    if not isinstance(raw, list):
-        out.add("'unit_tests' must be a list", path, getattr(raw, "line", None))
-        return
-    for index, item in enumerate(raw):
-        line = raw.lines[index]
-        if not out.check_mapping(item, UNIT_TEST_KEYS, path, "unit test"):
-            continue
-        given = item.get("given") or {}
-        expect = item.get("expect")
-        if expect is None:
-            out.add("a unit test needs 'expect:' (the rows the mart must return)", path, line)
-            continue
-        bad = [k for k, rows in given.items() if not isinstance(rows, list) or not all(isinstance(r, dict) for r in rows)]
-        if bad:
-            out.add(f"unit test input '{bad[0]}' must be a list of rows", path, key_line(given, bad[0]),
-                    hint="rows are mappings: - {id: 1, name: x}")
-            continue
-        if not isinstance(expect, list) or not all(isinstance(r, dict) for r in expect):
-            out.add("a unit test's 'expect' must be a list of rows", path, key_line(item, "expect"),
-                    hint="rows are mappings: - {id: 1, name: x}")
-            continue
-        yield UnitTest(
-            name=str(item.get("name") or f"unit_{index + 1}"),
-            given={str(k): tuple(dict(r) for r in rows) for k, rows in given.items()},
-            expect=tuple(dict(r) for r in expect),
-            file=path,
-            line=line,
-        )
 
 
 _SNIFFED: dict = {}
