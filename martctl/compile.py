@@ -74,8 +74,10 @@ def compile_project(
     select: Iterable[str] | None = None,
     strict: bool = True,
     source_columns: Mapping[str, Mapping[str, str | None]] | None = None,
+    types: bool = False,
 ) -> CompiledProject:
-    """Compile the selected marts (all by default) to `dialect` (or the target's)."""
+    """Compile the selected marts (all by default) to `dialect` (or the target's). Marts are typed
+    (qualify + annotate_types, their ancestors too) when a dialect changes, or always with `types`."""
     project = graph.project
     dialect = dialect or (target.dialect if target else project.dialect)
     prefix = (target.settings.get("schema_prefix") or "") if target else ""
@@ -84,11 +86,11 @@ def compile_project(
     if graph.cache_key is not None:
         from . import plancache
 
-        cache_key = plancache.compile_key(graph.cache_key, dialect, prefix, strict, source_columns or {})
+        cache_key = plancache.compile_key(graph.cache_key, dialect, prefix, strict, source_columns or {}, types)
         hit = _from_cache(graph, cache_key, wanted, dialect, prefix)
         if hit is not None:
             return hit
-    cross = any(project.marts[k].dialect != dialect for k in wanted)
+    cross = types or any(project.marts[k].dialect != dialect for k in wanted)
     # marts whose output columns we must know: the wanted ones and, when typing, all their ancestors
     needed = wanted | graph.graph.upstream(wanted) if cross else wanted
     order = [k for k in graph.graph.topological_order() if k in needed]

@@ -32,7 +32,7 @@ def run_unit_tests(graph: ProjectGraph, keys: Iterable[str], on_result: Callable
     if not wanted:
         return []
     needed = set(wanted) | {p for k in wanted for p in graph.graph.parents(k)}
-    compiled = compile_project(graph, dialect=DIALECT, select=needed)
+    compiled = compile_project(graph, dialect=DIALECT, select=needed, types=True)  # inputs typed like the real ones
     results = []
     for key in wanted:
         for unit in graph.project.marts[key].unit_tests:

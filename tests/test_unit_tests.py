@@ -99,6 +99,23 @@ unit_tests:
     assert unit_results(root)[("shop.counts", "no_orders")].status == "PASS"
 
 
+def test_inputs_get_the_types_of_the_marts_they_stand_for(tmp_path):
+    """An upstream mart's DATE column given as a YAML string is a DATE in the unit test, as in the
+    warehouse: year() works on it (a VARCHAR input would make DuckDB reject the mart's SQL)."""
+    root = write_project(tmp_path, {
+        "seeds/people.csv": "id,signed_up\n1,2024-03-01\n",
+        "marts/a/dates.yml": "sql: select id, cast(signed_up as date) as signed_up from raw.people\n",
+        "marts/a/years.yml": (
+            "sql: select id, year(signed_up) as y from a.dates\n"
+            "unit_tests:\n  - name: year_of_date\n"
+            "    given: {a.dates: [{id: 1, signed_up: '2024-03-01'}]}\n"
+            "    expect: [{id: 1, y: 2024}]\n"
+        ),
+    })
+    result = unit_results(root)[("a.years", "year_of_date")]
+    assert result.status == "PASS", result.message
+
+
 def test_sql_that_fails_on_duckdb_is_an_error(tmp_path):
     mart = """\
 sql: select cast(name as integer) as n from raw.customers
