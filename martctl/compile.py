@@ -83,10 +83,10 @@ def compile_project(
     prefix = (target.settings.get("schema_prefix") or "") if target else ""
     wanted = set(select) if select is not None else set(project.marts)
     cache_key = None
-    if graph.cache_key is not None:
+    if graph.plan is not None:
         from . import plancache
 
-        cache_key = plancache.compile_key(graph.cache_key, dialect, prefix, strict, source_columns or {}, types)
+        cache_key = plancache.compile_key(graph.plan["key"], dialect, prefix, strict, source_columns or {}, types)
         hit = _from_cache(graph, cache_key, wanted, dialect, prefix)
         if hit is not None:
             return hit
@@ -123,10 +123,7 @@ def compile_project(
 
 def _from_cache(graph: ProjectGraph, cache_key: str, wanted: set, dialect: str, prefix: str) -> CompiledProject | None:
     """The compiled marts of an unchanged project, from target/.cache/plan.json."""
-    from . import plancache
-
-    data = plancache.read(graph.target_dir, graph.cache_key)
-    entries = (data or {}).get("compiled", {}).get(cache_key)
+    entries = graph.plan.get("compiled", {}).get(cache_key)
     if not entries or not wanted <= set(entries):
         return None
     marts = {}
@@ -144,9 +141,7 @@ def _from_cache(graph: ProjectGraph, cache_key: str, wanted: set, dialect: str, 
 def _to_cache(graph: ProjectGraph, cache_key: str, compiled: dict[str, CompiledMart], keep: int = 4) -> None:
     from . import plancache
 
-    data = plancache.read(graph.target_dir, graph.cache_key)
-    if data is None:
-        return
+    data = graph.plan
     entries = dict(data.get("compiled", {}).get(cache_key, {}))
     entries.update({
         key: {"sql": item.sql, "relation": list(item.relation), "columns": dict(item.columns),

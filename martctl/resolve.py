@@ -70,7 +70,7 @@ class ProjectGraph:
     graph: Graph[str]
     parsed: dict[str, ParsedMart]
     vars: Mapping[str, Any]
-    cache_key: str | None = None  # set when a target/ folder holds the plan cache
+    plan: dict | None = None  # the plan cache document (read once), when a target/ folder holds it
     target_dir: Path | None = None
 
     def mart(self, key: str) -> Mart:
@@ -180,7 +180,7 @@ def build_graph(project: Project, vars: Mapping[str, Any] | None = None, target_
             for k, m in project.marts.items()
         }
         graph = Graph({k: item.upstream_marts for k, item in parsed.items()})
-        return ProjectGraph(project, graph, parsed, values, key, target_dir)
+        return ProjectGraph(project, graph, parsed, values, cached, target_dir)
     problems: list[Problem] = []
     parsed = {}
     for name, mart in project.marts.items():
@@ -198,9 +198,11 @@ def build_graph(project: Project, vars: Mapping[str, Any] | None = None, target_
         problems.extend(error.problems)
     if problems:
         raise ProjectError(problems)
+    plan = None
     if key is not None:
         from . import plancache
 
         deps = {k: [list(item.upstream_marts), list(item.upstream_sources)] for k, item in parsed.items()}
-        plancache.write(target_dir, {"key": key, "deps": deps, "compiled": {}})
-    return ProjectGraph(project, graph, parsed, values, key, target_dir)
+        plan = {"key": key, "deps": deps, "compiled": {}}
+        plancache.write(target_dir, plan)
+    return ProjectGraph(project, graph, parsed, values, plan, target_dir)

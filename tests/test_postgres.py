@@ -151,13 +151,19 @@ def kill_when_sleeping(dsn: str, timeout: float = 20) -> int:
     return 0
 
 
-def test_terminated_backend_keeps_the_old_version(pg_dsn, tmp_path, monkeypatch):
+def built_slow_project(pg_dsn, tmp_path, monkeypatch):
+    """SLOW_PROJECT built once at version 1 on the server; its root and a connected adapter."""
     monkeypatch.setenv("MARTCTL_PG_DSN", pg_dsn)
     root = write_project(tmp_path / "slow", SLOW_PROJECT)
     _, marts = compiled_marts(root)
     adapter = adapter_for(pg_dsn, root)
     for mart in marts:
         adapter.materialize(mart)
+    return root, adapter
+
+
+def test_terminated_backend_keeps_the_old_version(pg_dsn, tmp_path, monkeypatch):
+    root, adapter = built_slow_project(pg_dsn, tmp_path, monkeypatch)
     _, marts = compiled_marts(root, vars={"version": 2, "nap": 30})
     adapter.materialize(marts[0])  # a.first is at version 2
     killer = threading.Thread(target=kill_when_sleeping, args=(pg_dsn,))
@@ -177,12 +183,7 @@ def test_terminated_backend_keeps_the_old_version(pg_dsn, tmp_path, monkeypatch)
 
 # -- building ---------------------------------------------------------------------------------
 def test_swapping_a_table_keeps_the_views_on_it(pg_dsn, tmp_path, monkeypatch):
-    monkeypatch.setenv("MARTCTL_PG_DSN", pg_dsn)
-    root = write_project(tmp_path / "slow", SLOW_PROJECT)
-    _, marts = compiled_marts(root)
-    adapter = adapter_for(pg_dsn, root)
-    for mart in marts:
-        adapter.materialize(mart)
+    root, adapter = built_slow_project(pg_dsn, tmp_path, monkeypatch)
     adapter.query("CREATE VIEW a.user_view AS SELECT count(*) AS n FROM a.shown")  # a user's own view, two levels up
     _, marts = compiled_marts(root, vars={"version": 3})
     adapter.materialize(marts[0])
