@@ -26,9 +26,9 @@ RUNS = 5
 STEP = """
 import json, sys, time
 t0 = time.perf_counter()
-from martctl.loader import load_project
-from martctl.resolve import build_graph
-from martctl.compile import compile_project
+from martctl.project.loader import load_project
+from martctl.compiler.resolve import build_graph
+from martctl.compiler.compile import compile_project
 t1 = time.perf_counter()
 project = load_project(sys.argv[1])
 t2 = time.perf_counter()

@@ -28,8 +28,8 @@ def _timed(fn):
 
 def bench(root: Path, n_marts: int) -> dict:
     from benchmarks.generate import generate_project
-    from martctl.lineage import project_lineage
-    from martctl.loader import load_project
+    from martctl.lineage.trace import project_lineage
+    from martctl.project.loader import load_project
 
     generate_project(root, n_marts)
     target = root / "target"

@@ -49,9 +49,9 @@ def martctl(root: Path, dsn: str, *args: str) -> float:
 
 def statements(root: Path, dsn: str) -> list[list[str]]:
     """Per mart, in dependency order, the transaction martctl runs for it (ddl.py's statements)."""
-    from martctl import ddl
-    from martctl.compile import compile_project
-    from martctl.context import open_project
+    from martctl.api.context import open_project
+    from martctl.compiler.compile import compile_project
+    from martctl.engine import ddl
 
     os.environ["MARTCTL_PG_DSN"] = dsn
     ctx = open_project(root, target="pg")
@@ -85,10 +85,10 @@ def direct(dsn: str, plan: list[list[str]]) -> float:
 
 def in_process(root: Path, dsn: str, threads: int) -> float:
     """execute.run alone (project already loaded and compiled), like the CLI calls it."""
-    from martctl import execute
-    from martctl.adapters.base import get_adapter
-    from martctl.compile import compile_project
-    from martctl.context import open_project
+    from martctl.api.context import open_project
+    from martctl.compiler.compile import compile_project
+    from martctl.engine import execute
+    from martctl.engine.adapters.base import get_adapter
 
     os.environ["MARTCTL_PG_DSN"] = dsn
     ctx = open_project(root, target="pg")

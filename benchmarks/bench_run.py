@@ -28,9 +28,9 @@ sys.path.insert(0, str(HERE.parent))
 
 def statements(root: Path) -> dict:
     """The compiled marts as (key, upstream, statement) in graph order, from martctl itself."""
-    from martctl import ddl
-    from martctl.compile import compile_project
-    from martctl.context import open_project
+    from martctl.api.context import open_project
+    from martctl.compiler.compile import compile_project
+    from martctl.engine import ddl
 
     ctx = open_project(root)
     compiled = compile_project(ctx.graph, target=ctx.target)

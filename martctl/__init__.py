@@ -15,19 +15,19 @@ __all__ = ["__version__", "load_project", "build_graph", "select", "compile_proj
 
 def __getattr__(name):  # lazy, so `martctl --help` does not import sqlglot
     if name == "load_project":
-        from .loader import load_project
+        from martctl.project.loader import load_project
 
         return load_project
     if name == "build_graph":
-        from .resolve import build_graph
+        from martctl.compiler.resolve import build_graph
 
         return build_graph
     if name == "select":
-        from .select import select
+        from martctl.compiler.select import select
 
         return select
     if name == "compile_project":
-        from .compile import compile_project
+        from martctl.compiler.compile import compile_project
 
         return compile_project
     raise AttributeError(name)

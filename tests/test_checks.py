@@ -9,14 +9,14 @@ from datetime import datetime, timedelta
 import pytest
 from conftest import write_project
 
-from martctl.adapters.base import get_adapter
-from martctl.checks import parse_duration, status_for
-from martctl.compile import compile_project
-from martctl.context import open_project
+from martctl.api.context import open_project
+from martctl.api.validate import validate_project
+from martctl.compiler.compile import compile_project
+from martctl.engine.adapters.base import get_adapter
 from martctl.errors import ProjectError
-from martctl.project import TestSpec as Spec
-from martctl.testing import prepare, run_data_tests
-from martctl.validate import validate_project
+from martctl.project.model import TestSpec as Spec
+from martctl.quality.checks import parse_duration, status_for
+from martctl.quality.runner import prepare, run_data_tests
 
 NOW = datetime.now().replace(microsecond=0)
 FRESH, OLD = NOW - timedelta(hours=1), NOW - timedelta(days=3)

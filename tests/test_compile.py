@@ -15,10 +15,10 @@ from pathlib import Path
 import pytest
 import sqlglot
 
-from martctl.compile import compile_project, write_compiled
+from martctl.compiler.compile import compile_project, write_compiled
+from martctl.compiler.resolve import build_graph
 from martctl.errors import CompileError
-from martctl.loader import load_project
-from martctl.resolve import build_graph
+from martctl.project.loader import load_project
 from tests.conftest import REPO, write_project
 
 GOLDEN = Path(__file__).parent / "golden"

@@ -13,11 +13,11 @@ import duckdb
 import pytest
 from conftest import write_project
 
-from martctl.adapters.duckdb import DuckDBAdapter
-from martctl.compile import compile_project
-from martctl.context import open_project
-from martctl.events import MartFinished, MartStarted, RunFinished, RunStarted
-from martctl.execute import AfterMartResult, Stop, plan, run
+from martctl.api.context import open_project
+from martctl.compiler.compile import compile_project
+from martctl.engine.adapters.duckdb import DuckDBAdapter
+from martctl.engine.events import MartFinished, MartStarted, RunFinished, RunStarted
+from martctl.engine.execute import AfterMartResult, Stop, plan, run
 from martctl.exitcodes import ExitCode
 
 DIAMOND = {

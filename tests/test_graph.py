@@ -5,7 +5,7 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from martctl.graph import Graph
+from martctl.compiler.graph import Graph
 
 
 @st.composite

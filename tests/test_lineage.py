@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from martctl.lineage import project_lineage
-from martctl.lineage_export import to_dot, to_mermaid
-from martctl.loader import load_project
+from martctl.lineage.export import to_dot, to_mermaid
+from martctl.lineage.trace import project_lineage
+from martctl.project.loader import load_project
 from tests.conftest import REPO, write_project
 
 

@@ -6,9 +6,9 @@ import dataclasses
 
 import pytest
 
+from martctl.compiler.resolve import build_graph
 from martctl.errors import ProjectError
-from martctl.loader import load_project, missing_env_problems
-from martctl.resolve import build_graph
+from martctl.project.loader import load_project, missing_env_problems
 from tests.conftest import write_project
 
 CONFIG = """\

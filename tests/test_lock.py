@@ -14,9 +14,9 @@ from pathlib import Path
 import pytest
 from conftest import write_project
 
+from martctl.engine.lock import FileLock, holder_info
 from martctl.errors import LockBusy
 from martctl.exitcodes import ExitCode
-from martctl.lock import FileLock, holder_info
 
 
 def test_second_holder_is_refused_with_the_holders_name(tmp_path: Path):

@@ -7,10 +7,10 @@ from pathlib import Path
 
 from conftest import write_project
 
-from martctl import execute
-from martctl.checks import inputs_of_tests
-from martctl.compile import compile_project
-from martctl.context import open_project
+from martctl.api.context import open_project
+from martctl.compiler.compile import compile_project
+from martctl.engine import execute
+from martctl.quality.checks import inputs_of_tests
 
 FILES = {
     "config.yaml": "name: p\ndialect: duckdb\ntargets:\n  local: {type: duckdb, path: wh.duckdb}\nvars: {n: 1}\n",

@@ -17,9 +17,9 @@ from pathlib import Path
 import pytest
 from conftest import write_project
 
-from martctl.adapters.base import get_adapter
+from martctl.engine.adapters.base import get_adapter
 from martctl.errors import AdapterError, LockBusy
-from martctl.project import Target
+from martctl.project.model import Target
 
 
 @pytest.fixture
@@ -42,8 +42,8 @@ def adapter(pg_dsn, tmp_path):
 
 
 def compiled_marts(root: Path, target: str = "pg", vars: dict | None = None):
-    from martctl.compile import compile_project
-    from martctl.context import open_project
+    from martctl.api.context import open_project
+    from martctl.compiler.compile import compile_project
 
     ctx = open_project(root, target=target, vars=vars or {})
     compiled = compile_project(ctx.graph, target=ctx.target)
@@ -256,7 +256,7 @@ def test_demo_builds_on_postgres_like_on_duckdb(demo_dir, pg_dsn):
     local = martctl(demo_dir, "build", dsn=pg_dsn)
     assert local.returncode == 0, local.stdout + local.stderr
 
-    from martctl.loader import load_project
+    from martctl.project.loader import load_project
 
     project = load_project(demo_dir)
     con = duckdb.connect(str(demo_dir / "warehouse.duckdb"), read_only=True)

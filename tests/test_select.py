@@ -8,12 +8,12 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from martctl.compiler.graph import Graph
+from martctl.compiler.resolve import build_graph
+from martctl.compiler.select import select
 from martctl.errors import ProjectError
-from martctl.graph import Graph
-from martctl.loader import load_project
-from martctl.project import Mart, Project
-from martctl.resolve import build_graph
-from martctl.select import select
+from martctl.project.loader import load_project
+from martctl.project.model import Mart, Project
 from tests.conftest import REPO
 
 

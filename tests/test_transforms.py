@@ -10,8 +10,8 @@ import pytest
 import sqlglot
 from sqlglot import exp
 
-from martctl.sql import generate, typed
-from martctl.transforms import apply_transforms, date_trunc_of_date_is_timestamp, expand_group_by_all
+from martctl.compiler.sql import generate, typed
+from martctl.compiler.transforms import apply_transforms, date_trunc_of_date_is_timestamp, expand_group_by_all
 
 SCHEMA = {"raw": {"events": {"kind": "VARCHAR", "day": "DATE", "ts": "TIMESTAMP", "n": "BIGINT"}}}
 ROWS = [

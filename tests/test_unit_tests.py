@@ -10,10 +10,10 @@ from decimal import Decimal
 import pytest
 from conftest import write_project
 
-from martctl.context import open_project
-from martctl.testing import TestResult
-from martctl.unit_tests import compare_into, run_unit_tests, same
-from martctl.validate import validate_project
+from martctl.api.context import open_project
+from martctl.api.validate import validate_project
+from martctl.quality.runner import TestResult
+from martctl.quality.unit import compare_into, run_unit_tests, same
 
 
 def unit_results(root, target=None):

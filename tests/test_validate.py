@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from martctl.validate import validate_project
+from martctl.api.validate import validate_project
 from tests.conftest import REPO, write_project
 
 

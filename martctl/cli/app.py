@@ -61,19 +61,19 @@ def main() -> None:
     except ProjectError as exc:
         if _debug():
             raise
-        from . import render
+        from martctl.cli import render
 
         render.problems(exc.problems)
         sys.exit(ExitCode.INVALID)
     except LockBusy as exc:
-        from . import render
+        from martctl.cli import render
 
         render.error(str(exc))
         sys.exit(ExitCode.LOCKED)
     except AdapterError as exc:
         if _debug():
             raise
-        from . import render
+        from martctl.cli import render
 
         render.error(str(exc))
         sys.exit(ExitCode.FAILED)
@@ -84,7 +84,7 @@ def main() -> None:
             raise
         import traceback
 
-        from . import render
+        from martctl.cli import render
 
         render.error("internal error (a bug in martctl); rerun with --debug for the traceback")
         render.info(traceback.format_exc().strip().splitlines()[-1])

@@ -8,7 +8,7 @@ from typing import List, Optional
 import typer
 from typing_extensions import Annotated
 
-from .options import Debug, Exclude, ProjectDir, Select, TargetOpt, Vars
+from martctl.cli.options import Debug, Exclude, ProjectDir, Select, TargetOpt, Vars
 
 FORMATS = ("tree", "json", "mermaid", "dot")
 _SELECTOR_CHARS = set("+:*?[], ")
@@ -33,15 +33,15 @@ def lineage(
     debug: Debug = False,
 ) -> None:
     """Where a mart or column comes from, and what depends on it."""
-    from martctl.catalog import catalog_columns
-    from martctl.context import parse_vars
+    from martctl.api.context import parse_vars
+    from martctl.engine.catalog import catalog_columns
     from martctl.errors import ProjectError
-    from martctl.lineage import project_lineage
-    from martctl.loader import load_project
+    from martctl.lineage.trace import project_lineage
+    from martctl.project.loader import load_project
 
 
     if output not in FORMATS:
-        from martctl.loader import did_you_mean
+        from martctl.project.loader import did_you_mean
 
         raise ProjectError(f"--format: unknown format '{output}'", hint=did_you_mean(output, FORMATS) or f"one of {', '.join(FORMATS)}")
     project = load_project(project_dir)
@@ -79,9 +79,9 @@ def lineage(
 
 def _roots(lin, names: list[str], select, exclude) -> list[str]:
     """Mart/source keys named directly, or picked by the selection grammar."""
+    from martctl.compiler.select import select as run_select
     from martctl.errors import ProjectError
-    from martctl.loader import did_you_mean
-    from martctl.select import select as run_select
+    from martctl.project.loader import did_you_mean
 
     roots: list[str] = []
     selectors = list(select or [])
@@ -102,14 +102,14 @@ def _roots(lin, names: list[str], select, exclude) -> list[str]:
 
 
 def _emit(graph: dict, output: str, tree_renderer) -> None:
-    from . import render
+    from martctl.cli import render
 
     if output == "json":
         render.print_json(graph)
     elif output in ("mermaid", "dot"):
         import sys
 
-        from martctl.lineage_export import to_dot, to_mermaid
+        from martctl.lineage.export import to_dot, to_mermaid
 
         sys.stdout.write((to_mermaid if output == "mermaid" else to_dot)(graph))
     else:

@@ -8,11 +8,11 @@ from typing import Optional
 import typer
 from typing_extensions import Annotated
 
-from .options import Debug, Exclude, Json, ProjectDir, Select, TargetOpt, Vars
+from martctl.cli.options import Debug, Exclude, Json, ProjectDir, Select, TargetOpt, Vars
 
 
 def _warnings(messages) -> None:
-    from . import render
+    from martctl.cli import render
 
     for message in messages:
         render.warn(message)
@@ -26,10 +26,9 @@ def validate(
     debug: Debug = False,
 ) -> None:
     """Load the whole project and report every problem (exit 2 when any)."""
+    from martctl.api.validate import validate_project
+    from martctl.cli import render
     from martctl.exitcodes import ExitCode
-    from martctl.validate import validate_project
-
-    from . import render
 
     project, problems = validate_project(project_dir, target, dialect)
     errors = [p for p in problems if p.severity == "error"]
@@ -55,9 +54,8 @@ def ls(
     debug: Debug = False,
 ) -> None:
     """List marts: kind, tags, owner, upstream."""
-    from martctl.context import open_project
-
-    from . import render
+    from martctl.api.context import open_project
+    from martctl.cli import render
 
     ctx = open_project(project_dir, target, select, exclude, need_target=False)
     _warnings(ctx.warnings)
@@ -108,22 +106,21 @@ def compile(
     debug: Debug = False,
 ) -> None:
     """Print the SQL as the target will run it; also written to target/compiled/."""
-    from martctl.compile import compile_project, write_compiled
-    from martctl.context import open_project
-
-    from . import render
+    from martctl.api.context import open_project
+    from martctl.cli import render
+    from martctl.compiler.compile import compile_project, write_compiled
 
     ctx = open_project(project_dir, target, select, exclude, vars, need_target=False)
     if dialect:
         from martctl.errors import ProjectError
-        from martctl.loader import dialect_problems
+        from martctl.project.loader import dialect_problems
 
         if dialect_problems(dialect):
             raise ProjectError(dialect_problems(dialect))
     _warnings(ctx.warnings)
     catalog = {}
     if not dialect:  # sources that declare no columns: their types from the target's catalog, if reachable
-        from martctl.catalog import catalog_types
+        from martctl.engine.catalog import catalog_types
 
         catalog = catalog_types(ctx.project, ctx.target)
     compiled = compile_project(
@@ -150,9 +147,8 @@ def init(
     debug: Debug = False,
 ) -> None:
     """Scaffold a new project that builds at once."""
-    from martctl.scaffold import init_project
-
-    from . import render
+    from martctl.cli import render
+    from martctl.project.scaffold import init_project
 
     written = init_project(directory)
     render.info(f"created {len(written)} files in {directory}")

@@ -9,7 +9,7 @@ from typing import Optional
 import typer
 from typing_extensions import Annotated
 
-from .options import (
+from martctl.cli.options import (
     Debug,
     DryRun,
     Exclude,
@@ -49,7 +49,7 @@ def _after_mart(command: str, ctx, compiled):
     """build: data tests run right after each mart (see execute.run's after_mart contract)."""
     if command != "build":
         return None
-    from martctl.testing import after_mart_hook
+    from martctl.quality.runner import after_mart_hook
 
     return after_mart_hook(ctx, compiled)
 
@@ -57,11 +57,11 @@ def _after_mart(command: str, ctx, compiled):
 def _plan(command: str, compiled, seeds) -> list:
     """The run's steps; in a build a mart also waits for what its tests read (a relationships
     parent, the tables of a custom SQL test)."""
-    from martctl import execute
+    from martctl.engine import execute
 
     waits = None
     if command == "build" and compiled is not None:
-        from martctl.checks import inputs_of_tests
+        from martctl.quality.checks import inputs_of_tests
 
         waits = {key: inputs_of_tests(item, compiled) for key, item in compiled.marts.items()}
     return execute.plan(compiled, seeds, Path("target") / "compiled", waits)  # paths relative to the project
@@ -77,7 +77,7 @@ def _needs_catalog(ctx, compiled) -> bool:
 
 
 def _print_plan(steps, log_format: str) -> None:
-    from . import render
+    from martctl.cli import render
 
     rows = [
         {"order": i, "node": s.key, "kind": s.kind, "materialized": s.materialized,
@@ -118,14 +118,13 @@ def execute_command(
     wait: float | None = None,
 ) -> int:
     """The whole of seed/run/build; returns the exit code."""
-    from martctl import artifacts, execute
-    from martctl.adapters.base import get_adapter
-    from martctl.compile import compile_project, write_compiled
-    from martctl.context import open_project
+    from martctl.api.context import open_project
+    from martctl.cli import progress, render
+    from martctl.compiler.compile import compile_project, write_compiled
+    from martctl.engine import artifacts, execute
+    from martctl.engine.adapters.base import get_adapter
+    from martctl.engine.lock import holder_info
     from martctl.errors import ProjectError
-    from martctl.lock import holder_info
-
-    from . import progress, render
 
     if log_format not in LOG_FORMATS:
         raise ProjectError(f"--log-format: unknown format '{log_format}'", hint="use text or json")
@@ -147,7 +146,7 @@ def execute_command(
     try:
         adapter.connect()
         if compiled is not None and _needs_catalog(ctx, compiled):  # type them from the warehouse, then recompile
-            from martctl.catalog import catalog_types
+            from martctl.engine.catalog import catalog_types
 
             catalog = catalog_types(ctx.project, ctx.target, adapter)
             compiled = compile_project(ctx.graph, target=ctx.target, select=ctx.selected, source_columns=catalog)
@@ -190,7 +189,7 @@ def execute_command(
     artifacts.write_run_results(report, ctx.target_dir, ctx.project.root, secrets)
     artifacts.write_manifest(ctx.graph, ctx.target_dir, ctx.target.name, ctx.target.type, ctx.target.dialect, compiled, secrets)
     if command == "build" and log_format != "json":
-        from .cmd_test import show_build_failures  # failing rows + SQL of the tests that did not pass
+        from martctl.cli.cmd_test import show_build_failures  # failing rows + SQL of the tests that did not pass
 
         show_build_failures(report)
     view.summary(report)
@@ -198,7 +197,7 @@ def execute_command(
 
 
 def _adapter_notes(adapter) -> list[str]:
-    from martctl.lock import describe
+    from martctl.engine.lock import describe
 
     notes = []
     holder = getattr(adapter, "lock_taken_over", None)

@@ -9,7 +9,7 @@ from typing import Optional
 import typer
 from typing_extensions import Annotated
 
-from .options import Debug, Exclude, Json, ProjectDir, Select, TargetOpt, Threads, Vars
+from martctl.cli.options import Debug, Exclude, Json, ProjectDir, Select, TargetOpt, Threads, Vars
 
 STATUS_STYLE = {"PASS": "green", "WARN": "yellow", "FAIL": "bold red", "ERROR": "bold red", "SKIPPED": "dim"}
 KINDS = ("all", "data", "unit")
@@ -28,22 +28,21 @@ def test(
     debug: Debug = False,
 ) -> None:
     """Run data tests and unit tests of the selected marts; exit 1 when an error-level test fails."""
+    from martctl.cli import render
     from martctl.errors import ProjectError
     from martctl.exitcodes import ExitCode
-
-    from . import render
 
     if kind not in KINDS:
         raise ProjectError(f"--kind must be one of {', '.join(KINDS)}, got '{kind}'")
     started = time.time()
     ctx, results = run(project_dir, select, exclude, target, threads, vars, kind)
     finished = time.time()
-    from martctl.testing import failed, summary
+    from martctl.quality.runner import failed, summary
 
     code = ExitCode.FAILED if failed(results) else ExitCode.OK
     write_run_results(ctx, results, started, finished, int(code))
     if junit_xml:
-        from martctl.junit import write_junit
+        from martctl.quality.junit import write_junit
 
         write_junit(results, junit_xml)
     if json_output:
@@ -55,13 +54,12 @@ def test(
 
 def run(project_dir, select, exclude, target, threads, vars, kind: str = "all"):
     """Load, compile, check the tests are sound (exit 2 if not), then run them."""
-    from martctl.adapters.base import get_adapter
-    from martctl.compile import compile_project
-    from martctl.context import open_project
-    from martctl.testing import in_mart_order, not_built, prepare, run_data_tests
-    from martctl.unit_tests import run_unit_tests
-
-    from . import render
+    from martctl.api.context import open_project
+    from martctl.cli import render
+    from martctl.compiler.compile import compile_project
+    from martctl.engine.adapters.base import get_adapter
+    from martctl.quality.runner import in_mart_order, not_built, prepare, run_data_tests
+    from martctl.quality.unit import run_unit_tests
 
     ctx = open_project(project_dir, target, select, exclude, vars, need_target=kind != "unit")
     for message in ctx.warnings:
@@ -90,8 +88,8 @@ def write_run_results(ctx, results, started: float, finished: float, exit_code: 
     """target/run_results.json for `martctl test`."""
     import json
 
-    from martctl.events import iso
-    from martctl.testing import summary
+    from martctl.engine.events import iso
+    from martctl.quality.runner import summary
 
     path = ctx.target_dir / "run_results.json"
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -139,7 +137,7 @@ def show_failure(result) -> None:
     from rich.markup import escape
     from rich.table import Table
 
-    from . import render
+    from martctl.cli import render
 
     console = _console()
     style = STATUS_STYLE.get(result.status, "")
@@ -174,7 +172,7 @@ def show_failure(result) -> None:
 
 def _console():
     """stdout; in logs and pipes wide enough that test names and rows do not fold."""
-    from . import render
+    from martctl.cli import render
 
     console = render.out()
     if console.is_terminal:
@@ -189,7 +187,7 @@ def _cell(value) -> str:
 
 
 def summary_line(results, seconds: float) -> str:
-    from martctl.testing import summary
+    from martctl.quality.runner import summary
 
     counts = summary(results)
     parts = [f"{counts[s]} {s}" for s in ("PASS", "WARN", "FAIL", "ERROR", "SKIPPED") if counts[s] or s == "PASS"]
@@ -207,7 +205,7 @@ def register(app) -> None:
 
 def show_build_failures(report) -> None:
     """After `martctl build`: each test that did not pass, with its failing rows and SQL."""
-    from martctl.testing import from_dict
+    from martctl.quality.runner import from_dict
 
     for node in report.results.values():
         for data in node.tests:

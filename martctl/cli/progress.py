@@ -9,8 +9,7 @@ import sys
 import time
 from typing import Sequence, TextIO
 
-from martctl.envvars import mask
-from martctl.events import (
+from martctl.engine.events import (
     CANCELLED,
     ERROR,
     SKIPPED,
@@ -23,6 +22,7 @@ from martctl.events import (
     RunReport,
     RunStarted,
 )
+from martctl.project.envvars import mask
 
 LABELS = {SUCCESS: "OK", ERROR: "ERROR", SKIPPED: "SKIP", CANCELLED: "CANCEL"}
 
@@ -136,7 +136,7 @@ class LiveView:
     def __init__(self, secrets: Sequence[str] = (), quiet: bool = False):
         from rich.live import Live
 
-        from . import render
+        from martctl.cli import render
 
         self.secrets = secrets
         self.quiet = quiet
@@ -192,7 +192,7 @@ class LiveView:
         from rich.markup import escape
         from rich.table import Table
 
-        from . import render
+        from martctl.cli import render
 
         table = Table(title=f"{report.command} on {report.target}: {report.seconds:.2f}s", title_justify="left",
                       box=box.SIMPLE_HEAD)
@@ -218,7 +218,7 @@ def make(log_format: str = "text", quiet: bool = False, secrets: Sequence[str] =
     """The view for this run: JSON lines, a live view in a terminal, or plain lines."""
     if log_format == "json":
         return JsonLines(secrets)
-    from . import render
+    from martctl.cli import render
 
     if render.err().is_terminal and not render.err().is_dumb_terminal:
         return LiveView(secrets, quiet)

@@ -1,0 +1,1 @@
+"""SQL: parsing, resolving references into a graph, selecting, compiling for a dialect."""

@@ -1,0 +1,235 @@
+"""(ProjectGraph, dialect) -> compiled marts: SQL as the target will run it. Pure but for write_compiled."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterable, Mapping
+
+from martctl.compiler.resolve import ProjectGraph
+from martctl.compiler.sql import (
+    _Unsupported,
+    expand_stars,
+    generate,
+    has_star,
+    output_columns,
+    rename_tables,
+    renamed_tables,
+    reparses,
+    typed,
+    unsupported_error,
+)
+from martctl.compiler.transforms import apply_transforms
+from martctl.errors import CompileError, Problem, ProjectError
+from martctl.project.model import Mart, Project, SourceTable, Target
+
+
+@dataclass(frozen=True)
+class CompiledMart:
+    key: str
+    mart: Mart
+    sql: str  # the select statement in the target dialect, physical names
+    relation: tuple[str, str]  # (schema, table) where it lands
+    upstream: tuple[str, ...]  # mart keys it reads
+    sources: tuple[str, ...]  # source keys it reads
+    columns: Mapping[str, str | None]  # output column -> type (None: unknown)
+    dialect: str
+    warnings: tuple[str, ...] = ()
+    inputs: Mapping[str, tuple[str, str]] = field(default_factory=dict)  # input key -> relation
+
+
+@dataclass
+class CompiledProject:
+    graph: ProjectGraph
+    dialect: str
+    marts: dict[str, CompiledMart]
+    schema_prefix: str = ""
+
+    def relation(self, key: str) -> tuple[str, str]:
+        """Physical (schema, table) of a mart or source key."""
+        return relation_of(self.graph.project, key, self.schema_prefix)
+
+    @property
+    def warnings(self) -> list[str]:
+        return [f"{k}: {w}" for k, m in self.marts.items() for w in m.warnings]
+
+
+def relation_of(project: Project, key: str, schema_prefix: str = "") -> tuple[str, str]:
+    if key in project.marts:
+        mart = project.marts[key]
+        return (schema_prefix + mart.area, mart.name)
+    source: SourceTable = project.sources[key]
+    return (source.schema, source.name)
+
+
+def _nest(schema: dict, relation: tuple[str, str], columns: Mapping[str, str | None]) -> None:
+    if columns:
+        schema.setdefault(relation[0], {})[relation[1]] = {c: (t or "UNKNOWN") for c, t in columns.items()}
+
+
+def compile_project(
+    graph: ProjectGraph,
+    dialect: str | None = None,
+    target: Target | None = None,
+    select: Iterable[str] | None = None,
+    strict: bool = True,
+    source_columns: Mapping[str, Mapping[str, str | None]] | None = None,
+    types: bool = False,
+) -> CompiledProject:
+    """Compile the selected marts (all by default) to `dialect` (or the target's). Marts are typed
+    (qualify + annotate_types, their ancestors too) when a dialect changes, or always with `types`."""
+    project = graph.project
+    dialect = dialect or (target.dialect if target else project.dialect)
+    prefix = (target.settings.get("schema_prefix") or "") if target else ""
+    wanted = set(select) if select is not None else set(project.marts)
+    cache_key = None
+    if graph.plan is not None:
+        from martctl.compiler import plancache
+
+        cache_key = plancache.compile_key(graph.plan["key"], dialect, prefix, strict, source_columns or {}, types)
+        hit = _from_cache(graph, cache_key, wanted, dialect, prefix)
+        if hit is not None:
+            return hit
+    cross = types or any(project.marts[k].dialect != dialect for k in wanted)
+    # marts whose output columns we must know: the wanted ones and, when typing, all their ancestors
+    needed = wanted | graph.graph.upstream(wanted) if cross else wanted
+    order = [k for k in graph.graph.topological_order() if k in needed]
+    known: dict[str, Mapping[str, str | None]] = {}  # key -> output columns
+    for key, source in project.sources.items():
+        columns = (source_columns or {}).get(key) or source.columns
+        if cross and source.seed is not None and not all(columns.values()):
+            from martctl.project.loader import seed_column_types
+
+            columns = {**seed_column_types(source.seed), **{c: t for c, t in columns.items() if t}}
+        known[key] = columns
+    compiled: dict[str, CompiledMart] = {}
+    problems: list[Problem] = []
+    for key in order:
+        try:
+            item = _compile_mart(graph, key, dialect, prefix, known, strict, typing=cross)
+        except ProjectError as exc:
+            problems.extend(exc.problems)
+            known[key] = {c: col.type for c, col in project.marts[key].columns.items()}
+            continue
+        known[key] = item.columns
+        if key in wanted:
+            compiled[key] = item
+    if problems:
+        raise CompileError(problems)
+    if cache_key is not None:
+        _to_cache(graph, cache_key, compiled)
+    return CompiledProject(graph, dialect, compiled, prefix)
+
+
+def _from_cache(graph: ProjectGraph, cache_key: str, wanted: set, dialect: str, prefix: str) -> CompiledProject | None:
+    """The compiled marts of an unchanged project, from target/.cache/plan.json."""
+    entries = graph.plan.get("compiled", {}).get(cache_key)
+    if not entries or not wanted <= set(entries):
+        return None
+    marts = {}
+    for key in (k for k in graph.graph.topological_order() if k in wanted):
+        entry, parsed = entries[key], graph.parsed[key]
+        marts[key] = CompiledMart(
+            key=key, mart=parsed.mart, sql=entry["sql"], relation=tuple(entry["relation"]),
+            upstream=parsed.upstream_marts, sources=parsed.upstream_sources, columns=entry["columns"],
+            dialect=dialect, warnings=tuple(entry["warnings"]),
+            inputs={k: tuple(v) for k, v in entry["inputs"].items()},
+        )
+    return CompiledProject(graph, dialect, marts, prefix)
+
+
+def _to_cache(graph: ProjectGraph, cache_key: str, compiled: dict[str, CompiledMart], keep: int = 4) -> None:
+    from martctl.compiler import plancache
+
+    data = graph.plan
+    entries = dict(data.get("compiled", {}).get(cache_key, {}))
+    entries.update({
+        key: {"sql": item.sql, "relation": list(item.relation), "columns": dict(item.columns),
+              "warnings": list(item.warnings), "inputs": {k: list(v) for k, v in item.inputs.items()}}
+        for key, item in compiled.items()
+    })
+    others = [(k, v) for k, v in data.get("compiled", {}).items() if k != cache_key][-(keep - 1):]
+    data["compiled"] = {**dict(others), cache_key: entries}
+    plancache.write(graph.target_dir, data)
+
+
+def _compile_mart(graph: ProjectGraph, key: str, dialect: str, prefix: str, known, strict: bool, typing: bool) -> CompiledMart:
+    project = graph.project
+    parsed = graph.parsed[key]
+    mart = parsed.mart
+    inputs = {ref: relation_of(project, ref, prefix) for ref in (*parsed.marts.values(), *parsed.sources.values())}
+    schema: dict = {}
+    for ref, relation in inputs.items():
+        _nest(schema, relation, known.get(ref) or {})
+    declared = {c: col.type for c, col in mart.columns.items()}
+    physical = {node: inputs[ref] for node, ref in (*parsed.marts.items(), *parsed.sources.items())}
+    needs_tree = typing or mart.dialect != dialect or (has_star(parsed.tree) and schema)
+    try:
+        if needs_tree:
+            tree, text, warnings = _transpiled(parsed, physical, schema, dialect, strict, typing)
+        else:  # same dialect, nothing to expand: generate from the shared tree, renamed for the while
+            tree = parsed.tree
+            with renamed_tables(tree, physical):
+                text, warnings = generate(tree, dialect, strict=strict)
+    except _Unsupported as exc:
+        raise unsupported_error(mart, dialect, str(exc)) from None
+    columns = {c: declared.get(c) or t for c, t in output_columns(tree).items()}
+    if mart.dialect != dialect:
+        blind = [ref for ref in inputs if not known.get(ref)]
+        if blind:
+            warnings.append(
+                f"transpiled from {mart.dialect} without the columns of {', '.join(blind)}: types may not carry over "
+                "(declare the columns in config.yaml sources, or compile for a reachable target)"
+            )
+        complaint = reparses(text, dialect)
+        if complaint:
+            raise CompileError(
+                Problem(
+                    f"mart '{key}': sqlglot's {dialect} output does not parse back: {complaint}",
+                    mart.sql_path,
+                    mart.sql_line,
+                    hint="rewrite the construct portably; please report it",
+                )
+            )
+    return CompiledMart(
+        key=key,
+        mart=mart,
+        sql=text,
+        relation=relation_of(project, key, prefix),
+        upstream=parsed.upstream_marts,
+        sources=parsed.upstream_sources,
+        columns=columns,
+        dialect=dialect,
+        warnings=tuple(warnings),
+        inputs=inputs,
+    )
+
+
+def _transpiled(parsed, physical, schema, dialect: str, strict: bool, typing: bool):
+    """Copy the tree, point it at physical names, type it (or expand its stars), fix, generate."""
+    mart = parsed.mart
+    tree = parsed.tree.copy()
+    # copy() makes new nodes: carry the references over by walking both trees in step
+    moved = {id(new): physical[id(old)] for old, new in zip(parsed.tree.walk(), tree.walk()) if id(old) in physical}
+    rename_tables(tree, moved)
+    if typing or mart.dialect != dialect:
+        try:
+            tree = typed(tree, schema, mart.dialect)
+        except Exception as exc:  # sqlglot's optimizer raises several kinds
+            raise CompileError(Problem(f"mart '{mart.key}': cannot resolve its columns: {exc}", mart.sql_path, mart.sql_line)) from None
+    else:
+        tree = expand_stars(tree, schema, mart.dialect)
+    tree = apply_transforms(tree, mart.dialect, dialect)
+    text, warnings = generate(tree, dialect, strict=strict)
+    return tree, text, warnings
+
+
+def write_compiled(compiled: CompiledProject, target_dir: Path) -> list[Path]:
+    """target/compiled/<area>/<name>.sql for each compiled mart."""
+    written = []
+    for item in compiled.marts.values():
+        path = target_dir / "compiled" / item.mart.area / f"{item.mart.name}.sql"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(item.sql.rstrip() + ";\n", encoding="utf-8")
+        written.append(path)
+    return written

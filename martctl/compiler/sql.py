@@ -1,0 +1,273 @@
+"""sqlglot glue: parse, references, vars, typing, transpiling. No other core module builds SQL text."""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+from typing import Any, Mapping
+
+import sqlglot
+from sqlglot import exp
+from sqlglot.errors import ErrorLevel, OptimizeError, ParseError, SqlglotError, UnsupportedError
+
+from martctl.errors import CompileError, Problem
+from martctl.project.model import Mart
+
+
+def dialect_names() -> list[str]:
+    from sqlglot.dialects.dialect import Dialects
+
+    return sorted(d.value for d in Dialects if d.value)
+
+
+def _sql_location(mart: Mart, line: int | None, col: int | None):
+    """Map a line inside the mart's SQL to a line of the file it lives in."""
+    file_line = mart.sql_line + (line or 1) - 1
+    text_lines = mart.sql.splitlines()
+    snippet = text_lines[line - 1].strip() if line and 0 < line <= len(text_lines) else None
+    if snippet is not None and col:
+        stripped = len(text_lines[line - 1]) - len(text_lines[line - 1].lstrip())
+        col = max(1, col - stripped)
+    return file_line, col, snippet
+
+
+def _readable(message: str) -> str:
+    """sqlglot names node classes in its messages: <class 'sqlglot.expressions.query.Where'> -> WHERE."""
+    import re
+
+    return re.sub(r"<class 'sqlglot\.[\w.]*?(\w+)'>", lambda m: m.group(1).upper(), message)
+
+
+def parse_mart(mart: Mart) -> exp.Query:
+    """Parse the mart's SQL in its dialect; errors name the file, line and column."""
+    try:
+        tree = sqlglot.parse_one(mart.sql, read=mart.dialect)  # fresh: cheaper than copying a cached tree
+    except ParseError as exc:
+        first = exc.errors[0] if exc.errors else {}
+        line, col, snippet = _sql_location(mart, first.get("line"), first.get("col"))
+        message = _readable(first.get("description") or str(exc).splitlines()[0])
+        raise CompileError(
+            Problem(
+                f"mart '{mart.key}': SQL does not parse ({mart.dialect}): {message}",
+                mart.sql_path,
+                line,
+                col,
+                hint="fix the SQL near the marked place",
+                snippet=snippet,
+            )
+        ) from None
+    except SqlglotError as exc:
+        raise CompileError(Problem(f"mart '{mart.key}': {exc}", mart.sql_path, mart.sql_line)) from None
+    if not isinstance(tree, exp.Query):
+        raise CompileError(
+            Problem(
+                f"mart '{mart.key}': the SQL must be one query (select ...), got {tree.key.upper()}",
+                mart.sql_path,
+                mart.sql_line,
+                hint="a mart is a select statement; martctl writes the create/insert around it",
+            )
+        )
+    return tree
+
+
+def table_references(tree: exp.Expression) -> list[exp.Table]:
+    """Tables the query reads, scope-aware: CTE names and derived tables are not references."""
+    from sqlglot.optimizer.scope import traverse_scope
+
+    found: list[exp.Table] = []
+    try:
+        scopes = traverse_scope(tree)
+    except (OptimizeError, SqlglotError):
+        scopes = []
+    for scope in scopes:
+        for source in scope.sources.values():
+            if isinstance(source, exp.Table) and source.name:
+                found.append(source)
+    # Tables the scope walk did not reach (a bare VALUES, DuckDB's FROM-first `from t` nested
+    # in a FROM, ...) still count, unless a CTE of that name exists: a missed dependency would
+    # build a mart before what it reads.
+    seen = {id(t) for t in found}
+    ctes = {c.alias_or_name for c in tree.find_all(exp.CTE)}
+    found += [t for t in tree.find_all(exp.Table)
+              if id(t) not in seen and t.name and (t.db or t.name not in ctes)]
+    return found
+
+
+def table_line(table: exp.Table) -> int | None:
+    """The line (1-based, within the SQL text) where the parser saw this table reference."""
+    for part in (table.args.get("db"), table.this):
+        if isinstance(part, exp.Expression) and part.meta.get("line"):
+            return part.meta["line"]
+    return None
+
+
+def table_name(table: exp.Table) -> str:
+    return ".".join(p for p in (table.catalog, table.db, table.name) if p)
+
+
+_VAR_NODES = (exp.Placeholder, exp.Parameter)
+
+
+def _var_name(node: exp.Expression) -> str | None:
+    if isinstance(node, exp.Placeholder):
+        return node.name or None
+    inner = node.this
+    return inner.name if isinstance(inner, exp.Expression) else str(inner)
+
+
+def substitute_vars(tree: exp.Expression, values: Mapping[str, Any], mart: Mart) -> exp.Expression:
+    """Replace :name placeholders with literals (never pasted text)."""
+    nodes = [n for n in tree.find_all(*_VAR_NODES)]
+    for node in nodes:
+        name = _var_name(node)
+        if name is None:
+            continue
+        if name not in values:
+            from martctl.project.loader import did_you_mean
+
+            raise CompileError(
+                Problem(
+                    f"mart '{mart.key}': unknown var ':{name}'",
+                    mart.sql_path,
+                    mart.sql_line,
+                    hint=did_you_mean(name, values) or "declare it under vars: in config.yaml or pass --vars",
+                )
+            )
+        node.replace(literal(values[name]))
+    return tree
+
+
+def literal(value: Any) -> exp.Expression:
+    """A Python value as a SQL literal AST."""
+    return exp.convert(value)
+
+
+def parse_literal(text: str) -> Any:
+    """`--vars k=v`: v read as YAML so numbers stay numbers and dates stay strings."""
+    import yaml
+
+    try:
+        value = yaml.safe_load(text)
+    except yaml.YAMLError:
+        return text
+    if isinstance(value, (dict, list)):
+        return text
+    return str(value) if hasattr(value, "isoformat") else value
+
+
+def rename_tables(tree: exp.Expression, physical: Mapping[int, tuple[str, str]]) -> exp.Expression:
+    """Point each referenced table (by node id) at its physical schema.table, keeping aliases."""
+    for table in list(tree.find_all(exp.Table)):
+        target = physical.get(id(table))
+        if target is None:
+            continue
+        schema, name = target
+        alias = table.args.get("alias")
+        if alias is None and (table.name != name or not table.db):
+            alias = exp.TableAlias(this=exp.to_identifier(table.name))
+        table.set("catalog", None)
+        table.set("db", exp.to_identifier(schema))
+        table.set("this", exp.to_identifier(name))
+        table.set("alias", alias)
+    return tree
+
+
+@contextmanager
+def renamed_tables(tree: exp.Expression, physical: Mapping[int, tuple[str, str]]):
+    """rename_tables for the length of a `with` block, then the tree is as it was: generating SQL
+    from a shared tree this way costs no copy (copying is most of a same-dialect compile)."""
+    tables = [t for t in tree.find_all(exp.Table) if id(t) in physical]
+    saved = [(t, {k: t.args.get(k) for k in ("catalog", "db", "this", "alias")}) for t in tables]
+    rename_tables(tree, physical)
+    try:
+        yield tree
+    finally:
+        for table, args in saved:
+            for key, value in args.items():
+                table.set(key, value)
+
+
+def typed(tree: exp.Expression, schema: Mapping, dialect: str) -> exp.Expression:
+    """Qualify and annotate types against the schemas of the query's inputs."""
+    from sqlglot.optimizer.annotate_types import annotate_types
+    from sqlglot.optimizer.qualify import qualify
+    from sqlglot.schema import ensure_schema
+
+    schema = ensure_schema(schema or None, dialect=dialect)  # built once, used by both passes
+    tree = qualify(
+        tree,
+        schema=schema,
+        dialect=dialect,
+        validate_qualify_columns=False,
+        quote_identifiers=False,
+        identify=False,
+    )
+    return annotate_types(tree, schema=schema, dialect=dialect)
+
+
+def expand_stars(tree: exp.Expression, schema: Mapping, dialect: str) -> exp.Expression:
+    from sqlglot.optimizer.qualify import qualify
+
+    return qualify(
+        tree, schema=schema or None, dialect=dialect, validate_qualify_columns=False,
+        quote_identifiers=False, identify=False,
+    )
+
+
+def output_columns(tree: exp.Expression) -> dict[str, str | None]:
+    """The query's output columns with their types where annotation found one."""
+    columns: dict[str, str | None] = {}
+    if not isinstance(tree, exp.Query):
+        return columns
+    for select in tree.selects:
+        name = select.alias_or_name
+        if not name or name == "*":
+            continue
+        kind = select.type
+        columns[name] = None if kind is None or kind.is_type(exp.DataType.Type.UNKNOWN) else kind.sql()
+    return columns
+
+
+def has_star(tree: exp.Expression) -> bool:
+    return isinstance(tree, exp.Query) and any(
+        isinstance(s, exp.Star) or (isinstance(s, exp.Column) and isinstance(s.this, exp.Star))
+        for s in tree.selects
+    )
+
+
+def generate(tree: exp.Expression, dialect: str, *, strict: bool = True, pretty: bool = True) -> tuple[str, list[str]]:
+    """SQL text in `dialect`; constructs it cannot render faithfully raise (strict) or become warnings."""
+    warnings: list[str] = []
+    level = ErrorLevel.RAISE if strict else ErrorLevel.IGNORE  # IGNORE still collects the messages, unlogged
+    try:
+        from sqlglot.dialects.dialect import Dialect
+
+        generator = Dialect.get_or_raise(dialect).generator(pretty=pretty, unsupported_level=level)
+        text = generator.generate(tree, copy=False)
+        warnings = list(getattr(generator, "unsupported_messages", []) or [])
+    except UnsupportedError as exc:
+        raise _Unsupported(str(exc)) from None
+    return text, warnings
+
+
+class _Unsupported(Exception):
+    pass
+
+
+def unsupported_error(mart: Mart, dialect: str, message: str) -> CompileError:
+    return CompileError(
+        Problem(
+            f"mart '{mart.key}': cannot be written faithfully in {dialect}: {message}",
+            mart.sql_path,
+            mart.sql_line,
+            hint="rewrite the construct portably, or pass --allow-unsupported to get a warning instead",
+        )
+    )
+
+
+def reparses(text: str, dialect: str) -> str | None:
+    """None when `text` parses in `dialect`, else the parser's complaint."""
+    try:
+        sqlglot.parse_one(text, read=dialect)
+    except SqlglotError as exc:
+        return str(exc).splitlines()[0]
+    return None

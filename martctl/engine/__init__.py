@@ -1,0 +1,1 @@
+"""Running: adapters per warehouse, DDL, the scheduler, events, the run lock, artifacts."""

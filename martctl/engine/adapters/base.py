@@ -1,0 +1,113 @@
+"""The adapter protocol: the only way the runner touches a warehouse.
+
+An adapter is built from a Target (and the project root, for relative paths) by `get_adapter`.
+It is used from several worker threads at once: implementations keep one connection (or
+cursor) per thread and must make `cancel()` safe to call from any thread.
+
+DDL is built as sqlglot ASTs (see martctl/sql.py), never by pasting strings.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+from importlib import import_module
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Sequence
+
+if TYPE_CHECKING:
+    from martctl.compiler.compile import CompiledMart
+    from martctl.project.model import SourceTable, Target
+
+
+@dataclass(frozen=True)
+class Capabilities:
+    transactional_ddl: bool = True  # create/rename/drop can be rolled back together
+    merge: bool = False  # MERGE INTO ... (else delete+insert / insert on conflict)
+    server_lock: bool = False  # the run lock lives in the server (advisory lock), not a file
+
+
+@dataclass
+class QueryResult:
+    columns: list[str]
+    rows: list[tuple[Any, ...]]
+
+
+class Adapter(ABC):
+    """A handful of methods; everything else (ordering, threads, events) is the runner's job."""
+
+    type: str = ""
+    capabilities = Capabilities()
+
+    def __init__(self, target: "Target", project_root: Path):
+        self.target = target
+        self.project_root = project_root
+
+    @property
+    def dialect(self) -> str:
+        return self.target.dialect
+
+    # -- connection -------------------------------------------------------------
+    @abstractmethod
+    def connect(self) -> None:
+        """Open the connection (import the driver here). Raise AdapterError with a masked message."""
+
+    @abstractmethod
+    def close(self) -> None:
+        """Close every connection this adapter opened."""
+
+    @abstractmethod
+    def cancel(self) -> None:
+        """Interrupt every running statement (called from another thread on Ctrl-C or --fail-fast)."""
+
+    # -- run lock ----------------------------------------------------------------
+    @abstractmethod
+    def acquire_lock(self, wait_seconds: float = 0.0, info: dict | None = None) -> None:
+        """Take the target's run lock or raise LockBusy naming the holder (pid, host, start time)."""
+
+    @abstractmethod
+    def release_lock(self) -> None: ...
+
+    # -- work --------------------------------------------------------------------
+    @abstractmethod
+    def query(self, sql: str, limit: int | None = None) -> QueryResult:
+        """Run a query in the target dialect and fetch its rows (at most `limit`)."""
+
+    @abstractmethod
+    def materialize(self, compiled: "CompiledMart", full_refresh: bool = False) -> int | None:
+        """Build one mart as its materialization says (view | table | incremental) and return
+        its row count (None where unknown). A table is built aside and swapped in one
+        transaction: readers see the old or the new version, never none and never half."""
+
+    @abstractmethod
+    def load_seed(self, source: "SourceTable") -> int:
+        """Load a seed CSV into its table (built aside and swapped like a table); return rows."""
+
+    @abstractmethod
+    def columns(self, schema: str, table: str) -> dict[str, str] | None:
+        """Column name -> type of a relation in the warehouse, or None when it does not exist."""
+
+    def exists(self, schema: str, table: str) -> bool:
+        return self.columns(schema, table) is not None
+
+
+ADAPTERS = {
+    "duckdb": "martctl.engine.adapters.duckdb:DuckDBAdapter",
+    "postgres": "martctl.engine.adapters.postgres:PostgresAdapter",
+}
+
+
+def get_adapter(target: "Target", project_root: Path) -> Adapter:
+    """The adapter for a target's type (imported only when asked for)."""
+    from martctl.errors import ProjectError
+
+    spec = ADAPTERS.get(target.type)
+    if spec is None:
+        raise ProjectError(f"target '{target.name}': no adapter for type '{target.type}' yet",
+                           hint=f"supported: {', '.join(ADAPTERS)}; other dialects can still be compiled to")
+    module, _, cls = spec.partition(":")
+    return getattr(import_module(module), cls)(target, project_root)
+
+
+def row_list(rows: Sequence) -> list[tuple]:
+    return [tuple(r) for r in rows]

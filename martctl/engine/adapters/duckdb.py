@@ -1,0 +1,258 @@
+"""DuckDB: the embedded default. One database handle, one cursor per worker thread.
+
+DuckDB's DDL is transactional: a table is built and swapped in within one transaction
+(CREATE OR REPLACE, or create-aside + drop + rename), so a kill at any point leaves the old table
+(nothing committed) or the new one (committed). Leftover aside/batch tables of an interrupted
+run are dropped on connect anyway.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from pathlib import Path
+from typing import TYPE_CHECKING, Sequence
+
+from martctl.engine import ddl
+from martctl.engine.adapters.base import Adapter, Capabilities, QueryResult, row_list
+from martctl.engine.lock import FileLock
+from martctl.errors import AdapterError
+
+if TYPE_CHECKING:
+    from martctl.compiler.compile import CompiledMart
+    from martctl.project.model import SourceTable, Target
+
+_RELATIONS = (
+    "select table_schema, table_name, table_type from information_schema.tables "
+    "where table_catalog = current_database()"
+)
+_COLUMNS = (
+    "select column_name, data_type from information_schema.columns "
+    "where table_catalog = current_database() and table_schema = ? and table_name = ? order by ordinal_position"
+)
+_LINE = re.compile(r"\n*LINE (\d+):.*", re.DOTALL)
+
+
+def statement_error(exc: Exception, secrets: Sequence[str] = ()) -> AdapterError:
+    """The engine's message as an AdapterError; `.line` is the statement line DuckDB pointed at."""
+    from martctl.project.envvars import mask
+
+    text = str(exc)
+    match = _LINE.search(text)
+    error = AdapterError(mask(_LINE.sub("", text).strip(), secrets))
+    error.line = int(match.group(1)) if match else None
+    error.cancelled = type(exc).__name__ == "InterruptException"
+    return error
+
+
+class DuckDBAdapter(Adapter):
+    type = "duckdb"
+    capabilities = Capabilities(transactional_ddl=True, merge=False, server_lock=False)
+
+    def __init__(self, target: "Target", project_root: Path):
+        super().__init__(target, project_root)
+        raw = str(target.settings.get("path") or "warehouse.duckdb")
+        self.memory = raw == ":memory:" or raw.startswith(":memory:")
+        self.path = raw if self.memory else str((Path(project_root) / raw).resolve())
+        self._con = None
+        self._local = threading.local()
+        self._cursors: list = []
+        self._guard = threading.Lock()
+        self._schema_lock = threading.Lock()
+        self._relations: dict[tuple[str, str], str] = {}  # (schema, name) lowercased -> TABLE | VIEW
+        self._schemas: set[str] = set()
+        self._lock = None if self.memory else FileLock(self.path + ".martctl.lock")
+        self.cleaned: list[str] = []  # leftovers dropped on connect
+
+    # -- connection -------------------------------------------------------------
+    def connect(self) -> None:
+        import duckdb
+
+        if self._con is not None:
+            return
+        try:
+            if not self.memory:
+                Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+            self._con = duckdb.connect(self.path)
+        except duckdb.Error as exc:
+            raise AdapterError(f"cannot open DuckDB database {self.path}: {exc}") from None
+        self._load_relations()
+        self._clean_leftovers()
+
+    def _load_relations(self) -> None:
+        rows = self._con.execute(_RELATIONS).fetchall()
+        self._relations = {(s.lower(), n.lower()): ("VIEW" if "VIEW" in t.upper() else "TABLE") for s, n, t in rows}
+        self._schemas = {s.lower() for s, _, _ in rows}
+
+    def _clean_leftovers(self) -> None:
+        for (schema, name), kind in list(self._relations.items()):
+            if ddl.is_leftover(name):
+                self._con.execute(ddl.drop((schema, name), kind).sql("duckdb"))
+                self._relations.pop((schema, name))
+                self.cleaned.append(f"{schema}.{name}")
+
+    def _cursor(self):
+        cursor = getattr(self._local, "cursor", None)
+        if cursor is None:
+            if self._con is None:
+                raise AdapterError("not connected")
+            cursor = self._con.cursor()
+            self._local.cursor = cursor
+            with self._guard:
+                self._cursors.append(cursor)
+        return cursor
+
+    def close(self) -> None:
+        with self._guard:
+            cursors, self._cursors = self._cursors, []
+        for cursor in cursors:
+            try:
+                cursor.close()
+            except Exception:
+                pass
+        self._local = threading.local()
+        if self._con is not None:
+            self._con.close()
+            self._con = None
+
+    def cancel(self) -> None:
+        with self._guard:
+            cursors = list(self._cursors)
+        for cursor in cursors:
+            try:
+                cursor.interrupt()
+            except Exception:
+                pass
+
+    # -- run lock ----------------------------------------------------------------
+    def acquire_lock(self, wait_seconds: float = 0.0, info: dict | None = None) -> None:
+        if self._lock is not None:
+            self._lock.acquire(wait_seconds, info)
+
+    def release_lock(self) -> None:
+        if self._lock is not None:
+            self._lock.release()
+
+    @property
+    def lock_taken_over(self) -> dict | None:
+        return self._lock.taken_over if self._lock else None
+
+    # -- work --------------------------------------------------------------------
+    def _run(self, statements: list, transaction: bool = True) -> list:
+        """Execute statements (ASTs or text) on this thread's cursor, in one transaction; return the
+        first row of each. Any failure rolls everything back and raises AdapterError."""
+        import duckdb
+
+        cursor = self._cursor()
+        texts = [s if isinstance(s, str) else s.sql("duckdb") for s in statements]
+        if len(texts) == 1:
+            transaction = False
+        results = []
+        try:
+            if transaction:
+                cursor.execute("BEGIN TRANSACTION")
+            for text in texts:
+                results.append(cursor.execute(text).fetchone())
+            if transaction:
+                cursor.execute("COMMIT")
+        except duckdb.Error as exc:
+            if transaction:
+                try:
+                    cursor.execute("ROLLBACK")
+                except duckdb.Error:
+                    pass
+            raise statement_error(exc, self.target.secrets) from None
+        return results
+
+    def query(self, sql: str, limit: int | None = None) -> QueryResult:
+        import duckdb
+
+        cursor = self._cursor()
+        try:
+            result = cursor.execute(sql)
+            rows = result.fetchmany(limit) if limit is not None else result.fetchall()
+        except duckdb.Error as exc:
+            raise statement_error(exc, self.target.secrets) from None
+        return QueryResult([d[0] for d in result.description or []], row_list(rows))
+
+    def _kind(self, relation: tuple[str, str]) -> str | None:
+        return self._relations.get((relation[0].lower(), relation[1].lower()))
+
+    def _ensure_schema(self, schema: str) -> None:
+        if schema.lower() in self._schemas:
+            return
+        with self._schema_lock:  # concurrent CREATE SCHEMA conflict in DuckDB's catalog: one at a time
+            if schema.lower() not in self._schemas:
+                self._run([ddl.create_schema(schema)])
+                self._schemas.add(schema.lower())
+
+    def _replace_table(self, relation: tuple[str, str], query) -> int | None:
+        """Build the new table and swap it in, in one transaction.
+
+        DuckDB's CREATE OR REPLACE TABLE is exactly that: the new rows are written aside and the
+        catalog entry replaced at commit (a kill before the commit leaves the old table). It is
+        1.4-2x faster than create-aside + drop + rename, which is kept for replacing a view."""
+        self._ensure_schema(relation[0])
+        if self._kind(relation) == "VIEW":
+            statements = [ddl.create_table_as(ddl.aside(relation), query), *ddl.swap(relation, "VIEW")]
+        else:
+            statements = [ddl.create_table_as(relation, query, replace=True)]
+        first = self._run(statements)[0]
+        self._relations[(relation[0].lower(), relation[1].lower())] = "TABLE"
+        return int(first[0]) if first else None
+
+    def materialize(self, compiled: "CompiledMart", full_refresh: bool = False) -> int | None:
+        relation = compiled.relation
+        kind = compiled.mart.materialized
+        if kind == "view":
+            self._ensure_schema(relation[0])
+            existing = self._kind(relation)
+            statements = [ddl.create_view(relation, compiled.sql)]
+            if existing == "TABLE":
+                statements.insert(0, ddl.drop(relation, "TABLE"))
+            self._run(statements)
+            self._relations[(relation[0].lower(), relation[1].lower())] = "VIEW"
+            return None
+        if kind == "incremental" and not full_refresh and self._kind(relation) == "TABLE":
+            return self._incremental(compiled)
+        return self._replace_table(relation, compiled.sql)
+
+    def _incremental(self, compiled: "CompiledMart") -> int | None:
+        """Insert the new rows (merge: delete the rows they replace first), in one transaction."""
+        relation = compiled.relation
+        spec = compiled.mart.incremental
+        existing = list(self.columns(*relation) or {})
+        predicate = ddl.new_rows_predicate(spec, relation, compiled.mart.dialect)
+        batch = ddl.batch(relation)
+        statements = [ddl.create_table_as(batch, ddl.filtered(compiled.sql, predicate))]
+        keys = tuple(spec.get("unique_key") or ())
+        if spec.get("strategy", "merge") == "merge" and keys:
+            statements.append(ddl.delete_matching(relation, batch, keys))
+        statements += [ddl.insert(relation, ddl.select_columns(batch, existing), existing), ddl.drop(batch)]
+        first = self._run(statements)[0]
+        return int(first[0]) if first else None
+
+    def load_seed(self, source: "SourceTable") -> int:
+        from sqlglot import exp
+
+        overrides = {c: exp.DataType.build(t, dialect=self.target.dialect).sql("duckdb") for c, t in source.column_types.items()}
+        args: list[exp.Expression] = []
+        if overrides:
+            struct = exp.Struct(expressions=[exp.PropertyEQ(this=exp.to_identifier(c), expression=exp.Literal.string(t))
+                                             for c, t in overrides.items()])
+            args.append(exp.EQ(this=exp.column("types"), expression=struct))
+        reader = exp.ReadCSV(this=exp.Literal.string(str(Path(source.seed).resolve())), expressions=args)
+        query = exp.select(exp.Star()).from_(exp.Table(this=reader))
+        return self._replace_table((source.schema, source.name), query) or 0
+
+    def columns(self, schema: str, table: str) -> dict[str, str] | None:
+        rows = self.query_params(_COLUMNS, [schema, table])
+        return {name: kind for name, kind in rows} or None
+
+    def query_params(self, sql: str, params: list) -> list[tuple]:
+        import duckdb
+
+        try:
+            return self._cursor().execute(sql, params).fetchall()
+        except duckdb.Error as exc:
+            raise statement_error(exc, self.target.secrets) from None

@@ -1,0 +1,424 @@
+"""PostgreSQL through psycopg 3: one connection per worker thread, transactional swaps.
+
+Every change to a relation happens in one transaction (Postgres has transactional DDL): the
+new version is built aside, the old one dropped, the new one renamed into place, and the views
+that depended on the old one recreated, then COMMIT. A broken connection or a failed statement
+rolls all of it back, so readers see the old or the new version, never none and never half.
+The run lock is a session-level advisory lock held by its own connection.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import socket
+import threading
+import time
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any, Iterator
+
+from sqlglot import exp
+
+from martctl.engine import ddl
+from martctl.engine.adapters.base import Adapter, Capabilities, QueryResult
+from martctl.errors import AdapterError, LockBusy, ProjectError
+from martctl.project.envvars import mask
+
+if TYPE_CHECKING:
+    from martctl.compiler.compile import CompiledMart
+    from martctl.project.model import SourceTable
+
+DIALECT = "postgres"
+
+# A relation (depth 0) and the views / materialized views that depend on it, transitively,
+# deepest last: one round trip before each swap.
+_WITH_DEPENDENTS = """
+WITH RECURSIVE deps(oid, depth) AS (
+    SELECT c.oid, 0 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+    WHERE n.nspname = %s AND c.relname = %s
+  UNION
+    SELECT r.ev_class, deps.depth + 1
+    FROM deps JOIN pg_depend d ON d.refobjid = deps.oid JOIN pg_rewrite r ON r.oid = d.objid
+    WHERE d.classid = 'pg_rewrite'::regclass AND r.ev_class <> deps.oid AND deps.depth < 50
+)
+SELECT n.nspname, c.relname, c.relkind, CASE WHEN max(deps.depth) > 0 THEN pg_get_viewdef(c.oid) END, max(deps.depth)
+FROM deps JOIN pg_class c ON c.oid = deps.oid JOIN pg_namespace n ON n.oid = c.relnamespace
+GROUP BY n.nspname, c.relname, c.relkind, c.oid
+ORDER BY max(deps.depth), n.nspname, c.relname
+"""
+
+_RELATION = """
+SELECT c.oid, c.relkind FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+WHERE n.nspname = %s AND c.relname = %s
+"""
+
+_COLUMNS = """
+SELECT column_name, data_type, character_maximum_length, numeric_precision, numeric_scale
+FROM information_schema.columns
+WHERE table_schema = %s AND table_name = %s
+ORDER BY ordinal_position
+"""
+
+_LOCK_HOLDER = """
+SELECT a.pid, a.application_name, a.backend_start, a.client_addr::text, a.usename
+FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
+WHERE l.locktype = 'advisory' AND l.granted AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
+  AND l.classid = %s AND l.objid = %s AND l.objsubid = 1
+"""
+
+
+# -- statements martctl/ddl.py does not build (COPY, a table from column types) ------------------
+def _sql(node: exp.Expression) -> str:
+    return node.sql(dialect=DIALECT)
+
+
+def create_columns(relation: tuple[str, str], columns: dict[str, exp.DataType]) -> exp.Create:
+    defs = [exp.ColumnDef(this=exp.to_identifier(c), kind=t) for c, t in columns.items()]
+    return exp.Create(this=exp.Schema(this=ddl.table(relation), expressions=defs), kind="TABLE")
+
+
+def copy_from_stdin(relation: tuple[str, str], columns: list[str]) -> exp.Copy:
+    target = exp.Schema(this=ddl.table(relation), expressions=[exp.to_identifier(c) for c in columns])
+    return exp.Copy(this=target, kind=True, files=[exp.to_identifier("STDIN")])
+
+
+def seed_types(source: "SourceTable") -> dict[str, exp.DataType]:
+    """Column types of a seed: DuckDB's sniffer (what `martctl seed` creates on DuckDB) + overrides."""
+    from martctl.project.loader import seed_column_types
+
+    types = {c: exp.DataType.build(t, dialect="duckdb") for c, t in seed_column_types(source.seed).items()}
+    for column, kind in source.column_types.items():
+        if column not in types:
+            raise ProjectError(f"seeds.column_types.{source.name}: the CSV has no column '{column}'",
+                               hint=f"columns: {', '.join(types)}")
+        try:
+            types[column] = exp.DataType.build(kind, dialect="duckdb")
+        except Exception:
+            raise ProjectError(f"seeds.column_types.{source.name}.{column}: unknown type '{kind}'") from None
+    return types
+
+
+def _lock_key(name: str) -> int:
+    """A stable signed 64-bit advisory lock key."""
+    return int.from_bytes(hashlib.blake2b(name.encode(), digest_size=8).digest(), "big", signed=True)
+
+
+class PostgresAdapter(Adapter):
+    type = "postgres"
+    capabilities = Capabilities(transactional_ddl=True, merge=False, server_lock=True)
+
+    def __init__(self, target, project_root):
+        super().__init__(target, project_root)
+        self._local = threading.local()
+        self._guard = threading.Lock()
+        self._connections: list[Any] = []
+        self._lock_con = None
+        self._active: set[int] = set()
+        self._schemas: set[str] = set()
+
+    # -- connection -------------------------------------------------------------------
+    @property
+    def dsn(self) -> str:
+        dsn = self.target.settings.get("dsn")
+        if not dsn:
+            raise ProjectError(f"target '{self.target.name}': a postgres target needs a dsn",
+                               hint='dsn: "${MARTCTL_PG_DSN}" with MARTCTL_PG_DSN=postgresql://user:pass@host:5432/db')
+        return dsn
+
+    def mask(self, text: str) -> str:
+        return mask(text, self.target.secrets)
+
+    def _error(self, exc: Exception, doing: str, statement: str | None = None) -> AdapterError:
+        """One masked line: what we were doing and what the server said. `.cancelled` is set for a
+        cancelled statement, `.line` to the statement line the server pointed at."""
+        import psycopg
+
+        lines = [line.strip() for line in str(exc).splitlines() if line.strip() and not line.startswith(("LINE ", "^"))]
+        message = " ".join(lines) or type(exc).__name__
+        cancelled = isinstance(exc, psycopg.errors.QueryCanceled)
+        if self._lost(exc) and doing != "cannot connect":
+            message = f"connection to the server was lost ({message})"
+        error = AdapterError(self.mask(f"postgres target '{self.target.name}': {doing}: {message}"))
+        error.cancelled = cancelled
+        error.line = None
+        position = getattr(getattr(exc, "diag", None), "statement_position", None)
+        if statement and position and str(position).isdigit():
+            error.line = statement[: int(position) - 1].count("\n") + 1
+        return error
+
+    @staticmethod
+    def _lost(exc: Exception) -> bool:
+        import psycopg
+
+        return isinstance(exc, psycopg.OperationalError) and not isinstance(exc, psycopg.errors.QueryCanceled)
+
+    def _open(self, purpose: str = "worker"):
+        import psycopg
+
+        self._check_dsn()
+        timeout = self.target.settings.get("connect_timeout", 10)
+        try:
+            con = psycopg.connect(self.dsn, autocommit=True, connect_timeout=timeout,
+                                  application_name=f"martctl {purpose}")
+        except psycopg.Error as exc:
+            raise self._error(exc, "cannot connect") from None
+        with self._guard:
+            self._connections.append(con)
+        return con
+
+    def _check_dsn(self) -> None:
+        """A DSN that does not parse is a configuration error (exit 2), not a server failure."""
+        from psycopg.conninfo import conninfo_to_dict
+
+        try:
+            params = conninfo_to_dict(self.dsn)
+            bad_port = [p for p in str(params.get("port") or "").split(",") if p and not p.isdigit()]
+            if bad_port:
+                raise ValueError(f"port '{bad_port[0]}' is not a number")
+        except Exception as exc:
+            raise ProjectError(self.mask(f"target '{self.target.name}': invalid dsn: {exc}"),
+                               hint="dsn: postgresql://user:password@host:5432/dbname (or key=value pairs)") from None
+
+    def _con(self):
+        """This thread's connection (reopened when the previous one broke)."""
+        con = getattr(self._local, "con", None)
+        if con is None or con.closed or con.broken:
+            con = self._local.con = self._open()
+        return con
+
+    def connect(self) -> None:
+        self._con()
+
+    def close(self) -> None:
+        with self._guard:
+            connections, self._connections = self._connections, []
+        for con in connections:
+            try:
+                con.close()
+            except Exception:
+                pass
+        self._local = threading.local()
+        self._lock_con = None
+
+    def cancel(self) -> None:
+        with self._guard:
+            running = [c for c in self._connections if id(c) in self._active and not c.closed]
+        for con in running:
+            try:
+                con.cancel_safe(timeout=5) if hasattr(con, "cancel_safe") else con.cancel()
+            except Exception:
+                pass
+
+    @contextmanager
+    def _cursor(self, doing: str, transaction: bool = False) -> Iterator[Any]:
+        """This thread's cursor (inside one transaction when asked); driver errors -> AdapterError."""
+        import psycopg
+
+        con = self._con()
+        self._active.add(id(con))
+        self._local.statement = None
+        try:
+            if transaction:
+                with con.transaction(), con.cursor() as cur:
+                    yield cur
+            else:
+                with con.cursor() as cur:
+                    yield cur
+        except psycopg.Error as exc:
+            raise self._error(exc, doing, self._local.statement) from None
+        finally:
+            self._active.discard(id(con))
+
+    # -- run lock -----------------------------------------------------------------------
+    @property
+    def _lock_name(self) -> str:
+        return "martctl:" + (self.target.settings.get("schema_prefix") or "")
+
+    def acquire_lock(self, wait_seconds: float = 0.0, info: dict | None = None) -> None:
+        info = info or {}
+        label = f"martctl run pid={info.get('pid') or os.getpid()} host={info.get('host') or socket.gethostname()}"
+        con = self._open(purpose="lock")
+        try:
+            con.execute("SET application_name = " + _sql(exp.Literal.string(label[:63])))
+        except Exception:
+            pass
+        key = _lock_key(self._lock_name)
+        deadline = time.monotonic() + max(wait_seconds, 0.0)
+        while True:
+            try:
+                got = con.execute("SELECT pg_try_advisory_lock(%s)", [key]).fetchone()[0]
+            except Exception as exc:
+                con.close()
+                raise self._error(exc, "cannot take the run lock") from None
+            if got:
+                self._lock_con = con
+                return
+            if time.monotonic() >= deadline:
+                holder = self._holder(con, key)
+                con.close()
+                raise LockBusy(self._busy_message(holder, wait_seconds), holder)
+            time.sleep(min(0.2, max(0.0, deadline - time.monotonic())))
+
+    def _holder(self, con, key: int) -> dict:
+        unsigned = key & 0xFFFFFFFFFFFFFFFF
+        try:
+            row = con.execute(_LOCK_HOLDER, [unsigned >> 32, unsigned & 0xFFFFFFFF]).fetchone()
+        except Exception:
+            row = None
+        if not row:
+            return {}
+        return {"backend_pid": row[0], "application_name": row[1], "backend_start": row[2].isoformat(timespec="seconds"),
+                "client_addr": row[3], "user": row[4]}
+
+    def _busy_message(self, holder: dict, waited: float) -> str:
+        who = (f"held by backend pid {holder.get('backend_pid')} ('{holder.get('application_name')}', "
+               f"connected since {holder.get('backend_start')}" + (f" from {holder['client_addr']}" if holder.get("client_addr") else "") + ")"
+               if holder else "held by another session")
+        waited_text = f" after waiting {waited:g}s" if waited else ""
+        return (f"another martctl run holds the lock of postgres target '{self.target.name}'{waited_text}: {who}; "
+                "wait for it, pass --wait SECONDS, or end that session (pg_terminate_backend) if it is stuck")
+
+    def release_lock(self) -> None:
+        con, self._lock_con = self._lock_con, None
+        if con is None:
+            return
+        try:
+            con.execute("SELECT pg_advisory_unlock(%s)", [_lock_key(self._lock_name)])
+        except Exception:
+            pass  # closing the session releases it anyway
+        finally:
+            con.close()
+            with self._guard:
+                if con in self._connections:
+                    self._connections.remove(con)
+
+    # -- work ---------------------------------------------------------------------------
+    def query(self, sql: str, limit: int | None = None) -> QueryResult:
+        with self._cursor("query failed") as cur:
+            cur.execute(sql)
+            if cur.description is None:
+                return QueryResult([], [])
+            rows = cur.fetchall() if limit is None else cur.fetchmany(limit)
+            return QueryResult([d.name for d in cur.description], [tuple(r) for r in rows])
+
+    def columns(self, schema: str, table: str) -> dict[str, str] | None:
+        with self._cursor(f"cannot read the columns of {schema}.{table}") as cur:
+            if cur.execute(_RELATION, [schema, table]).fetchone() is None:
+                return None
+            rows = cur.execute(_COLUMNS, [schema, table]).fetchall()
+        return {name: _type_text(kind, length, precision, scale) for name, kind, length, precision, scale in rows}
+
+    def materialize(self, compiled: "CompiledMart", full_refresh: bool = False) -> int | None:
+        relation = compiled.relation
+        kind = compiled.mart.materialized
+        self._ensure_schema(relation[0])
+        with self._cursor(f"cannot build {relation[0]}.{relation[1]}", transaction=True) as cur:
+            if kind == "view":
+                self._swap(cur, relation, lambda: self._execute(cur, ddl.create_view(relation, compiled.sql, replace=False)), aside=False)
+                return None
+            if kind == "incremental" and not full_refresh and self._relkind(cur, relation) == "r":
+                return self._incremental(cur, compiled)
+            return self._swap(cur, relation, lambda: self._execute(cur, ddl.create_table_as(ddl.aside(relation), compiled.sql)).rowcount)
+
+    def load_seed(self, source: "SourceTable") -> int:
+        import csv
+
+        types = seed_types(source)
+        relation = (source.schema, source.name)
+
+        def build() -> int:
+            self._execute(cur, create_columns(ddl.aside(relation), types))
+            count = 0
+            with source.seed.open(newline="", encoding="utf-8") as handle:
+                reader = csv.reader(handle)
+                header = next(reader, [])
+                with cur.copy(_sql(copy_from_stdin(ddl.aside(relation), header))) as copy:
+                    for row in reader:
+                        if row:
+                            copy.write_row([value if value != "" else None for value in row])
+                            count += 1
+            return count
+
+        self._ensure_schema(source.schema)
+        with self._cursor(f"cannot load seed {source.schema}.{source.name}", transaction=True) as cur:
+            return self._swap(cur, relation, build)
+
+    # -- helpers --------------------------------------------------------------------------
+    def _execute(self, cur, statement: exp.Expression | str, params=None):
+        """Run one statement; remember its text so an error can name the line it points at."""
+        text = statement if isinstance(statement, str) else _sql(statement)
+        self._local.statement = text
+        return cur.execute(text, params)
+
+    def _ensure_schema(self, schema: str) -> None:
+        """CREATE SCHEMA IF NOT EXISTS in its own transaction (it races between sessions)."""
+        import psycopg
+
+        if schema in self._schemas:
+            return
+        for attempt in range(3):
+            try:
+                with self._cursor(f"cannot create schema {schema}") as cur:
+                    self._execute(cur, ddl.create_schema(schema))
+                break
+            except AdapterError as exc:
+                if not isinstance(exc.__context__, psycopg.errors.UniqueViolation) or attempt == 2:
+                    raise
+        self._schemas.add(schema)
+
+    @staticmethod
+    def _relkind(cur, relation: tuple[str, str]) -> str | None:
+        row = cur.execute(_RELATION, list(relation)).fetchone()
+        return row[1] if row else None
+
+    def _swap(self, cur, relation: tuple[str, str], build, aside: bool = True) -> Any:
+        """Inside the caller's transaction: build the new version (aside), drop the old one and
+        its dependent views, put the new one in place, recreate those views."""
+        # no leftover aside table can exist: it is created and renamed in this same transaction
+        result = build() if aside else None
+        found = cur.execute(_WITH_DEPENDENTS, list(relation)).fetchall()
+        dependents = [row for row in found if row[4] > 0]
+        if found and found[0][4] == 0:
+            kind = {"v": "VIEW", "m": "MATERIALIZED VIEW"}.get(found[0][2], "TABLE")
+            self._execute(cur, ddl.drop(relation, kind, cascade=True))
+        if aside:
+            self._execute(cur, ddl.rename(ddl.aside(relation), relation[1]))
+        else:
+            result = build()
+        for dep_schema, dep_name, relkind, definition, _ in dependents:
+            self._recreate_view(cur, dep_schema, dep_name, relkind, definition)
+        return result
+
+    @staticmethod
+    def _recreate_view(cur, schema: str, name: str, relkind: str, definition: str) -> None:
+        """The server's own text of a dependent view, put back under its name (quoted by psycopg)."""
+        from psycopg import sql
+
+        kind = sql.SQL("MATERIALIZED VIEW" if relkind == "m" else "VIEW")
+        body = sql.SQL(definition.strip().rstrip(";"))  # pg_get_viewdef's text, not user input
+        cur.execute(sql.SQL("CREATE {} {} AS {}").format(kind, sql.Identifier(schema, name), body))
+
+    def _incremental(self, cur, compiled: "CompiledMart") -> int:
+        """The new rows into a batch table, then (merge) delete the rows they replace and insert
+        them, inside the caller's transaction. Same semantics as the DuckDB adapter (ddl.py)."""
+        relation = compiled.relation
+        spec = compiled.mart.incremental
+        existing = [r[0] for r in cur.execute(_COLUMNS, list(relation)).fetchall()]
+        predicate = ddl.new_rows_predicate(spec, relation, compiled.mart.dialect)
+        batch = ddl.batch(relation)
+        self._execute(cur, ddl.drop(batch))
+        self._execute(cur, ddl.create_table_as(batch, ddl.filtered(compiled.sql, predicate)))
+        keys = tuple(spec.get("unique_key") or ())
+        if spec.get("strategy", "merge") == "merge" and keys:
+            self._execute(cur, ddl.delete_matching(relation, batch, keys))
+        count = self._execute(cur, ddl.insert(relation, ddl.select_columns(batch, existing), existing)).rowcount
+        self._execute(cur, ddl.drop(batch))
+        return count
+
+
+def _type_text(kind: str, length, precision, scale) -> str:
+    if kind == "numeric" and precision is not None:
+        return f"numeric({precision},{scale or 0})"
+    if kind in ("character varying", "character") and length is not None:
+        return f"{kind}({length})"
+    return kind

@@ -1,0 +1,303 @@
+"""Walk the graph with N worker threads, build each node through the adapter, emit events.
+
+The runner knows warehouses only through `martctl.engine.adapters.base.Adapter`. Events are emitted
+from the calling thread only (never from workers), in the order things happen.
+"""
+
+from __future__ import annotations
+
+import signal
+import threading
+import time
+import uuid
+from collections import deque
+from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from graphlib import TopologicalSorter
+from pathlib import Path
+from typing import TYPE_CHECKING, Callable, Iterable, Mapping, Sequence
+
+from martctl.engine.events import (
+    CANCELLED,
+    ERROR,
+    SKIPPED,
+    SUCCESS,
+    Event,
+    MartFinished,
+    MartStarted,
+    NodeResult,
+    RunFinished,
+    RunReport,
+    RunStarted,
+    SeedFinished,
+    SeedStarted,
+)
+from martctl.errors import AdapterError
+
+if TYPE_CHECKING:
+    from martctl.compiler.compile import CompiledMart, CompiledProject
+    from martctl.engine.adapters.base import Adapter
+    from martctl.project.model import SourceTable
+
+
+@dataclass
+class AfterMartResult:
+    """What the `after_mart` hook found (e.g. the mart's data tests)."""
+
+    tests: list[dict] = field(default_factory=list)  # JSON-able results, one per test: kept in events and run_results
+    failed_tests: list[str] = field(default_factory=list)  # error-level tests that failed
+    skip_downstream: bool = False  # True: skip everything downstream of the mart, and the run exits 1
+
+
+AfterMart = Callable[[str, "Adapter"], AfterMartResult]
+
+
+@dataclass
+class Step:
+    """One node of the run: a seed to load or a compiled mart to build."""
+
+    key: str
+    kind: str  # seed | mart
+    upstream: tuple[str, ...] = ()
+    compiled: "CompiledMart | None" = None
+    seed: "SourceTable | None" = None
+    sql_path: str | None = None
+
+    @property
+    def materialized(self) -> str:
+        return self.compiled.mart.materialized if self.compiled else "seed"
+
+    @property
+    def relation(self) -> tuple[str, str]:
+        return self.compiled.relation if self.compiled else (self.seed.schema, self.seed.name)
+
+
+def plan(
+    compiled: "CompiledProject | None", seeds: Sequence["SourceTable"] = (), compiled_dir: Path | None = None,
+    also_waits_for: Mapping[str, Iterable[str]] | None = None,
+) -> list[Step]:
+    """Seeds first, then marts in dependency order; a mart waits for the seeds it reads, and for
+    `also_waits_for[key]` (what its tests read) where that makes no cycle."""
+    steps = [Step(s.key, "seed", seed=s) for s in seeds]
+    seed_keys = {s.key for s in seeds}
+    if compiled is not None:
+        marts = compiled.marts
+        for key in compiled.graph.graph.topological_order():
+            item = marts.get(key)
+            if item is None:
+                continue
+            upstream = tuple(u for u in item.upstream if u in marts) + tuple(s for s in item.sources if s in seed_keys)
+            extra = set((also_waits_for or {}).get(key, ())) - set(upstream)
+            if extra:
+                downstream = compiled.graph.graph.downstream(key)
+                upstream += tuple(sorted(k for k in extra if (k in marts or k in seed_keys) and k not in downstream))
+            path = str(compiled_dir / item.mart.area / f"{item.mart.name}.sql") if compiled_dir else None
+            steps.append(Step(key, "mart", upstream, compiled=item, sql_path=path))
+    return steps
+
+
+class Stop:
+    """Why the run must stop (SIGINT, SIGTERM, fail-fast), set from any thread or a signal handler."""
+
+    def __init__(self) -> None:
+        self._event = threading.Event()
+        self.reason: str | None = None
+
+    def stop(self, reason: str) -> None:
+        if not self._event.is_set():
+            self.reason = reason
+            self._event.set()
+
+    def __bool__(self) -> bool:
+        return self._event.is_set()
+
+
+@contextmanager
+def handle_signals(stop: Stop, adapter: "Adapter"):
+    """While inside: SIGINT/SIGTERM stop the run and cancel running statements (main thread only)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def handler(signum, frame):
+        stop.stop(signal.Signals(signum).name)
+        adapter.cancel()
+
+    previous = {s: signal.signal(s, handler) for s in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for s, h in previous.items():
+            signal.signal(s, h)
+
+
+def _error_text(step: Step, exc: Exception) -> str:
+    """The engine's message plus, where it named a line, that line of the compiled SQL."""
+    text = str(exc)
+    line = getattr(exc, "line", None)
+    if line and step.compiled is not None:
+        lines = step.compiled.sql.splitlines()
+        if 0 < line <= len(lines):
+            where = f"{step.sql_path}:{line}" if step.sql_path else f"line {line}"
+            text += f"\n  compiled SQL {where}: {lines[line - 1].strip()}"
+    return text
+
+
+def _build(step: Step, adapter: "Adapter", full_refresh: bool, after_mart: AfterMart | None) -> NodeResult:
+    """Run one node on a worker thread; never raises."""
+    result = NodeResult(step.key, step.kind, step.materialized, step.relation, sql_path=step.sql_path)
+    result.started_at = time.time()
+    clock = time.perf_counter()
+    try:
+        if step.seed is not None:
+            result.rows = adapter.load_seed(step.seed)
+        else:
+            if step.materialized == "incremental":
+                batch = not full_refresh and adapter.exists(*step.relation)
+                result.incremental = "batch" if batch else "full"
+            result.rows = adapter.materialize(step.compiled, full_refresh=full_refresh)
+        result.status = SUCCESS
+    except AdapterError as exc:
+        if getattr(exc, "cancelled", False):
+            result.status, result.reason = CANCELLED, "cancelled while running (rolled back)"
+        else:
+            result.status, result.error = ERROR, _error_text(step, exc)
+    except Exception as exc:  # a bug or an unexpected driver error: report it on this node
+        result.status, result.error = ERROR, f"{type(exc).__name__}: {exc}"
+    if result.status == SUCCESS and after_mart is not None and step.kind == "mart":
+        try:
+            found = after_mart(step.key, adapter)
+        except Exception as exc:
+            result.status, result.error = ERROR, f"after-mart checks failed: {type(exc).__name__}: {exc}"
+        else:
+            result.tests = list(found.tests)
+            if found.skip_downstream or found.failed_tests:
+                names = ", ".join(found.failed_tests) or "a test"
+                result.test_failure = f"test {names} failed on {step.key}"
+    result.seconds = time.perf_counter() - clock
+    return result
+
+
+def _descendants(children: dict[str, list[str]], key: str) -> list[str]:
+    seen: dict[str, None] = {}
+    frontier = list(children.get(key, ()))
+    while frontier:
+        node = frontier.pop()
+        if node not in seen:
+            seen[node] = None
+            frontier.extend(children.get(node, ()))
+    return list(seen)
+
+
+def run(
+    adapter: "Adapter",
+    steps: Sequence[Step],
+    *,
+    threads: int = 1,
+    on_event: Callable[[Event], None] | None = None,
+    full_refresh: bool = False,
+    fail_fast: bool = False,
+    after_mart: AfterMart | None = None,
+    stop: Stop | None = None,
+    command: str = "run",
+    target: str = "",
+    selection: Iterable[str] = (),
+    run_id: str | None = None,
+) -> RunReport:
+    """Build `steps` in dependency order with `threads` workers; return what happened to each.
+
+    A node starts as soon as its upstream is done. A failed node skips everything downstream
+    ("upstream X failed") and independent branches still build; with `fail_fast` the first
+    failure stops the run and cancels running statements. `stop` (see handle_signals) stops the
+    run from outside: nothing new starts, running statements are cancelled and rolled back.
+
+    `after_mart(key, adapter)` runs on the worker right after each mart (not seeds) is built,
+    before its downstream may start. It returns an AfterMartResult: `tests` are kept on the
+    node (events, run_results.json); `failed_tests` or `skip_downstream` mark an error-level
+    failure: the node keeps status success with `test_failure` set ("test Y failed on X"),
+    its downstream is skipped with that reason, and the run exits 1. If the hook raises, the
+    node is reported as an error. The hook is called from several threads at once.
+    """
+    emit = on_event or (lambda event: None)
+    stop = stop if stop is not None else Stop()
+    threads = max(1, int(threads))
+    by_key = {s.key: s for s in steps}
+    position = {s.key: i for i, s in enumerate(steps, 1)}
+    total = len(steps)
+    children: dict[str, list[str]] = {}
+    for step in steps:
+        for up in step.upstream:
+            if up in by_key:
+                children.setdefault(up, []).append(step.key)
+    report = RunReport(run_id or uuid.uuid4().hex, command, target, list(selection), threads, time.time())
+    emit(RunStarted(report.run_id, command, target, threads, list(by_key)))
+
+    blocked: dict[str, str] = {}
+    sorter = TopologicalSorter({s.key: [u for u in s.upstream if u in by_key] for s in steps})
+    sorter.prepare()
+    ready: deque[str] = deque()
+    running: dict = {}
+
+    def finish(result: NodeResult) -> None:
+        report.results[result.key] = result
+        cls = SeedFinished if result.kind == "seed" else MartFinished
+        emit(cls(result, position[result.key], total))
+        cause = None
+        if result.status == ERROR:
+            cause = f"upstream {result.key} failed"
+        elif result.test_failure:
+            cause = result.test_failure
+        elif result.status == CANCELLED:
+            cause = f"upstream {result.key} was cancelled"
+        if cause:
+            for node in _descendants(children, result.key):
+                blocked.setdefault(node, cause)
+        if fail_fast and result.failed:
+            stop.stop("fail-fast")
+            adapter.cancel()
+        sorter.done(result.key)
+
+    def not_run(key: str, status: str, reason: str) -> None:
+        step = by_key[key]
+        finish(NodeResult(key, step.kind, step.materialized, step.relation, status=status, reason=reason, sql_path=step.sql_path))
+
+    pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="martctl")
+    try:
+        while sorter.is_active():
+            ready.extend(sorted(sorter.get_ready(), key=position.__getitem__))
+            while ready and (stop or len(running) < threads):
+                key = ready.popleft()
+                if stop:
+                    not_run(key, CANCELLED, _stop_reason(stop, report))
+                    continue
+                if key in blocked:
+                    not_run(key, SKIPPED, blocked[key])
+                    continue
+                step = by_key[key]
+                started = SeedStarted if step.kind == "seed" else MartStarted
+                emit(started(key, step.kind, step.materialized, ".".join(step.relation), position[key], total))
+                running[pool.submit(_build, step, adapter, full_refresh, after_mart)] = key
+            if not running:
+                if ready or sorter.is_active():
+                    continue
+                break
+            done, _ = wait(list(running), timeout=0.25, return_when=FIRST_COMPLETED)
+            for future in sorted(done, key=lambda f: position[running[f]]):
+                running.pop(future)
+                finish(future.result())
+    finally:
+        pool.shutdown(wait=True)
+    report.results = {key: report.results[key] for key in by_key if key in report.results}  # plan order
+    if stop.reason:
+        report.interrupted = stop.reason
+    report.finished_at = time.time()
+    emit(RunFinished(report))
+    return report
+
+
+def _stop_reason(stop: Stop, report: RunReport) -> str:
+    if stop.reason == "fail-fast":
+        failed = next((r.key for r in report.results.values() if r.failed), None)
+        return f"not started: --fail-fast after {failed} failed" if failed else "not started: --fail-fast"
+    return f"not started: run stopped by {stop.reason}"

@@ -1,0 +1,1 @@
+"""The project model and loading it (config.yaml, marts' YAML and SQL, seeds, env vars)."""

@@ -1,0 +1,464 @@
+"""The only module that reads project files (with testspecs.py for the tests in them): config.yaml, marts/**.yml|.sql, seeds/*.csv."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+from typing import Any
+
+from martctl.errors import Problem, ProjectError, did_you_mean  # noqa: F401 (did_you_mean: re-exported)
+from martctl.project.envvars import expand
+from martctl.project.model import (
+    MATERIALIZATIONS,
+    Column,
+    Mart,
+    Project,
+    SourceTable,
+    Target,
+)
+from martctl.project.testspecs import load_tests, load_unit_tests
+from martctl.project.yamlcheck import Collector
+from martctl.project.yamlfile import YamlProblem, key_line, read_yaml, value_first_line
+
+CONFIG_KEYS = {
+    "name": str,
+    "dialect": str,
+    "default_target": str,
+    "targets": dict,
+    "sources": dict,
+    "vars": dict,
+    "seeds": dict,
+}
+TARGET_KEYS = {"type": str, "threads": int, "dialect": str, "path": str, "dsn": str, "schema_prefix": str}
+TARGET_EXTRA_KEYS = {"duckdb": {}, "postgres": {"connect_timeout": int}, "spark": {"master": str, "remote": str, "warehouse": str}}
+SOURCE_KEYS = {"schema": str, "tables": (list, dict), "description": str}
+SOURCE_TABLE_KEYS = {"name": str, "columns": (dict, list), "description": str}
+SEEDS_KEYS = {"schema": str, "column_types": dict}
+MART_KEYS = {
+    "name": str,
+    "description": str,
+    "owner": str,
+    "materialized": str,
+    "tags": list,
+    "sql": str,
+    "sql_file": str,
+    "dialect": str,
+    "columns": dict,
+    "tests": list,
+    "unit_tests": list,
+    "incremental": dict,
+    "meta": dict,
+}
+COLUMN_KEYS = {"description": str, "tests": list, "type": str}
+INCREMENTAL_KEYS = {"strategy": str, "unique_key": (str, list), "cursor": str, "filter": str}
+INCREMENTAL_STRATEGIES = ("merge", "append")
+CONFIG_NAMES = ("config.yaml", "config.yml")
+def find_config(project_dir: Path) -> Path:
+    for name in CONFIG_NAMES:
+        if (project_dir / name).is_file():
+            return project_dir / name
+    raise ProjectError(
+        f"no config.yaml in {project_dir.resolve()}",
+        hint="run martctl from a project folder, pass --project-dir, or create one with `martctl init`",
+    )
+
+
+def load_project(project_dir: str | Path = ".", environ=None, problems: list[Problem] | None = None) -> Project:
+    """Read a whole project; raise ProjectError listing every problem found.
+
+    With a `problems` list, problems are appended to it and the marts that did load are kept
+    (so `validate` can go on to check the rest)."""
+    root = Path(project_dir)
+    config_file = find_config(root)
+    out = Collector()
+    try:
+        config = read_yaml(config_file) or {}
+    except YamlProblem as exc:
+        raise ProjectError([exc.problem]) from None
+    if not out.check_mapping(config, CONFIG_KEYS, config_file, "config.yaml"):
+        raise ProjectError(out.problems)
+    dialect = config.get("dialect") if isinstance(config.get("dialect"), str) else "duckdb"
+    _check_dialect(dialect, config_file, key_line(config, "dialect"), out)
+    targets = _load_targets(config, config_file, out, environ)
+    default_target = config.get("default_target") or (next(iter(targets)) if targets else "local")
+    if not targets:
+        targets = {"local": Target("local", "duckdb", {"path": "warehouse.duckdb"}, 4)}
+    if default_target not in targets:
+        out.add(
+            f"default_target '{default_target}' is not among the targets",
+            config_file,
+            key_line(config, "default_target"),
+            hint=did_you_mean(default_target, targets) or f"targets: {', '.join(targets)}",
+        )
+    seeds_cfg = config.get("seeds") if isinstance(config.get("seeds"), dict) else {}
+    if seeds_cfg:
+        out.check_mapping(seeds_cfg, SEEDS_KEYS, config_file, "seeds")
+    seed_schema = seeds_cfg.get("schema", "raw") if isinstance(seeds_cfg.get("schema", "raw"), str) else "raw"
+    sources = _load_sources(config, config_file, out)
+    _add_seeds(root, seed_schema, seeds_cfg.get("column_types") or {}, sources, config_file, out)
+    vars_ = dict(config.get("vars") or {}) if isinstance(config.get("vars"), dict) else {}
+    marts = _load_marts(root, dialect, config_file, out)
+    if out.problems:
+        if problems is None:
+            raise ProjectError(out.problems)
+        problems.extend(out.problems)
+    return Project(
+        root=root,
+        name=str(config.get("name") or root.resolve().name),
+        dialect=dialect,
+        config_file=config_file,
+        targets=targets,
+        default_target=default_target,
+        marts=marts,
+        sources=sources,
+        vars=vars_,
+        seed_schema=seed_schema,
+    )
+
+
+def _check_dialect(dialect: str, file, line, out: Collector) -> None:
+    out.problems.extend(dialect_problems(dialect, file, line))
+
+
+def dialect_problems(dialect: str, file=None, line=None) -> list[Problem]:
+    """[] when sqlglot knows the dialect, else one problem with a did-you-mean."""
+    from sqlglot.dialects.dialect import Dialect
+
+    try:
+        Dialect.get_or_raise(dialect)
+    except ValueError:
+        from martctl.compiler.sql import dialect_names
+
+        return [Problem(f"unknown SQL dialect '{dialect}'", file, line, hint=did_you_mean(dialect, dialect_names()))]
+    return []
+
+
+def _load_targets(config, file: Path, out: Collector, environ) -> dict[str, Target]:
+    targets: dict[str, Target] = {}
+    raw = config.get("targets") or {}
+    if not isinstance(raw, dict):
+        return targets
+    for name, spec in raw.items():
+        what = f"target '{name}'"
+        if not isinstance(spec, dict):
+            out.add(f"{what} must be a mapping", file, key_line(raw, name))
+            continue
+        kind = spec.get("type")
+        if kind not in TARGET_EXTRA_KEYS:
+            out.add(
+                f"{what}: unknown type {kind!r}",
+                file,
+                key_line(spec, "type") or key_line(raw, name),
+                hint=did_you_mean(str(kind), TARGET_EXTRA_KEYS) or f"types: {', '.join(TARGET_EXTRA_KEYS)}",
+            )
+            continue
+        out.check_mapping(spec, {**TARGET_KEYS, **TARGET_EXTRA_KEYS[kind]}, file, what)
+        settings: dict[str, Any] = {}
+        secrets: list[str] = []
+        missing: list[tuple[str, int]] = []
+        for key, value in spec.items():
+            if isinstance(value, str):
+                value, found, absent = expand(value, environ)
+                secrets += found
+                missing += [(m, key_line(spec, key)) for m in absent]
+            settings[key] = value
+        if missing:
+            settings["_missing_env"] = tuple(missing)
+        threads = spec.get("threads", 4)
+        targets[name] = Target(str(name), kind, settings, threads if isinstance(threads, int) else 4, tuple(secrets))
+    return targets
+
+
+def missing_env_problems(project: Project, target: Target) -> list[Problem]:
+    """A target whose ${ENV} variables are not set cannot be used."""
+    return [
+        Problem(
+            f"environment variable {name} is not set (target '{target.name}')",
+            project.config_file,
+            line,
+            hint=f"export {name}=... before running, or use ${{{name}:-default}} in config.yaml",
+        )
+        for name, line in target.settings.get("_missing_env", ())
+    ]
+
+
+def _load_sources(config, file: Path, out: Collector) -> dict[str, SourceTable]:
+    sources: dict[str, SourceTable] = {}
+    raw = config.get("sources") or {}
+    if not isinstance(raw, dict):
+        return sources
+    for source_name, spec in raw.items():
+        what = f"source '{source_name}'"
+        if spec is None:
+            spec = {}
+        if not out.check_mapping(spec, SOURCE_KEYS, file, what):
+            continue
+        schema = spec.get("schema") or source_name
+        tables = spec.get("tables") or []
+        items = tables.items() if isinstance(tables, dict) else ((t, None) for t in tables)
+        for index, (table, table_spec) in enumerate(items):
+            line = key_line(tables, table) if isinstance(tables, dict) else tables.lines[index]
+            if isinstance(table, dict):  # list item written as {name: x, columns: ...}
+                table_spec, table = table, table.get("name")
+            if not isinstance(table, str):
+                out.add(f"{what}: a table needs a name", file, line)
+                continue
+            columns: dict[str, str | None] = {}
+            description = ""
+            if table_spec is not None and not isinstance(table_spec, dict):
+                out.add(f"{what}: table '{table}' must be a mapping (description, columns) or nothing", file, line)
+            if isinstance(table_spec, dict):
+                out.check_mapping(table_spec, SOURCE_TABLE_KEYS, file, f"source table '{source_name}.{table}'")
+                cols = table_spec.get("columns") or {}
+                if isinstance(cols, dict):
+                    columns = {
+                        str(c): (v.get("type") if isinstance(v, dict) else v) for c, v in cols.items()
+                    }
+                elif isinstance(cols, list):
+                    columns = {str(c): None for c in cols}
+                description = table_spec.get("description") or ""
+            sources[f"{source_name}.{table}"] = SourceTable(
+                table, schema, source_name, columns, description=description
+            )
+    return sources
+
+
+def _add_seeds(root: Path, schema: str, column_types, sources, config_file: Path, out: Collector) -> None:
+    seed_dir = root / "seeds"
+    if not seed_dir.is_dir():
+        return
+    for path in sorted(seed_dir.glob("*.csv")):
+        name = path.stem
+        key = f"{schema}.{name}"
+        try:
+            with path.open(newline="", encoding="utf-8") as handle:
+                header = next(csv.reader(handle), [])
+        except (OSError, UnicodeDecodeError) as exc:
+            out.add(f"cannot read seed: {exc}", path, 1)
+            continue
+        if not header:
+            out.add("seed has no header row", path, 1, hint="the first line must name the columns")
+            continue
+        overrides = column_types.get(name) or {}
+        declared = sources.get(key)
+        columns = {c: overrides.get(c) or (declared.columns.get(c) if declared else None) for c in header}
+        for column in overrides:
+            if column not in header:
+                out.add(
+                    f"seeds.column_types.{name}: '{column}' is not a column of {path.name}",
+                    config_file,
+                    hint=did_you_mean(column, header),
+                )
+        sources[key] = SourceTable(
+            name,
+            declared.schema if declared else schema,
+            declared.source if declared else schema,
+            columns,
+            seed=path,
+            column_types=dict(overrides),
+            description=declared.description if declared else "",
+        )
+
+
+def _load_marts(root: Path, dialect: str, config_file: Path, out: Collector) -> dict[str, Mart]:
+    marts: dict[str, Mart] = {}
+    marts_dir = root / "marts"
+    if not marts_dir.is_dir():
+        return marts
+    for path in sorted(marts_dir.rglob("*.y*ml")):
+        if path.suffix not in (".yml", ".yaml"):
+            continue
+        relative = path.relative_to(marts_dir)
+        if len(relative.parts) < 2:
+            out.add(
+                "a mart file must sit in an area folder",
+                path,
+                hint=f"move it to marts/<area>/{path.name} (the folder is the schema it lands in)",
+            )
+            continue
+        area = relative.parts[0]
+        try:
+            doc = read_yaml(path)
+        except YamlProblem as exc:
+            out.problems.append(exc.problem)
+            continue
+        if doc is None:
+            out.add("empty mart file", path, 1, hint="declare a mart (name, sql) or remove the file")
+            continue
+        if isinstance(doc, dict) and "marts" in doc:
+            extra = set(doc) - {"marts"}
+            for key in extra:
+                out.add(f"unknown key '{key}' next to 'marts:'", path, key_line(doc, key))
+            specs = doc["marts"]
+            if not isinstance(specs, list):
+                out.add("'marts' must be a list of marts", path, key_line(doc, "marts"))
+                continue
+            single = False
+        else:
+            specs, single = [doc], True
+        for spec in specs:
+            mart = _load_mart(spec, path, area, dialect, single, out)
+            if mart is None:
+                continue
+            if mart.key in marts:
+                other = marts[mart.key]
+                out.add(
+                    f"duplicate mart '{mart.key}' (also declared in {other.file}:{other.line})",
+                    path,
+                    mart.line,
+                    hint="rename one of them: mart names must be unique within an area",
+                )
+                continue
+            marts[mart.key] = mart
+    return marts
+
+
+def _load_mart(spec, path: Path, area: str, dialect: str, single: bool, out: Collector) -> Mart | None:
+    if not out.check_mapping(spec, MART_KEYS, path, "mart"):
+        return None
+    name = spec.get("name") if isinstance(spec.get("name"), str) else (path.stem if single else None)
+    if not name:
+        out.add("a mart in a 'marts:' list needs a name", path, spec.line)
+        return None
+    sql, sql_file, sql_line = _mart_sql(spec, path, name, single, out)
+    if sql is None:
+        return None
+    materialized = spec.get("materialized", "table")
+    if materialized not in MATERIALIZATIONS:
+        out.add(
+            f"unknown materialization '{materialized}'",
+            path,
+            key_line(spec, "materialized"),
+            hint=did_you_mean(str(materialized), MATERIALIZATIONS) or f"one of: {', '.join(MATERIALIZATIONS)}",
+        )
+    mart_dialect = spec.get("dialect") or dialect
+    if spec.get("dialect"):
+        known = len(out.problems)
+        _check_dialect(mart_dialect, path, key_line(spec, "dialect"), out)
+        if len(out.problems) > known:
+            mart_dialect = dialect  # reported; go on with the project's dialect
+    columns = _load_columns(spec.get("columns") or {}, path, out)
+    tests = tuple(load_tests(spec.get("tests") or [], path, None, out, mart_level=True))
+    incremental = spec.get("incremental") or {}
+    if incremental:
+        out.check_mapping(incremental, INCREMENTAL_KEYS, path, "incremental")
+        strategy = incremental.get("strategy", "merge" if incremental.get("unique_key") else "append")
+        if strategy not in INCREMENTAL_STRATEGIES:
+            out.add(f"unknown incremental strategy '{strategy}'", path, key_line(incremental, "strategy"),
+                    hint=did_you_mean(str(strategy), INCREMENTAL_STRATEGIES) or "merge or append")
+        if strategy == "merge" and not incremental.get("unique_key"):
+            out.add("incremental strategy 'merge' needs a unique_key", path, key_line(spec, "incremental"))
+        key = incremental.get("unique_key")
+        incremental = {
+            **incremental,
+            "strategy": strategy,
+            "unique_key": tuple([key] if isinstance(key, str) else key or ()),
+        }
+    if materialized == "incremental" and not incremental:
+        out.add(
+            "an incremental mart needs an 'incremental:' block",
+            path,
+            key_line(spec, "materialized"),
+            hint="add incremental: {unique_key: id, cursor: updated_at} (or strategy: append)",
+        )
+    tags = spec.get("tags") or []
+    if not all(isinstance(t, (str, int)) for t in tags):
+        out.add("tags are names: tags: [daily, finance]", path, key_line(spec, "tags"))
+        tags = [t for t in tags if isinstance(t, (str, int))]
+    unit_tests = tuple(load_unit_tests(spec.get("unit_tests") or [], path, out))
+    # a mart with problems in its details still loads (load_project raises anyway), so validate checks the rest
+    return Mart(
+        name=name,
+        area=area,
+        sql=sql,
+        file=path,
+        line=spec.line,
+        sql_file=sql_file,
+        sql_line=sql_line,
+        dialect=mart_dialect,
+        materialized=materialized,
+        description=spec.get("description") or "",
+        owner=spec.get("owner"),
+        tags=tuple(str(t) for t in tags),
+        columns=columns,
+        tests=tests,
+        unit_tests=unit_tests,
+        incremental=incremental,
+        meta=dict(spec.get("meta") or {}),
+    )
+
+
+def _mart_sql(spec, path: Path, name: str, single: bool, out: Collector):
+    inline = spec.get("sql")
+    sql_file = spec.get("sql_file")
+    sibling = path.with_suffix(".sql") if single else path.with_name(f"{name}.sql")
+    if sql_file:
+        sql_path = path.parent / sql_file
+        if not sql_path.is_file():
+            out.add(f"sql_file '{sql_file}' not found", path, key_line(spec, "sql_file"),
+                    hint=f"looked for {sql_path}")
+            return None, None, 1
+    elif sibling.is_file():
+        sql_path = sibling
+    else:
+        sql_path = None
+    if inline and sql_path:
+        out.add(
+            f"mart '{name}' has SQL both inline and in {sql_path.name}",
+            path,
+            key_line(spec, "sql"),
+            hint="keep one: remove the 'sql:' key or the .sql file",
+        )
+        return None, None, 1
+    if sql_path:
+        text = sql_path.read_text(encoding="utf-8")
+        if text.strip():
+            return text, sql_path, 1
+        out.add("the SQL file is empty", sql_path, 1, hint="write the mart's select statement")
+        return None, None, 1
+    if not inline or not str(inline).strip():
+        out.add(
+            f"mart '{name}' has no SQL",
+            path,
+            spec.line,
+            hint=f"add 'sql: |' with a select statement, or put it in {sibling.name} beside this file",
+        )
+        return None, None, 1
+    return str(inline), None, value_first_line(spec, "sql")
+
+
+def _load_columns(raw, path: Path, out: Collector) -> dict[str, Column]:
+    columns: dict[str, Column] = {}
+    for name, spec in raw.items():
+        line = key_line(raw, name)
+        if spec is None:
+            spec = {}
+        if isinstance(spec, str):
+            spec = {"description": spec}
+        if not out.check_mapping(spec, COLUMN_KEYS, path, f"column '{name}'"):
+            continue
+        tests = tuple(load_tests(spec.get("tests") or [], path, name, out, mart_level=False))
+        columns[name] = Column(name, spec.get("description") or "", spec.get("type"), tests, line)
+    return columns
+
+
+_SNIFFED: dict = {}
+
+
+def seed_column_types(path: Path) -> dict[str, str]:
+    """The column types DuckDB's CSV reader infers for a seed (what `martctl seed` will create)."""
+    stamp = (str(path.resolve()), path.stat().st_mtime_ns)
+    if stamp not in _SNIFFED:
+        import duckdb
+
+        con = duckdb.connect()
+        try:
+            rows = con.execute("DESCRIBE SELECT * FROM read_csv(?)", [str(path)]).fetchall()
+        except duckdb.Error as exc:
+            first = str(exc).strip().splitlines()[0]
+            raise ProjectError(f"seed cannot be read as CSV: {first}", path,
+                               hint="every row needs the header's number of fields, with one kind of line ending") from None
+        finally:
+            con.close()
+        _SNIFFED[stamp] = {row[0]: row[1] for row in rows}
+    return dict(_SNIFFED[stamp])

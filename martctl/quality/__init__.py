@@ -1,0 +1,1 @@
+"""Data tests, unit tests and their reports."""

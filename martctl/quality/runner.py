@@ -1,0 +1,191 @@
+"""Run data tests through an adapter; results are plain data the CLI renders (table, JUnit, JSON)."""
+
+from __future__ import annotations
+
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import asdict, dataclass, field
+from typing import Any, Callable, Iterable, Sequence
+
+from martctl.project.envvars import mask
+from martctl.quality.checks import ERROR, FAIL, PASS, SKIPPED, WARN, CompiledTest
+
+SAMPLE_ROWS = 5
+STATUSES = (PASS, WARN, FAIL, ERROR, SKIPPED)
+
+
+@dataclass
+class TestResult:
+    """One data test or unit test, as run."""
+
+    __test__ = False  # not a pytest class
+
+    name: str
+    mart: str
+    kind: str  # the data test's kind, or "unit"
+    status: str  # PASS | WARN | FAIL | ERROR | SKIPPED
+    severity: str = "error"
+    failures: int | None = None  # failing rows (data) or mismatched rows (unit)
+    columns: list[str] = field(default_factory=list)  # of the sample rows
+    sample: list[tuple] = field(default_factory=list)  # a few failing rows
+    sql: str | None = None  # the query that returns the failing rows (data tests)
+    seconds: float = 0.0
+    message: str | None = None
+    file: str | None = None
+    line: int | None = None
+    missing: list[tuple] = field(default_factory=list)  # unit tests: expected rows not returned
+    unexpected: list[tuple] = field(default_factory=list)  # unit tests: rows returned, not expected
+
+    @property
+    def blocking(self) -> bool:
+        """Fails the run (exit 1) and, in a build, stops the mart's downstream."""
+        return self.status == FAIL or (self.status == ERROR and self.severity == "error")
+
+    def as_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        for key in ("sample", "missing", "unexpected"):
+            data[key] = [list(row) for row in data[key]]
+        return data
+
+
+def run_test(test: CompiledTest, adapter, secrets: Sequence[str] = (), sample_size: int = SAMPLE_ROWS) -> TestResult:
+    """Count the failing rows; fetch a few of them when there are any. Engine errors become ERROR."""
+    spec = test.spec
+    result = TestResult(
+        name=test.name, mart=test.mart, kind=spec.kind, status=PASS, severity=spec.severity, sql=test.sql,
+        file=str(spec.file) if spec.file else None, line=spec.line,
+    )
+    started = time.perf_counter()
+    try:
+        counted = adapter.query(test.count_sql)
+        result.failures = int(counted.rows[0][0])
+        result.status = test.status(result.failures)
+        if result.failures:
+            sample = adapter.query(test.sql, limit=sample_size)
+            result.columns, result.sample = list(sample.columns), [tuple(r) for r in sample.rows]
+            result.message = _failure_message(test, result.failures)
+    except Exception as exc:  # the engine's reason, whatever the driver raised
+        result.status = ERROR
+        result.message = mask(str(exc).strip(), secrets) or type(exc).__name__
+    result.seconds = time.perf_counter() - started
+    return result
+
+
+def _failure_message(test: CompiledTest, failures: int) -> str:
+    spec = test.spec
+    noun = "duplicated key" if spec.kind == "unique" else "failing row"
+    text = f"{failures} {noun}{'s' if failures != 1 else ''}"
+    if spec.kind in ("row_count", "freshness"):
+        text = {"row_count": "row count out of bounds", "freshness": "data older than " + str(spec.args.get("max_age"))}[spec.kind]
+    thresholds = [f"{k} {getattr(spec, k)}" for k in ("warn_if", "error_if") if getattr(spec, k)]
+    return text + (f" ({', '.join(thresholds)})" if thresholds else "")
+
+
+def run_data_tests(
+    tests: Iterable[CompiledTest],
+    adapter,
+    threads: int = 1,
+    on_result: Callable[[TestResult], None] | None = None,
+    secrets: Sequence[str] = (),
+) -> list[TestResult]:
+    """Run tests in parallel (read-only queries); results come back in the tests' order."""
+    tests = list(tests)
+
+    def one(test: CompiledTest) -> TestResult:
+        result = run_test(test, adapter, secrets)
+        if on_result:
+            on_result(result)
+        return result
+
+    if threads <= 1 or len(tests) <= 1:
+        return [one(t) for t in tests]
+    with ThreadPoolExecutor(max_workers=threads, thread_name_prefix="martctl-test") as pool:
+        return list(pool.map(one, tests))
+
+
+def summary(results: Iterable[TestResult]) -> dict[str, int]:
+    """Counts per status, plus the total."""
+    counts = {status: 0 for status in STATUSES}
+    for result in results:
+        counts[result.status] += 1
+    counts["total"] = sum(counts.values())
+    return counts
+
+
+def failed(results: Iterable[TestResult]) -> bool:
+    """True when an error-level test failed (the run exits 1)."""
+    return any(r.blocking for r in results)
+
+
+def not_built(tests: Sequence[CompiledTest], relations: dict, adapter) -> tuple[list[CompiledTest], list[TestResult]]:
+    """Split tests into those whose mart exists in the warehouse and ERRORs for the others."""
+    exists = {key: adapter.exists(*relation) for key, relation in relations.items()}
+    runnable, missing = [], []
+    for test in tests:
+        if exists.get(test.mart, True):
+            runnable.append(test)
+            continue
+        relation = ".".join(relations[test.mart])
+        missing.append(TestResult(
+            name=test.name, mart=test.mart, kind=test.spec.kind, status=ERROR, severity=test.severity, sql=test.sql,
+            message=f"{relation} does not exist: build it first (martctl build -s {test.mart})",
+            file=str(test.spec.file) if test.spec.file else None, line=test.spec.line,
+        ))
+    return runnable, missing
+
+
+def in_mart_order(results: Iterable[TestResult], keys: Sequence[str]) -> list[TestResult]:
+    """Results grouped by mart in selection order; data tests before unit tests, stable otherwise."""
+    rank = {key: i for i, key in enumerate(keys)}
+    return sorted(results, key=lambda r: (rank.get(r.mart, len(rank)), r.kind == "unit"))
+
+
+def prepare(compiled, keys: Sequence[str] | None = None) -> list[CompiledTest]:
+    """The data tests of the given marts, compiled; tests naming unknown columns or marts raise
+    ProjectError (file, line) before anything runs."""
+    from martctl.errors import ProjectError
+    from martctl.quality.checks import compile_tests, test_problems
+
+    problems = [p for p in test_problems(compiled) if p.severity == "error"]
+    if problems:
+        raise ProjectError(problems)
+    return compile_tests(compiled, keys)
+
+
+def build_hook(compiled, keys: Sequence[str], secrets: Sequence[str] = (),
+               on_results: Callable[[str, list[TestResult]], None] | None = None):
+    """The runner's `after_mart` hook for `martctl build`: run the mart's data tests right after
+    it is built (its unit tests ran before the build); an error-level failure skips its downstream."""
+    from martctl.quality.unit import run_unit_tests
+
+    by_mart: dict[str, list[CompiledTest]] = {}
+    for test in prepare(compiled, keys):
+        by_mart.setdefault(test.mart, []).append(test)
+    units: dict[str, list[TestResult]] = {}
+    for result in run_unit_tests(compiled.graph, keys):
+        units.setdefault(result.mart, []).append(result)
+
+    def after_mart(key: str, adapter):
+        from martctl.engine.execute import AfterMartResult
+
+        results = units.get(key, []) + [run_test(t, adapter, secrets) for t in by_mart.get(key, ())]
+        if on_results:
+            on_results(key, results)
+        failed_tests = [r.name for r in results if r.blocking]
+        return AfterMartResult(tests=[r.as_dict() for r in results], failed_tests=failed_tests,
+                               skip_downstream=bool(failed_tests))
+
+    return after_mart
+
+
+def after_mart_hook(ctx, compiled):
+    """What `martctl build` passes the runner as `after_mart` (see martctl.cli.cmd_run)."""
+    return build_hook(compiled, list(compiled.marts), ctx.project.secrets())
+
+
+def from_dict(data: dict) -> TestResult:
+    """A result back from its as_dict() form (build events and run_results.json carry dicts)."""
+    known = {k: v for k, v in data.items() if k in TestResult.__dataclass_fields__}
+    for key in ("sample", "missing", "unexpected"):
+        known[key] = [tuple(row) for row in known.get(key) or ()]
+    return TestResult(**known)
