@@ -13,7 +13,7 @@ import duckdb
 import pytest
 from conftest import write_project
 
-from martctl.api.context import open_project
+from martctl.api import Workspace
 from martctl.compiler.compile import compile_project
 from martctl.engine.adapters.duckdb import DuckDBAdapter
 from martctl.engine.events import MartFinished, MartStarted, RunFinished, RunStarted
@@ -30,8 +30,8 @@ DIAMOND = {
 
 
 def build(root: Path, **options):
-    ctx = open_project(root)
-    compiled = compile_project(ctx.graph, target=ctx.target, select=ctx.selected)
+    ctx = Workspace(root)
+    compiled = compile_project(ctx.graph, target=ctx.target)
     adapter = DuckDBAdapter(ctx.target, ctx.project.root)
     adapter.connect()
     events: list = []
@@ -63,7 +63,7 @@ def test_upstream_finishes_before_downstream_starts(tmp_path: Path, threads: int
         assert all(finished_at[p] < started_at[child] for p in parents)
     assert scalar(root, "select n from a.join") == 100
     assert report.results["a.root"].rows == 100 and report.results["a.right"].rows is None
-    assert list(report.results) == [s.key for s in plan(compile_project(open_project(root).graph))]
+    assert list(report.results) == [s.key for s in plan(compile_project(Workspace(root).graph))]
 
 
 def test_failure_skips_downstream_with_its_reason(tmp_path: Path):

@@ -42,10 +42,10 @@ def adapter(pg_dsn, tmp_path):
 
 
 def compiled_marts(root: Path, target: str = "pg", vars: dict | None = None):
-    from martctl.api.context import open_project
+    from martctl.api import Workspace
     from martctl.compiler.compile import compile_project
 
-    ctx = open_project(root, target=target, vars=vars or {})
+    ctx = Workspace(root, target=target, vars=vars or {})
     compiled = compile_project(ctx.graph, target=ctx.target)
     order = [k for k in ctx.graph.graph.topological_order() if k in compiled.marts]
     return ctx, [compiled.marts[k] for k in order]

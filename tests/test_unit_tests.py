@@ -10,15 +10,15 @@ from decimal import Decimal
 import pytest
 from conftest import write_project
 
-from martctl.api.context import open_project
+from martctl.api import Workspace
 from martctl.api.validate import validate_project
-from martctl.quality.runner import TestResult
+from martctl.quality.results import TestResult
 from martctl.quality.unit import compare_into, run_unit_tests, same
 
 
 def unit_results(root, target=None):
-    ctx = open_project(root, target, need_target=False)
-    return {(r.mart, r.name): r for r in run_unit_tests(ctx.graph, ctx.selected)}
+    ctx = Workspace(root, target)
+    return {(r.mart, r.name): r for r in run_unit_tests(ctx.graph, ctx.select()[0])}
 
 
 def martctl(*args, cwd):

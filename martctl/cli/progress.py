@@ -9,7 +9,7 @@ import sys
 import time
 from typing import Sequence, TextIO
 
-from martctl.engine.events import (
+from martctl.api import (
     CANCELLED,
     ERROR,
     SKIPPED,
@@ -21,8 +21,9 @@ from martctl.engine.events import (
     RunFinished,
     RunReport,
     RunStarted,
+    Warned,
+    mask,
 )
-from martctl.project.envvars import mask
 
 LABELS = {SUCCESS: "OK", ERROR: "ERROR", SKIPPED: "SKIP", CANCELLED: "CANCEL"}
 
@@ -97,7 +98,11 @@ class PlainLines:
         (stream or self.stream).write(mask(f"{stamp} {text}", self.secrets) + "\n")
 
     def __call__(self, event: Event) -> None:
-        if isinstance(event, RunStarted):
+        if isinstance(event, Warned):
+            from martctl.cli import render
+
+            render.warn(mask(event.message, self.secrets))
+        elif isinstance(event, RunStarted):
             if not self.quiet:
                 self.line(f"START run {event.run_id[:8]}: {event.command} on target {event.target}, "
                           f"{len(event.nodes)} nodes, {event.threads} threads")
@@ -166,7 +171,9 @@ class LiveView:
     def __call__(self, event: Event) -> None:
         from rich.markup import escape
 
-        if isinstance(event, RunStarted):
+        if isinstance(event, Warned):
+            self.live.console.print(f"[yellow]warning:[/yellow] {escape(mask(event.message, self.secrets))}")
+        elif isinstance(event, RunStarted):
             self.total = len(event.nodes)
         elif isinstance(event, NodeStarted):
             self.running[event.key] = (event.materialized, time.perf_counter())
@@ -223,3 +230,18 @@ def make(log_format: str = "text", quiet: bool = False, secrets: Sequence[str] =
     if render.err().is_terminal and not render.err().is_dumb_terminal:
         return LiveView(secrets, quiet)
     return PlainLines(secrets, quiet)
+
+
+def make_warner(log_format: str = "text", secrets: Sequence[str] = ()):
+    """For commands without a run view: warnings on stderr (none with --log-format json, whose
+    output is one JSON document)."""
+    if log_format == "json":
+        return lambda event: None
+
+    def warn(event: Event) -> None:
+        if isinstance(event, Warned):
+            from martctl.cli import render
+
+            render.warn(mask(event.message, secrets))
+
+    return warn

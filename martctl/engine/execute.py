@@ -98,31 +98,39 @@ def plan(
 
 
 class Stop:
-    """Why the run must stop (SIGINT, SIGTERM, fail-fast), set from any thread or a signal handler."""
+    """Why the run must stop (SIGINT, SIGTERM, fail-fast, a caller's reason), set from any thread or a
+    signal handler. Callbacks registered with `on_stop` (the adapter's cancel) run when it is set."""
 
     def __init__(self) -> None:
         self._event = threading.Event()
         self.reason: str | None = None
+        self._callbacks: list[Callable[[], None]] = []
+
+    def on_stop(self, callback: Callable[[], None]) -> None:
+        self._callbacks.append(callback)
 
     def stop(self, reason: str) -> None:
-        if not self._event.is_set():
-            self.reason = reason
-            self._event.set()
+        if self._event.is_set():
+            return
+        self.reason = reason
+        self._event.set()
+        for callback in self._callbacks:
+            callback()
 
     def __bool__(self) -> bool:
         return self._event.is_set()
 
 
 @contextmanager
-def handle_signals(stop: Stop, adapter: "Adapter"):
-    """While inside: SIGINT/SIGTERM stop the run and cancel running statements (main thread only)."""
-    if threading.current_thread() is not threading.main_thread():
+def handle_signals(stop: Stop, enabled: bool = True):
+    """While inside: SIGINT/SIGTERM stop the run (main thread only; `stop`'s callbacks cancel the
+    running statements)."""
+    if not enabled or threading.current_thread() is not threading.main_thread():
         yield
         return
 
     def handler(signum, frame):
         stop.stop(signal.Signals(signum).name)
-        adapter.cancel()
 
     previous = {s: signal.signal(s, handler) for s in (signal.SIGINT, signal.SIGTERM)}
     try:
@@ -255,7 +263,7 @@ def run(
                 blocked.setdefault(node, cause)
         if fail_fast and result.failed:
             stop.stop("fail-fast")
-            adapter.cancel()
+            adapter.cancel()  # also when the caller's Stop has no callback
         sorter.done(result.key)
 
     def not_run(key: str, status: str, reason: str) -> None:
