@@ -23,6 +23,7 @@ from fnmatch import fnmatch
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping, Sequence
 
+from martctl.api.compiling import compile_for_target, needs_catalog
 from martctl.api.results import MartInfo, TestReport, Warned
 from martctl.api.vars import parse_vars, var_warnings
 from martctl.errors import ProjectError
@@ -116,16 +117,8 @@ class Workspace:
         a source that declares no columns, those sources are typed from the target's catalog (through
         `adapter` when connected, else a short connection), so that no mart is refused for columns
         the warehouse can tell."""
-        from martctl.compiler.compile import compile_project
-
-        target = None if dialect else self.target
-        catalog: dict = {}
-        if target is not None and needs_catalog(self.project, self.graph, keys, target.dialect):
-            from martctl.engine.catalog import catalog_types
-
-            catalog = catalog_types(self.project, target, adapter)
-        return compile_project(self.graph, dialect=dialect, target=target, select=keys, strict=strict,
-                               source_columns=catalog, types=types)
+        return compile_for_target(self.graph, keys, None if dialect else self.target, dialect=dialect, strict=strict,
+                                  adapter=adapter, types=types)
 
     # -- seed / run / build ------------------------------------------------------------------------
 
@@ -323,18 +316,6 @@ class Workspace:
 
             waits = {key: inputs_of_tests(item, compiled) for key, item in compiled.marts.items()}
         return execute.plan(compiled, seeds, Path("target") / "compiled", waits)  # paths relative to the project
-
-
-def needs_catalog(project: Project, graph: "ProjectGraph", keys: Iterable[str], dialect: str) -> bool:
-    """A mart transpiled from another dialect reads (itself or through its ancestors, which are typed
-    too) a source whose columns nobody declared."""
-    wanted = set(keys)
-    cross = [k for k in wanted if project.marts[k].dialect != dialect]
-    if not cross:
-        return False
-    typed = set(cross) | graph.graph.upstream(set(cross))
-    return any(not project.sources[s].columns
-               for k in typed if k in graph.parsed for s in graph.parsed[k].upstream_sources)
 
 
 def _warn(on_event: EventCallback | None, messages: Iterable[str]) -> None:

@@ -70,9 +70,8 @@ def execute_command(
 ) -> int:
     """seed/run/build through the API, rendered; returns the exit code."""
     import martctl
+    from martctl.cli import progress
     from martctl.errors import ProjectError
-
-    from . import progress
 
     if log_format not in LOG_FORMATS:
         raise ProjectError(f"--log-format: unknown format '{log_format}'", hint="use text or json")
@@ -89,7 +88,7 @@ def execute_command(
     finally:
         view.close()
     if command == "build" and log_format != "json":
-        from .cmd_test import show_build_failures  # failing rows + SQL of the tests that did not pass
+        from martctl.cli.cmd_test import show_build_failures  # failing rows + SQL of the tests that did not pass
 
         show_build_failures(report)
     view.summary(report)

@@ -28,8 +28,7 @@ def test(
 ) -> None:
     """Run data tests and unit tests of the selected marts; exit 1 when an error-level test fails."""
     import martctl
-
-    from . import progress, render
+    from martctl.cli import progress, render
 
     if kind not in KINDS:
         raise martctl.ProjectError(f"--kind must be one of {', '.join(KINDS)}, got '{kind}'")

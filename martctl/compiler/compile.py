@@ -164,9 +164,10 @@ def _compile_mart(graph: ProjectGraph, key: str, dialect: str, prefix: str, know
     declared = {c: col.type for c, col in mart.columns.items()}
     physical = {node: inputs[ref] for node, ref in (*parsed.marts.items(), *parsed.sources.items())}
     needs_tree = typing or mart.dialect != dialect or (has_star(parsed.tree) and schema)
+    blind = [ref for ref in inputs if not known.get(ref)]
     try:
         if needs_tree:
-            tree, text, warnings = _transpiled(parsed, physical, schema, dialect, strict, typing)
+            tree, text, warnings = _transpiled(parsed, physical, schema, dialect, strict, typing, blind)
         else:  # same dialect, nothing to expand: generate from the shared tree, renamed for the while
             tree = parsed.tree
             with renamed_tables(tree, physical):
@@ -175,7 +176,6 @@ def _compile_mart(graph: ProjectGraph, key: str, dialect: str, prefix: str, know
         raise unsupported_error(mart, dialect, str(exc)) from None
     columns = {c: declared.get(c) or t for c, t in output_columns(tree).items()}
     if mart.dialect != dialect:
-        blind = [ref for ref in inputs if not known.get(ref)]
         if blind:
             warnings.append(
                 f"transpiled from {mart.dialect} without the columns of {', '.join(blind)}: types may not carry over "
@@ -205,7 +205,16 @@ def _compile_mart(graph: ProjectGraph, key: str, dialect: str, prefix: str, know
     )
 
 
-def _transpiled(parsed, physical, schema, dialect: str, strict: bool, typing: bool):
+def _blind_hint(blind) -> str | None:
+    """Which inputs' columns nobody could tell, and how to tell them."""
+    if not blind:
+        return None
+    sources = [ref for ref in blind if "." in ref]
+    return (f"martctl does not know the columns of {', '.join(sources)}: declare them (columns:) under sources in "
+            "config.yaml, or make the target reachable so that they are read from its catalog")
+
+
+def _transpiled(parsed, physical, schema, dialect: str, strict: bool, typing: bool, blind=()):
     """Copy the tree, point it at physical names, type it (or expand its stars), fix, generate."""
     mart = parsed.mart
     tree = parsed.tree.copy()
@@ -216,7 +225,8 @@ def _transpiled(parsed, physical, schema, dialect: str, strict: bool, typing: bo
         try:
             tree = typed(tree, schema, mart.dialect)
         except Exception as exc:  # sqlglot's optimizer raises several kinds
-            raise CompileError(Problem(f"mart '{mart.key}': cannot resolve its columns: {exc}", mart.sql_path, mart.sql_line)) from None
+            raise CompileError(Problem(f"mart '{mart.key}': cannot resolve its columns: {exc}", mart.sql_path, mart.sql_line,
+                                       hint=_blind_hint(blind))) from None
     else:
         tree = expand_stars(tree, schema, mart.dialect)
     tree = apply_transforms(tree, mart.dialect, dialect)

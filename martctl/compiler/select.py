@@ -40,7 +40,7 @@ def _match_body(body: str, project: Project) -> set[str]:
                     found.add(k)
         return found
     if method:
-        from martctl.project.loader import did_you_mean
+        from martctl.errors import did_you_mean
 
         raise ProjectError(
             f"unknown selector method '{method}:' in '{body}'",

@@ -13,12 +13,6 @@ from martctl.errors import CompileError, Problem
 from martctl.project.model import Mart
 
 
-def dialect_names() -> list[str]:
-    from sqlglot.dialects.dialect import Dialects
-
-    return sorted(d.value for d in Dialects if d.value)
-
-
 def _sql_location(mart: Mart, line: int | None, col: int | None):
     """Map a line inside the mart's SQL to a line of the file it lives in."""
     file_line = mart.sql_line + (line or 1) - 1
@@ -122,7 +116,7 @@ def substitute_vars(tree: exp.Expression, values: Mapping[str, Any], mart: Mart)
         if name is None:
             continue
         if name not in values:
-            from martctl.project.loader import did_you_mean
+            from martctl.errors import did_you_mean
 
             raise CompileError(
                 Problem(

@@ -139,7 +139,7 @@ class RunReport:
             return ExitCode.INTERRUPTED
         if self.interrupted == "SIGTERM":
             return ExitCode.TERMINATED
-        return ExitCode.FAILED if self.failed else ExitCode.OK
+        return ExitCode.FAILED if self.failed or self.interrupted else ExitCode.OK  # stopped early: not a success
 
     def as_dict(self) -> dict[str, Any]:
         return {

@@ -6,7 +6,7 @@ import csv
 from pathlib import Path
 from typing import Any
 
-from martctl.errors import Problem, ProjectError, did_you_mean  # noqa: F401 (did_you_mean: re-exported)
+from martctl.errors import Problem, ProjectError, did_you_mean
 from martctl.project.envvars import expand
 from martctl.project.model import (
     MATERIALIZATIONS,
@@ -120,6 +120,13 @@ def _check_dialect(dialect: str, file, line, out: Collector) -> None:
     out.problems.extend(dialect_problems(dialect, file, line))
 
 
+def dialect_names() -> list[str]:
+    """Every dialect sqlglot knows."""
+    from sqlglot.dialects.dialect import Dialects
+
+    return sorted(d.value for d in Dialects if d.value)
+
+
 def dialect_problems(dialect: str, file=None, line=None) -> list[Problem]:
     """[] when sqlglot knows the dialect, else one problem with a did-you-mean."""
     from sqlglot.dialects.dialect import Dialect
@@ -127,7 +134,6 @@ def dialect_problems(dialect: str, file=None, line=None) -> list[Problem]:
     try:
         Dialect.get_or_raise(dialect)
     except ValueError:
-        from martctl.compiler.sql import dialect_names
 
         return [Problem(f"unknown SQL dialect '{dialect}'", file, line, hint=did_you_mean(dialect, dialect_names()))]
     return []
