@@ -16,39 +16,55 @@ from martctl.errors import ProjectError
 from martctl.project.model import Project
 
 _ATOM = re.compile(r"^(?P<up>(\d*)\+)?(?P<body>.+?)(?P<down>\+(\d*))?$")
-METHODS = ("tag", "area", "path", "materialized", "owner")
+def _by_tag(project: Project, value: str) -> set[str]:
+    return {k for k, m in project.marts.items() if any(fnmatchcase(t, value) for t in m.tags)}
+
+
+def _by_area(project: Project, value: str) -> set[str]:
+    return {k for k, m in project.marts.items() if fnmatchcase(m.area, value)}
+
+
+def _by_materialized(project: Project, value: str) -> set[str]:
+    return {k for k, m in project.marts.items() if m.materialized == value}
+
+
+def _by_owner(project: Project, value: str) -> set[str]:
+    return {k for k, m in project.marts.items() if m.owner and fnmatchcase(m.owner, value)}
+
+
+def _by_path(project: Project, value: str) -> set[str]:
+    """Marts whose YAML or SQL file is the path, lies under it, or matches it as a glob."""
+    wanted = (project.root / value).resolve()
+
+    def hit(path) -> bool:
+        resolved = path.resolve()
+        return resolved == wanted or wanted in resolved.parents or fnmatchcase(str(resolved), str(wanted))
+
+    return {k for k, m in project.marts.items() if hit(m.file) or hit(m.sql_path)}
+
+
+def _by_name(project: Project, value: str) -> set[str]:
+    if value in project.marts:
+        return {value}
+    return {k for k, m in project.marts.items() if fnmatchcase(k, value) or fnmatchcase(m.name, value)}
+
+
+METHODS = {"tag": _by_tag, "area": _by_area, "path": _by_path, "materialized": _by_materialized, "owner": _by_owner}
 
 
 def _match_body(body: str, project: Project) -> set[str]:
-    method, _, value = body.partition(":") if ":" in body else ("", "", body)
-    marts = project.marts
-    if method == "tag":
-        return {k for k, m in marts.items() if any(fnmatchcase(t, value) for t in m.tags)}
-    if method == "area":
-        return {k for k, m in marts.items() if fnmatchcase(m.area, value)}
-    if method == "materialized":
-        return {k for k, m in marts.items() if m.materialized == value}
-    if method == "owner":
-        return {k for k, m in marts.items() if m.owner and fnmatchcase(m.owner, value)}
-    if method == "path":
-        wanted = (project.root / value).resolve()
-        found = set()
-        for k, m in marts.items():
-            for path in (m.file, m.sql_path):
-                resolved = path.resolve()
-                if resolved == wanted or wanted in resolved.parents or fnmatchcase(str(resolved), str(wanted)):
-                    found.add(k)
-        return found
-    if method:
+    """The marts one selector body (no +) names: `method:value` or a name/glob."""
+    if ":" not in body:
+        return _by_name(project, body)
+    method, _, value = body.partition(":")
+    if method not in METHODS:
         from martctl.errors import did_you_mean
 
         raise ProjectError(
             f"unknown selector method '{method}:' in '{body}'",
             hint=did_you_mean(method, METHODS) or f"methods: {', '.join(m + ':' for m in METHODS)}",
         )
-    if value in marts:
-        return {value}
-    return {k for k, m in marts.items() if fnmatchcase(k, value) or fnmatchcase(m.name, value)}
+    return METHODS[method](project, value)
 
 
 def _atom(text: str, project: Project, graph: Graph[str]) -> set[str]:
