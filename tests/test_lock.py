@@ -90,5 +90,46 @@ def test_concurrent_builds_never_interleave(tmp_path: Path):
     out_wait, err_wait = waiting.communicate(timeout=120)
     assert first.returncode == 0 and waiting.returncode == 0, err_wait
     first_end = json.loads(out_first.splitlines()[-1])["finished_at"]
-    second_start = json.loads(out_wait.splitlines()[0])["at"]
+    lines = [json.loads(line) for line in out_wait.splitlines()]
+    assert lines[0]["event"] == "LockWaiting" and f"pid {first.pid}" in lines[0]["message"]  # said at once
+    second_start = next(line["at"] for line in lines if line["event"] == "RunStarted")
     assert first_end <= second_start  # ISO timestamps in UTC: the waiting run started after the first ended
+
+
+def test_test_during_a_build_is_locked_out_with_the_holder_named(tmp_path: Path):
+    root = write_project(tmp_path / "p", {"marts/a/slow.yml": SLOW["marts/a/slow.yml"] + "columns: {s: {tests: [not_null]}}\n"})
+    first = _build(root)
+    _wait_running(first)  # the build has the warehouse open for writing
+    try:
+        tested = subprocess.run([sys.executable, "-m", "martctl", "test", "--project-dir", str(root)],
+                                capture_output=True, text=True, timeout=60)
+        assert tested.returncode == ExitCode.LOCKED, tested.stderr
+        assert f"pid {first.pid}" in tested.stderr and "martctl build" in tested.stderr
+        assert "Could not set lock" not in tested.stderr and "Traceback" not in tested.stderr
+        as_json = subprocess.run([sys.executable, "-m", "martctl", "build", "--project-dir", str(root), "--log-format", "json"],
+                                 capture_output=True, text=True, timeout=60)
+        assert as_json.returncode == ExitCode.LOCKED
+        (event,) = [json.loads(line) for line in as_json.stdout.splitlines()]  # one JSON object, nothing else
+        assert event["kind"] == "locked" and event["exit_code"] == 3 and f"pid {first.pid}" in event["message"]
+    finally:
+        first.kill()
+        first.wait()
+
+
+def test_a_waiting_run_says_who_holds_the_lock_at_once_and_again(tmp_path: Path, monkeypatch):
+    import martctl
+    from martctl.api import LockWaiting
+    from martctl.engine import lock as lock_module
+
+    root = write_project(tmp_path / "p", {"marts/a/m.yml": "sql: select 1 as x\n"})
+    monkeypatch.setattr(lock_module, "REPORT_WAITING_EVERY", 0.1)
+    holder = FileLock(root / "wh.duckdb.martctl.lock")
+    holder.acquire(info=holder_info(command="martctl build"))
+    said = []
+    try:
+        with pytest.raises(LockBusy, match="after waiting 0.5s"):
+            martctl.open(root).run(wait=0.5, on_event=lambda e: said.append(e) if isinstance(e, LockWaiting) else None)
+    finally:
+        holder.release()
+    assert len(said) >= 2 and all(f"pid {os.getpid()}" in e.message and "martctl build" in e.message for e in said)
+    assert said[0].message.startswith("waiting for the run lock (0s of 0.5s)")

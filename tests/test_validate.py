@@ -254,13 +254,14 @@ def test_unknown_target(tmp_path):
     assert "did you mean 'local'?" in output
 
 
-def test_selector_matching_nothing_is_a_warning(tmp_path):
+def test_selector_matching_nothing_is_an_error(tmp_path):
     root = write_project(tmp_path, {"marts/a/m.yml": "sql: select 1 as x\n"})
-    code, output = cli("ls", "--project-dir", str(root), "-s", "nothing_like_it")
-    assert code == 0, output
-    assert "warning" in output and "selector 'nothing_like_it' matches no mart" in output
+    code, output = cli("ls", "--project-dir", str(root), "-s", "a.n")
+    assert_clean_failure(code, output)
+    assert "selector 'a.n' matches no mart" in output and "did you mean 'a.m'?" in output
     code, output = cli("compile", "--project-dir", str(root), "-s", "a.m", "--exclude", "tag:nope", "-q")
-    assert code == 0 and "selector 'tag:nope' matches no mart" in output
+    assert_clean_failure(code, output)
+    assert "selector 'tag:nope' matches no mart" in output
 
 
 def test_unknown_dialect(tmp_path):

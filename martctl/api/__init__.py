@@ -17,6 +17,7 @@ _EXPORTS = {
     "TestReport": "martctl.api.results",
     "TestFinished": "martctl.api.results",
     "Warned": "martctl.api.results",
+    "LockWaiting": "martctl.api.results",
     "parse_vars": "martctl.api.vars",
     "Stop": "martctl.engine.execute",
     "Step": "martctl.engine.execute",

@@ -42,6 +42,13 @@ class Warned(Event):
 
 
 @dataclass
+class LockWaiting(Event):
+    """The run waits for another run's lock (`wait`): who holds it; said at once and every minute."""
+
+    message: str
+
+
+@dataclass
 class TestFinished(Event):
     """One data or unit test ran (`martctl test`)."""
 

@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping, Sequence
 
 from martctl.api.compiling import compile_for_target, needs_catalog
-from martctl.api.results import MartInfo, TestReport, Warned
+from martctl.api.results import LockWaiting, MartInfo, TestReport, Warned
 from martctl.api.vars import parse_vars, var_warnings
 from martctl.errors import ProjectError
 from martctl.project.loader import load_project, missing_env_problems
@@ -164,7 +164,8 @@ class Workspace:
         seeds = self._seeds(command, compiled, select)
         after_mart = self._after_mart(command, compiled)  # checks the tests before anything is touched
         adapter = get_adapter(self.target, self.root)
-        adapter.acquire_lock(wait or 0.0, holder_info(command=f"martctl {command}", target=self.target.name))
+        adapter.acquire_lock(wait or 0.0, holder_info(command=f"martctl {command}", target=self.target.name),
+                             on_wait=lambda message: emit(LockWaiting(message)))
         stop = stop if stop is not None else execute.Stop()
         stop.on_stop(adapter.cancel)
         writer = None

@@ -14,15 +14,15 @@ FORMATS = ("tree", "json", "mermaid", "dot")
 
 
 def lineage(
-    names: Annotated[Optional[List[str]], typer.Argument(
+    names: Annotated[Optional[List[str]], typer.Argument(metavar="NAME", 
         help="area.mart (or a selector: +name, tag:x …) for table lineage; area.mart.column or source.table.column "
              "for column lineage.", show_default=False)] = None,
     upstream: Annotated[bool, typer.Option("--upstream", help="Only what it reads from.")] = False,
     downstream: Annotated[bool, typer.Option("--downstream", help="Only what reads it (for a column: its impact).")] = False,
-    depth: Annotated[Optional[int], typer.Option("--depth", min=1, help="At most N marts away.")] = None,
-    impact: Annotated[Optional[str], typer.Option("--impact", help="Every mart column that depends on this column "
+    depth: Annotated[Optional[int], typer.Option("--depth", min=1, metavar="N", help="At most N marts away.")] = None,
+    impact: Annotated[Optional[str], typer.Option("--impact", metavar="COLUMN", help="Every mart column that depends on this column "
                                                   "(source.table.column or area.mart.column).", show_default=False)] = None,
-    output: Annotated[str, typer.Option("--format", "-f", help="tree, json, mermaid or dot.")] = "tree",
+    output: Annotated[str, typer.Option("--format", "-f", metavar="tree|json|mermaid|dot", help="tree, json, mermaid or dot.")] = "tree",
     project_dir: ProjectDir = Path("."),
     select: Select = None,
     exclude: Exclude = None,

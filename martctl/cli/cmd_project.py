@@ -14,7 +14,7 @@ from martctl.cli.options import Debug, Exclude, Json, ProjectDir, Select, Target
 def validate(
     project_dir: ProjectDir = Path("."),
     target: TargetOpt = None,
-    dialect: Annotated[Optional[str], typer.Option("--dialect", help="Check compiling to this dialect instead of the target's.")] = None,
+    dialect: Annotated[Optional[str], typer.Option("--dialect", metavar="DIALECT", help="Check compiling to this dialect instead of the target's.")] = None,
     json_output: Json = False,
     debug: Debug = False,
 ) -> None:
@@ -74,7 +74,7 @@ def compile(
     select: Select = None,
     exclude: Exclude = None,
     target: TargetOpt = None,
-    dialect: Annotated[Optional[str], typer.Option("--dialect", "-d", help="Any sqlglot dialect (postgres, snowflake, bigquery, spark, trino …), no target needed.")] = None,
+    dialect: Annotated[Optional[str], typer.Option("--dialect", "-d", metavar="DIALECT", help="Any sqlglot dialect (postgres, snowflake, bigquery, spark, trino …), no target needed.")] = None,
     allow_unsupported: Annotated[bool, typer.Option("--allow-unsupported", help="Warn instead of failing on constructs the dialect cannot express.")] = False,
     vars: Vars = None,
     json_output: Json = False,
@@ -98,7 +98,7 @@ def compile(
 
 
 def init(
-    directory: Annotated[Path, typer.Argument(help="Folder for the new project.")] = Path("."),
+    directory: Annotated[Path, typer.Argument(metavar="DIR", help="Folder for the new project.")] = Path("."),
     debug: Debug = False,
 ) -> None:
     """Scaffold a new project that builds at once."""

@@ -23,7 +23,7 @@ from martctl.cli.options import (
     Vars,
 )
 
-Wait = Annotated[Optional[float], typer.Option("--wait", min=0, help="If another run holds the target's lock, wait up to SECONDS for it (default: exit 3 at once).")]
+Wait = Annotated[Optional[float], typer.Option("--wait", min=0, metavar="SECONDS", help="If another run holds the target's lock, wait up to SECONDS for it (default: exit 3 at once).")]
 LOG_FORMATS = ("text", "json")
 
 

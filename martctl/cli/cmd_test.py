@@ -21,8 +21,8 @@ def test(
     target: TargetOpt = None,
     threads: Threads = None,
     vars: Vars = None,
-    kind: Annotated[str, typer.Option("--kind", help="all, data (warehouse) or unit (in-memory DuckDB).")] = "all",
-    junit_xml: Annotated[Optional[Path], typer.Option("--junit-xml", help="Also write JUnit XML here (for CI).")] = None,
+    kind: Annotated[str, typer.Option("--kind", metavar="all|data|unit", help="all, data (warehouse) or unit (in-memory DuckDB).")] = "all",
+    junit_xml: Annotated[Optional[Path], typer.Option("--junit-xml", metavar="FILE", help="Also write JUnit XML here (for CI).")] = None,
     json_output: Json = False,
     debug: Debug = False,
 ) -> None:
@@ -109,15 +109,9 @@ def show_failure(result) -> None:
 
 
 def _console():
-    """stdout; in logs and pipes wide enough that test names and rows do not fold."""
     from martctl.cli import render
 
-    console = render.out()
-    if console.is_terminal:
-        return console
-    from rich.console import Console
-
-    return Console(width=max(console.width, 160), highlight=False, no_color=True, soft_wrap=False)
+    return render.out()
 
 
 def _cell(value) -> str:

@@ -15,6 +15,7 @@ from martctl.api import (
     SKIPPED,
     SUCCESS,
     Event,
+    LockWaiting,
     NodeFinished,
     NodeResult,
     NodeStarted,
@@ -102,6 +103,8 @@ class PlainLines:
             from martctl.cli import render
 
             render.warn(mask(event.message, self.secrets))
+        elif isinstance(event, LockWaiting):
+            self.line(event.message)
         elif isinstance(event, RunStarted):
             if not self.quiet:
                 self.line(f"START run {event.run_id[:8]}: {event.command} on target {event.target}, "
@@ -173,6 +176,8 @@ class LiveView:
 
         if isinstance(event, Warned):
             self.live.console.print(f"[yellow]warning:[/yellow] {escape(mask(event.message, self.secrets))}")
+        elif isinstance(event, LockWaiting):
+            self.live.console.print(escape(mask(event.message, self.secrets)))
         elif isinstance(event, RunStarted):
             self.total = len(event.nodes)
         elif isinstance(event, NodeStarted):

@@ -54,11 +54,14 @@ INCREMENTAL_KEYS = {"strategy": str, "unique_key": (str, list), "cursor": str, "
 INCREMENTAL_STRATEGIES = ("merge", "append")
 CONFIG_NAMES = ("config.yaml", "config.yml")
 def find_config(project_dir: Path) -> Path:
-    for name in CONFIG_NAMES:
-        if (project_dir / name).is_file():
-            return project_dir / name
+    """config.yaml in `project_dir` or, as git finds its repository, in the nearest parent holding one."""
+    start = project_dir.resolve()
+    for folder in (start, *start.parents):
+        for name in CONFIG_NAMES:
+            if (folder / name).is_file():
+                return folder / name
     raise ProjectError(
-        f"no config.yaml in {project_dir.resolve()}",
+        f"no config.yaml in {start} or any folder above it",
         hint="run martctl from a project folder, pass --project-dir, or create one with `martctl init`",
     )
 
@@ -68,8 +71,8 @@ def load_project(project_dir: str | Path = ".", environ=None, problems: list[Pro
 
     With a `problems` list, problems are appended to it and the marts that did load are kept
     (so `validate` can go on to check the rest)."""
-    root = Path(project_dir)
-    config_file = find_config(root)
+    config_file = find_config(Path(project_dir))
+    root = config_file.parent if Path(project_dir).resolve() != config_file.parent else Path(project_dir)
     out = Collector()
     try:
         config = read_yaml(config_file) or {}

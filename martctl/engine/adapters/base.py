@@ -13,7 +13,7 @@ from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from importlib import import_module
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Sequence
 
 if TYPE_CHECKING:
     from martctl.compiler.compile import CompiledMart
@@ -62,8 +62,10 @@ class Adapter(ABC):
 
     # -- run lock ----------------------------------------------------------------
     @abstractmethod
-    def acquire_lock(self, wait_seconds: float = 0.0, info: dict | None = None) -> None:
-        """Take the target's run lock or raise LockBusy naming the holder (pid, host, start time)."""
+    def acquire_lock(self, wait_seconds: float = 0.0, info: dict | None = None,
+                     on_wait: Callable[[str], None] | None = None) -> None:
+        """Take the target's run lock or raise LockBusy naming the holder (pid, host, start time).
+        While waiting (`wait_seconds`), `on_wait(message)` says who holds it, at once and every minute."""
 
     @abstractmethod
     def release_lock(self) -> None: ...

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Sequence
 from martctl.engine import ddl
 from martctl.engine.adapters.base import Adapter, Capabilities, QueryResult, row_list
 from martctl.engine.lock import FileLock
-from martctl.errors import AdapterError
+from martctl.errors import AdapterError, LockBusy
 
 if TYPE_CHECKING:
     from martctl.compiler.compile import CompiledMart
@@ -75,6 +75,8 @@ class DuckDBAdapter(Adapter):
                 Path(self.path).parent.mkdir(parents=True, exist_ok=True)
             self._con = duckdb.connect(self.path)
         except duckdb.Error as exc:
+            if "lock" in str(exc).lower() and self._lock is not None and not self._lock.held:
+                raise self._busy() from None
             raise AdapterError(f"cannot open DuckDB database {self.path}: {exc}") from None
         self._load_relations()
         self._clean_leftovers()
@@ -125,9 +127,16 @@ class DuckDBAdapter(Adapter):
                 pass
 
     # -- run lock ----------------------------------------------------------------
-    def acquire_lock(self, wait_seconds: float = 0.0, info: dict | None = None) -> None:
+    def acquire_lock(self, wait_seconds: float = 0.0, info: dict | None = None, on_wait=None) -> None:
         if self._lock is not None:
-            self._lock.acquire(wait_seconds, info)
+            self._lock.acquire(wait_seconds, info, on_wait)
+
+    def _busy(self) -> LockBusy:
+        """Another process has the database file open for writing (a build): say who, as the lock does."""
+        from martctl.engine.lock import describe
+
+        holder = self._lock.holder()
+        return LockBusy(f"another run is using {self.path}: {describe(holder)}; wait for it to finish", holder)
 
     def release_lock(self) -> None:
         if self._lock is not None:

@@ -21,6 +21,7 @@ from sqlglot import exp
 
 from martctl.engine import ddl
 from martctl.engine.adapters.base import Adapter, Capabilities, QueryResult
+from martctl.engine.lock import WaitReporter
 from martctl.errors import AdapterError, LockBusy, ProjectError
 from martctl.project.envvars import mask
 
@@ -234,7 +235,7 @@ class PostgresAdapter(Adapter):
     def _lock_name(self) -> str:
         return "martctl:" + (self.target.settings.get("schema_prefix") or "")
 
-    def acquire_lock(self, wait_seconds: float = 0.0, info: dict | None = None) -> None:
+    def acquire_lock(self, wait_seconds: float = 0.0, info: dict | None = None, on_wait=None) -> None:
         info = info or {}
         label = f"martctl run pid={info.get('pid') or os.getpid()} host={info.get('host') or socket.gethostname()}"
         con = self._open(purpose="lock")
@@ -244,6 +245,7 @@ class PostgresAdapter(Adapter):
             pass
         key = _lock_key(self._lock_name)
         deadline = time.monotonic() + max(wait_seconds, 0.0)
+        reporter = WaitReporter(on_wait, wait_seconds)
         while True:
             try:
                 got = con.execute("SELECT pg_try_advisory_lock(%s)", [key]).fetchone()[0]
@@ -257,6 +259,7 @@ class PostgresAdapter(Adapter):
                 holder = self._holder(con, key)
                 con.close()
                 raise LockBusy(self._busy_message(holder, wait_seconds), holder)
+            reporter.tick(lambda: self._holder_text(self._holder(con, key)))
             time.sleep(min(0.2, max(0.0, deadline - time.monotonic())))
 
     def _holder(self, con, key: int) -> dict:
@@ -270,10 +273,14 @@ class PostgresAdapter(Adapter):
         return {"backend_pid": row[0], "application_name": row[1], "backend_start": row[2].isoformat(timespec="seconds"),
                 "client_addr": row[3], "user": row[4]}
 
+    @staticmethod
+    def _holder_text(holder: dict) -> str:
+        return (f"held by backend pid {holder.get('backend_pid')} ('{holder.get('application_name')}', "
+                f"connected since {holder.get('backend_start')}" + (f" from {holder['client_addr']}" if holder.get("client_addr") else "") + ")"
+                if holder else "held by another session")
+
     def _busy_message(self, holder: dict, waited: float) -> str:
-        who = (f"held by backend pid {holder.get('backend_pid')} ('{holder.get('application_name')}', "
-               f"connected since {holder.get('backend_start')}" + (f" from {holder['client_addr']}" if holder.get("client_addr") else "") + ")"
-               if holder else "held by another session")
+        who = self._holder_text(holder)
         waited_text = f" after waiting {waited:g}s" if waited else ""
         return (f"another martctl run holds the lock of postgres target '{self.target.name}'{waited_text}: {who}; "
                 "wait for it, pass --wait SECONDS, or end that session (pg_terminate_backend) if it is stuck")
