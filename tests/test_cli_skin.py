@@ -62,3 +62,42 @@ def test_tables_off_a_terminal_do_not_break_words(tmp_path):
     listed = martctl("ls", "--project-dir", str(root))
     assert listed.returncode == 0, listed.stderr
     assert owner in listed.stdout and "a_rather_long_area_name.a_rather_long_mart_name_indeed" in listed.stdout
+
+
+def test_a_run_time_error_points_at_the_file_the_user_wrote(tmp_path):
+    root = write_project(tmp_path / "p", {"marts/a/bad.yml": "name: bad\nsql: |\n  select cast('abc' as int) as x\n"})
+    run = martctl("run", cwd=root)
+    assert run.returncode == 1
+    assert "in marts/a/bad.yml:3 (the mart's SQL)" in run.stderr + run.stdout, run.stderr
+
+
+def test_compile_for_another_dialect_keeps_the_last_runs_sql(demo_dir):
+    assert martctl("compile", "--project-dir", str(demo_dir), "-q").returncode == 0
+    ours = (demo_dir / "target/compiled/marketing/campaign_roas.sql").read_text()
+    other = martctl("compile", "--project-dir", str(demo_dir), "--dialect", "snowflake", "-q")
+    assert other.returncode == 0, other.stderr
+    assert (demo_dir / "target/compiled/marketing/campaign_roas.sql").read_text() == ours
+    assert (demo_dir / "target/compiled-snowflake/marketing/campaign_roas.sql").read_text() != ours
+
+
+def test_progress_counts_finished_nodes(tmp_path):
+    root = write_project(tmp_path / "p", {f"marts/a/m{i}.yml": f"sql: select {i} as x\n" for i in range(3)})
+    run = martctl("run", "--threads", "3", cwd=root)
+    assert run.returncode == 0, run.stderr
+    counters = [line.split()[2] for line in run.stderr.splitlines() if line.split()[1] == "OK"]
+    assert counters == ["1/3", "2/3", "3/3"]
+
+
+def test_compile_and_dry_run_show_what_an_incremental_run_executes(tmp_path):
+    root = write_project(tmp_path / "p", {"marts/a/events.yml": (
+        "materialized: incremental\nincremental: {unique_key: id, cursor: loaded_at}\n"
+        "sql: select 1 as id, current_date as loaded_at\n")})
+    compiled = martctl("compile", cwd=root)
+    assert compiled.returncode == 0, compiled.stderr
+    later = compiled.stdout.split("later runs insert only the new rows")[1]
+    assert "DELETE FROM a.events" in later and "MAX(loaded_at)" in later and "INSERT INTO a.events" in later
+    plan = martctl("run", "--dry-run", "--log-format", "json", cwd=root)
+    (row,) = json.loads(plan.stdout)["plan"]
+    statements = row["incremental_statements"]
+    assert [s.split()[0] for s in statements] == ["CREATE", "DELETE", "INSERT", "DROP"]
+    assert not (root / "wh.duckdb").exists()

@@ -19,6 +19,7 @@ _EXPORTS = {
     "Warned": "martctl.api.results",
     "LockWaiting": "martctl.api.results",
     "parse_vars": "martctl.api.vars",
+    "later_run_statements": "martctl.api.compiling",
     "Stop": "martctl.engine.execute",
     "Step": "martctl.engine.execute",
     "Event": "martctl.engine.events",

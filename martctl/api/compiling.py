@@ -40,3 +40,13 @@ def needs_catalog(project: Project, graph: "ProjectGraph", keys: Iterable[str], 
     typed = set(cross) | graph.graph.upstream(set(cross))
     return any(not project.sources[s].columns
                for k in typed if k in graph.parsed for s in graph.parsed[k].upstream_sources)
+
+
+def later_run_statements(item) -> list[str]:
+    """The statements a later (not full-refresh) run of an incremental mart executes, as the target
+    will run them (delete/insert, the cursor's filter); [] for other marts."""
+    if item.mart.materialized != "incremental":
+        return []
+    from martctl.engine import ddl
+
+    return ddl.render(ddl.incremental_statements(item, list(item.columns)), item.dialect)

@@ -93,7 +93,7 @@ class Workspace:
                 dialect: str | None = None, allow_unsupported: bool = False, write: bool = True,
                 on_event: EventCallback | None = None) -> "CompiledProject":
         """The selected marts' SQL as the target (or `dialect`) will run it; with `write`, also
-        target/compiled/<area>/<name>.sql. For the target, sources that declare no columns are
+        target/compiled/<area>/<name>.sql (target/compiled-<dialect>/ for another dialect). For the target, sources that declare no columns are
         typed from its catalog when it is reachable."""
         from martctl.compiler.compile import write_compiled
 
@@ -105,8 +105,8 @@ class Workspace:
         keys, warnings = self.select(select, exclude)
         _warn(on_event, self.warnings + warnings)
         compiled = self.compile_keys(keys, dialect=dialect, strict=not allow_unsupported)
-        if write:
-            write_compiled(compiled, self.target_dir)
+        if write:  # --dialect D: beside, not over, the SQL the last run executed
+            write_compiled(compiled, self.target_dir, f"compiled-{dialect}" if dialect else "compiled")
         _warn(on_event, compiled.warnings)
         return compiled
 

@@ -93,8 +93,14 @@ def compile(
         return
     if quiet:
         return
+    from martctl.api import later_run_statements
+
     for key, item in compiled.marts.items():
-        render.sql(f"-- {key} ({item.mart.materialized}) -> {'.'.join(item.relation)}\n{item.sql};\n", compiled.dialect)
+        text = f"-- {key} ({item.mart.materialized}) -> {'.'.join(item.relation)}\n{item.sql};\n"
+        later = later_run_statements(item)
+        if later:
+            text += "-- later runs insert only the new rows, in one transaction:\n" + ";\n".join(later) + ";\n"
+        render.sql(text, compiled.dialect)
 
 
 def init(

@@ -28,11 +28,13 @@ LOG_FORMATS = ("text", "json")
 
 
 def _print_plan(steps, log_format: str) -> None:
+    from martctl.api import later_run_statements
     from martctl.cli import render
 
     rows = [
         {"order": i, "node": s.key, "kind": s.kind, "materialized": s.materialized,
-         "relation": ".".join(s.relation), "upstream": list(s.upstream)}
+         "relation": ".".join(s.relation), "upstream": list(s.upstream),
+         "incremental_statements": later_run_statements(s.compiled) if s.compiled else []}
         for i, s in enumerate(steps, 1)
     ]
     if log_format == "json":
@@ -51,6 +53,10 @@ def _print_plan(steps, log_format: str) -> None:
                  "relation": row["relation"], "upstream": ", ".join(row["upstream"])}
         table.add_row(*(cells[c] for c in columns))
     render.out().print(table)
+    for row in rows:
+        if row["incremental_statements"]:
+            render.sql(f"-- {row['node']}: when its table exists (no --full-refresh), in one transaction:\n"
+                       + ";\n".join(row["incremental_statements"]) + ";", "sql")
 
 
 def execute_command(

@@ -93,6 +93,7 @@ class PlainLines:
         self.secrets = secrets
         self.quiet = quiet
         self.stream = stream or sys.stderr
+        self.finished = 0
 
     def line(self, text: str, stream: TextIO | None = None) -> None:
         stamp = time.strftime("%Y-%m-%dT%H:%M:%S%z")
@@ -111,14 +112,15 @@ class PlainLines:
                           f"{len(event.nodes)} nodes, {event.threads} threads")
         elif isinstance(event, NodeStarted):
             if not self.quiet:
-                self.line(f"RUN    {event.index}/{event.total} {event.key} ({event.materialized})")
+                self.line(f"RUN    {event.key} ({event.materialized}), {self.finished}/{event.total} done")
         elif isinstance(event, NodeFinished):
+            self.finished += 1  # the counter counts finished nodes, whatever order they finish in
             result = event.result
             if self.quiet and not result.failed:
                 return
             label = "FAIL" if result.test_failure else LABELS[result.status]
             detail = _outcome(result).replace("\n", "\n    ")
-            self.line(f"{label:<6} {event.index}/{event.total} {result.key} ({result.materialized}) {detail}")
+            self.line(f"{label:<6} {self.finished}/{event.total} {result.key} ({result.materialized}) {detail}")
         self.stream.flush()
 
     def close(self) -> None:

@@ -234,11 +234,11 @@ def _transpiled(parsed, physical, schema, dialect: str, strict: bool, typing: bo
     return tree, text, warnings
 
 
-def write_compiled(compiled: CompiledProject, target_dir: Path) -> list[Path]:
-    """target/compiled/<area>/<name>.sql for each compiled mart."""
+def write_compiled(compiled: CompiledProject, target_dir: Path, folder: str = "compiled") -> list[Path]:
+    """target/<folder>/<area>/<name>.sql for each compiled mart."""
     written = []
     for item in compiled.marts.values():
-        path = target_dir / "compiled" / item.mart.area / f"{item.mart.name}.sql"
+        path = target_dir / folder / item.mart.area / f"{item.mart.name}.sql"
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(item.sql.rstrip() + ";\n", encoding="utf-8")
         written.append(path)

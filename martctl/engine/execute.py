@@ -141,15 +141,27 @@ def handle_signals(stop: Stop, enabled: bool = True):
 
 
 def _error_text(step: Step, exc: Exception) -> str:
-    """The engine's message plus, where it named a line, that line of the compiled SQL."""
+    """The engine's message, where the mart's SQL is written (the YAML or .sql file the user edits),
+    and, where the engine named a line, that line of the compiled SQL."""
     text = str(exc)
+    if step.compiled is None:
+        return text
+    mart = step.compiled.mart
+    text += f"\n  in {_shown(mart.sql_path)}:{mart.sql_line} (the mart's SQL)"
     line = getattr(exc, "line", None)
-    if line and step.compiled is not None:
-        lines = step.compiled.sql.splitlines()
-        if 0 < line <= len(lines):
-            where = f"{step.sql_path}:{line}" if step.sql_path else f"line {line}"
-            text += f"\n  compiled SQL {where}: {lines[line - 1].strip()}"
+    lines = step.compiled.sql.splitlines()
+    if line and 0 < line <= len(lines):
+        where = f"{step.sql_path}:{line}" if step.sql_path else f"line {line}"
+        text += f"\n  compiled SQL {where}: {lines[line - 1].strip()}"
     return text
+
+
+def _shown(path) -> str:
+    """A path relative to the working folder when it lies inside it."""
+    try:
+        return str(Path(path).resolve().relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
 
 
 def _build(step: Step, adapter: "Adapter", full_refresh: bool, after_mart: AfterMart | None) -> NodeResult:

@@ -228,17 +228,8 @@ class DuckDBAdapter(Adapter):
 
     def _incremental(self, compiled: "CompiledMart") -> int | None:
         """Insert the new rows (merge: delete the rows they replace first), in one transaction."""
-        relation = compiled.relation
-        spec = compiled.mart.incremental
-        existing = list(self.columns(*relation) or {})
-        predicate = ddl.new_rows_predicate(spec, relation, compiled.mart.dialect)
-        batch = ddl.batch(relation)
-        statements = [ddl.create_table_as(batch, ddl.filtered(compiled.sql, predicate))]
-        keys = tuple(spec.get("unique_key") or ())
-        if spec.get("strategy", "merge") == "merge" and keys:
-            statements.append(ddl.delete_matching(relation, batch, keys))
-        statements += [ddl.insert(relation, ddl.select_columns(batch, existing), existing), ddl.drop(batch)]
-        first = self._run(statements)[0]
+        existing = list(self.columns(*compiled.relation) or {})
+        first = self._run(ddl.incremental_statements(compiled, existing))[0]
         return int(first[0]) if first else None
 
     def load_seed(self, source: "SourceTable") -> int:

@@ -408,18 +408,13 @@ class PostgresAdapter(Adapter):
     def _incremental(self, cur, compiled: "CompiledMart") -> int:
         """The new rows into a batch table, then (merge) delete the rows they replace and insert
         them, inside the caller's transaction. Same semantics as the DuckDB adapter (ddl.py)."""
-        relation = compiled.relation
-        spec = compiled.mart.incremental
-        existing = [r[0] for r in cur.execute(_COLUMNS, list(relation)).fetchall()]
-        predicate = ddl.new_rows_predicate(spec, relation, compiled.mart.dialect)
-        batch = ddl.batch(relation)
-        self._execute(cur, ddl.drop(batch))
-        self._execute(cur, ddl.create_table_as(batch, ddl.filtered(compiled.sql, predicate)))
-        keys = tuple(spec.get("unique_key") or ())
-        if spec.get("strategy", "merge") == "merge" and keys:
-            self._execute(cur, ddl.delete_matching(relation, batch, keys))
-        count = self._execute(cur, ddl.insert(relation, ddl.select_columns(batch, existing), existing)).rowcount
-        self._execute(cur, ddl.drop(batch))
+        existing = [r[0] for r in cur.execute(_COLUMNS, list(compiled.relation)).fetchall()]
+        self._execute(cur, ddl.drop(ddl.batch(compiled.relation)))  # a leftover of an interrupted run
+        count = 0
+        for statement in ddl.incremental_statements(compiled, existing):
+            done = self._execute(cur, statement)
+            if isinstance(statement, exp.Insert):
+                count = done.rowcount
         return count
 
 
