@@ -30,6 +30,10 @@ class Fault(Exception):
     """Raised by a test between two statements."""
 
 
+def fail(index: int, statement: str) -> None:
+    raise Fault(statement)
+
+
 def compiled(root: Path, **vars) -> tuple[Workspace, dict]:
     ws = Workspace(root, vars=vars)
     return ws, compile_project(ws.graph, target=ws.target).marts
@@ -152,6 +156,23 @@ def test_duckdb_insert_refused_by_the_engine_keeps_the_deleted_rows(duck_project
         build(root, "f.inc", version=2, n=12)  # ids 10, 11 have no amount
     assert duck_rows(root, "f.inc") == old
     assert duck_kind(root, "f.inc") == [("inc", "BASE TABLE")]
+
+
+def test_duckdb_adapter_is_usable_after_a_fault_mid_transaction(duck_project: Path):
+    """A non-engine exception mid-way rolls back too: the same thread's next build starts clean."""
+    root = duck_project
+    ws, marts = compiled(root, version=2, n=12)
+    adapter = get_adapter(ws.target, root)
+    adapter.between_statements = fail
+    adapter.connect()
+    try:
+        with pytest.raises(Fault):
+            adapter.materialize(marts["f.inc"])
+        adapter.between_statements = None
+        assert adapter.materialize(marts["f.inc"]) == 12
+    finally:
+        adapter.close()
+    assert len(duck_rows(root, "f.inc")) == 12
 
 
 # -- Postgres --------------------------------------------------------------------------------------
