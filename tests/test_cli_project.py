@@ -32,7 +32,7 @@ def test_version_and_help(tmp_path):
 def test_validate_demo(demo_dir):
     run = martctl("validate", cwd=demo_dir)
     assert run.returncode == 0, run.stderr
-    assert "ok: 9 marts" in run.stderr or "no problems" in run.stderr
+    assert run.stderr.strip().splitlines()[-1] == "ok: 9 marts, 5 sources, no problems", run.stderr
 
 
 def test_ls_table_and_json(demo_dir):

@@ -53,6 +53,9 @@ def test_unit_tests_never_touch_the_warehouse_whatever_the_target(demo_dir):
     run = martctl("test", "--kind", "unit", "-t", "pg", cwd=demo_dir)  # $MARTCTL_PG_DSN is not set
     assert run.returncode == 0, run.stdout + run.stderr
     assert "3 PASS" in run.stdout
+    local = martctl("test", "--kind", "unit", cwd=demo_dir)  # the DuckDB target: opening it would create the file
+    assert local.returncode == 0, local.stdout + local.stderr
+    assert "3 PASS" in local.stdout
     assert not (demo_dir / "warehouse.duckdb").exists()
 
 
