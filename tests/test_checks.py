@@ -157,6 +157,12 @@ columns:
       - not_null: {name: warn_above_5, warn_if: ">5"}
       - not_null: {name: both_above_5, warn_if: ">5", error_if: ">5"}
       - not_null: {name: warn_severity_ignores_error_if, severity: warn, error_if: ">=1"}
+      - not_null: {name: error_up_to_2, error_if: "<=2"}
+      - not_null: {name: error_below_2, error_if: "<2"}
+      - not_null: {name: error_at_2, error_if: "==2"}
+      - not_null: {name: warn_up_to_2, warn_if: "<=2", error_if: ">9"}
+      - not_null: {name: warn_below_2, warn_if: "<2", error_if: ">9"}
+      - not_null: {name: warn_at_3, warn_if: "==3", error_if: ">9"}
 """
 
 
@@ -170,9 +176,15 @@ def test_thresholds_and_severity_decide_the_status(tmp_path):
         "warn_above_5": "FAIL",  # error_if (default !=0) is checked first
         "both_above_5": "PASS",
         "warn_severity_ignores_error_if": "WARN",
+        "error_up_to_2": "FAIL",  # 2 <= 2
+        "error_below_2": "WARN",  # not 2 < 2: the default warn_if (!=0) holds
+        "error_at_2": "FAIL",
+        "warn_up_to_2": "WARN",
+        "warn_below_2": "PASS",
+        "warn_at_3": "PASS",
     }
     assert {r.failures for r in results.values()} == {2}
-    assert [n for n, r in results.items() if r.blocking] == ["plain", "error_from_2", "warn_above_5"]
+    assert [n for n, r in results.items() if r.blocking] == ["plain", "error_from_2", "warn_above_5", "error_up_to_2", "error_at_2"]
 
 
 @pytest.mark.parametrize(
@@ -187,6 +199,21 @@ def test_thresholds_and_severity_decide_the_status(tmp_path):
         ({"error_if": ">10", "warn_if": ">5"}, 6, "WARN"),
         ({"error_if": "!=3"}, 3, "WARN"),
         ({"warn_if": "<>0", "error_if": "=4"}, 4, "FAIL"),
+        # each comparison on both sides of its edge: <= vs <, == vs =/!=
+        ({"error_if": "<=2"}, 2, "FAIL"),
+        ({"error_if": "<=2"}, 3, "WARN"),
+        ({"error_if": "<2"}, 1, "FAIL"),
+        ({"error_if": "<2"}, 2, "WARN"),
+        ({"error_if": "==2"}, 2, "FAIL"),
+        ({"error_if": "==2"}, 1, "WARN"),
+        ({"error_if": "==2"}, 3, "WARN"),
+        ({"error_if": " <= 2 "}, 2, "FAIL"),
+        ({"error_if": ">9", "warn_if": "<=3"}, 3, "WARN"),
+        ({"error_if": ">9", "warn_if": "<=3"}, 4, "PASS"),
+        ({"error_if": ">9", "warn_if": "<3"}, 2, "WARN"),
+        ({"error_if": ">9", "warn_if": "<3"}, 3, "PASS"),
+        ({"error_if": ">9", "warn_if": "==3"}, 3, "WARN"),
+        ({"error_if": ">9", "warn_if": "==3"}, 4, "PASS"),
     ],
 )
 def test_status_rule(options, failures, status):

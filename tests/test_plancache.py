@@ -35,9 +35,13 @@ def test_unchanged_project_comes_from_the_cache_with_the_same_sql(tmp_path: Path
     assert not cached and (root / "target" / ".cache" / "plan.json").is_file()
     second, cached = compiled_sql(root)
     assert cached and second == first
-    ctx = Workspace(root)  # a cached mart still gives its tree when asked (parsed on demand)
-    assert ctx.graph.parsed["a.top"].tree.find(type(ctx.graph.parsed["a.top"].tree)) is not None
-    assert ctx.graph.parsed["a.top"].upstream_marts == ("a.base",)
+    cached_top = Workspace(root).graph.parsed["a.top"]  # a cached mart still gives its tree when asked
+    assert cached_top._tree is None and cached_top.upstream_marts == ("a.base",)
+    (root / "target" / ".cache" / "plan.json").unlink()
+    fresh_top = Workspace(root).graph.parsed["a.top"]
+    assert fresh_top._tree is not None  # parsed, not from the cache
+    assert cached_top.tree == fresh_top.tree and cached_top.tree.sql() == "SELECT MAX(price) AS top FROM a.base"
+    assert list(cached_top.marts.values()) == ["a.base"]  # the reference map is rebuilt with the tree
 
 
 def test_changes_make_a_fresh_plan(tmp_path: Path):

@@ -112,29 +112,6 @@ def delete_matching(relation: Relation, source: Relation, keys: Sequence[str]) -
     return exp.Delete(this=table(relation), where=exp.Where(this=exp.Exists(this=probe)))
 
 
-def merge(relation: Relation, source: Relation, keys: Sequence[str], columns: Sequence[str]) -> exp.Merge:
-    """MERGE INTO relation USING source ON keys: update the other columns, insert new keys."""
-    target_alias, source_alias = "__martctl_dst", "__martctl_src"
-    others = [c for c in columns if c not in keys]
-    whens = []
-    if others:
-        update = exp.Update(
-            expressions=[exp.EQ(this=exp.column(c), expression=exp.column(c, source_alias)) for c in others]
-        )
-        whens.append(exp.When(matched=True, then=update))
-    insert_node = exp.Insert(
-        this=exp.Tuple(expressions=[exp.column(c) for c in columns]),
-        expression=exp.Tuple(expressions=[exp.column(c, source_alias) for c in columns]),
-    )
-    whens.append(exp.When(matched=False, then=insert_node))
-    return exp.Merge(
-        this=table(relation, target_alias),
-        using=table(source, source_alias),
-        on=_key_match(keys, target_alias, source_alias),
-        whens=exp.Whens(expressions=whens),
-    )
-
-
 def _this_to(tree: exp.Expression, relation: Relation) -> exp.Expression:
     """Point every table named `this` (the mart's current table, in incremental filters) at `relation`."""
     for node in list(tree.find_all(exp.Table)):

@@ -128,10 +128,6 @@ class RunReport:
     def failed(self) -> list[NodeResult]:
         return [r for r in self.results.values() if r.failed]
 
-    @property
-    def ok(self) -> bool:
-        return not self.failed and self.interrupted in (None, "fail-fast")
-
     def exit_code(self) -> int:
         from martctl.exitcodes import ExitCode
 

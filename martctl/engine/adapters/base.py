@@ -20,13 +20,6 @@ if TYPE_CHECKING:
     from martctl.project.model import SourceTable, Target
 
 
-@dataclass(frozen=True)
-class Capabilities:
-    transactional_ddl: bool = True  # create/rename/drop can be rolled back together
-    merge: bool = False  # MERGE INTO ... (else delete+insert / insert on conflict)
-    server_lock: bool = False  # the run lock lives in the server (advisory lock), not a file
-
-
 @dataclass
 class QueryResult:
     columns: list[str]
@@ -37,7 +30,6 @@ class Adapter(ABC):
     """A handful of methods; everything else (ordering, threads, events) is the runner's job."""
 
     type: str = ""
-    capabilities = Capabilities()
 
     def __init__(self, target: "Target", project_root: Path):
         self.target = target

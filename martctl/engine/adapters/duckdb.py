@@ -11,10 +11,10 @@ from __future__ import annotations
 import re
 import threading
 from pathlib import Path
-from typing import TYPE_CHECKING, Sequence
+from typing import TYPE_CHECKING, Callable, Sequence
 
 from martctl.engine import ddl
-from martctl.engine.adapters.base import Adapter, Capabilities, QueryResult, row_list
+from martctl.engine.adapters.base import Adapter, QueryResult, row_list
 from martctl.engine.lock import FileLock
 from martctl.errors import AdapterError, LockBusy
 
@@ -47,7 +47,10 @@ def statement_error(exc: Exception, secrets: Sequence[str] = ()) -> AdapterError
 
 class DuckDBAdapter(Adapter):
     type = "duckdb"
-    capabilities = Capabilities(transactional_ddl=True, merge=False, server_lock=False)
+    # Test seam (tests/test_faults.py): called between the statements of one transaction with the
+    # index and text of the statement about to run; raising there fails the transaction at that
+    # point, as a crash or an engine error would. Always None outside tests.
+    between_statements: Callable[[int, str], None] | None = None
 
     def __init__(self, target: "Target", project_root: Path):
         super().__init__(target, project_root)
@@ -160,17 +163,21 @@ class DuckDBAdapter(Adapter):
         try:
             if transaction:
                 cursor.execute("BEGIN TRANSACTION")
-            for text in texts:
+            for index, text in enumerate(texts):
+                if index and self.between_statements is not None:
+                    self.between_statements(index, text)
                 results.append(cursor.execute(text).fetchone())
             if transaction:
                 cursor.execute("COMMIT")
-        except duckdb.Error as exc:
+        except BaseException as exc:  # an engine error, or anything else mid-way: nothing is kept
             if transaction:
                 try:
                     cursor.execute("ROLLBACK")
                 except duckdb.Error:
                     pass
-            raise statement_error(exc, self.target.secrets) from None
+            if isinstance(exc, duckdb.Error):
+                raise statement_error(exc, self.target.secrets) from None
+            raise
         return results
 
     def query(self, sql: str, limit: int | None = None) -> QueryResult:

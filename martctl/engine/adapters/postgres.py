@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any, Iterator
 from sqlglot import exp
 
 from martctl.engine import ddl
-from martctl.engine.adapters.base import Adapter, Capabilities, QueryResult
+from martctl.engine.adapters.base import Adapter, QueryResult
 from martctl.engine.lock import WaitReporter
 from martctl.errors import AdapterError, LockBusy, ProjectError
 from martctl.project.envvars import mask
@@ -106,7 +106,6 @@ def _lock_key(name: str) -> int:
 
 class PostgresAdapter(Adapter):
     type = "postgres"
-    capabilities = Capabilities(transactional_ddl=True, merge=False, server_lock=True)
 
     def __init__(self, target, project_root):
         super().__init__(target, project_root)
@@ -134,7 +133,9 @@ class PostgresAdapter(Adapter):
         cancelled statement, `.line` to the statement line the server pointed at."""
         import psycopg
 
-        lines = [line.strip() for line in str(exc).splitlines() if line.strip() and not line.startswith(("LINE ", "^"))]
+        # the server's echo of the statement ("LINE 3: ...") and its indented caret line are left out
+        stripped = (line.strip() for line in str(exc).splitlines())
+        lines = [line for line in stripped if line and not line.startswith(("LINE ", "^"))]
         message = " ".join(lines) or type(exc).__name__
         cancelled = isinstance(exc, psycopg.errors.QueryCanceled)
         if self._lost(exc) and doing != "cannot connect":
