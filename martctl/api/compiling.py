@@ -47,6 +47,9 @@ def later_run_statements(item) -> list[str]:
     will run them (delete/insert, the cursor's filter); [] for other marts."""
     if item.mart.materialized != "incremental":
         return []
+    import sqlglot
+
     from martctl.engine import ddl
 
-    return ddl.render(ddl.incremental_statements(item, list(item.columns)), item.dialect)
+    tree = sqlglot.parse_one(item.sql, read=item.dialect)  # a tree: every dialect's generator can rewrite it
+    return ddl.render(ddl.incremental_statements(item, list(item.columns), tree), item.dialect)

@@ -153,14 +153,15 @@ def filtered(query: Query, predicate: exp.Expression | None) -> exp.Expression:
     return exp.select(exp.Star()).from_(inner).where(exp.paren(predicate))
 
 
-def incremental_statements(compiled, columns: Sequence[str]) -> list[exp.Expression]:
+def incremental_statements(compiled, columns: Sequence[str], query: Query | None = None) -> list[exp.Expression]:
     """What a later run of an incremental mart executes, in one transaction: the new rows (cursor
     and/or filter) into a batch table, with `strategy: merge` and a unique_key the rows they replace
     deleted, the batch inserted into the existing `columns`, the batch dropped."""
     relation, spec = compiled.relation, compiled.mart.incremental
     predicate = new_rows_predicate(spec, relation, compiled.mart.dialect)
     batch_relation = batch(relation)
-    statements: list[exp.Expression] = [create_table_as(batch_relation, filtered(compiled.sql, predicate))]
+    query = compiled.sql if query is None else query  # the compiled text, or its tree (to render elsewhere)
+    statements: list[exp.Expression] = [create_table_as(batch_relation, filtered(query, predicate))]
     keys = tuple(spec.get("unique_key") or ())
     if spec.get("strategy", "merge") == "merge" and keys:
         statements.append(delete_matching(relation, batch_relation, keys))
