@@ -164,7 +164,26 @@ class PostgresAdapter(Adapter):
             raise self._error(exc, "cannot connect") from None
         with self._guard:
             self._connections.append(con)
+        self._standard_strings(con)
         return con
+
+    def _standard_strings(self, con) -> None:
+        """sqlglot writes string literals for standard_conforming_strings = on (quotes doubled,
+        backslashes kept): under `off` a backslash in a var would end the literal early (SQL
+        injection). The server reports the setting with every change, so this costs a round trip
+        only when a database, role or earlier statement turned it off; a session that cannot turn
+        it back on is refused."""
+        import psycopg
+
+        if con.info.parameter_status("standard_conforming_strings") == "on":
+            return
+        try:
+            con.execute("SET standard_conforming_strings = on")
+        except psycopg.Error as exc:
+            raise self._error(exc, "cannot set standard_conforming_strings = on") from None
+        if con.info.parameter_status("standard_conforming_strings") != "on":
+            raise AdapterError(f"postgres target '{self.target.name}': the server keeps standard_conforming_strings "
+                               "off; martctl's SQL needs it on (ALTER DATABASE ... SET standard_conforming_strings = on)")
 
     def _check_dsn(self) -> None:
         """A DSN that does not parse is a configuration error (exit 2), not a server failure."""
@@ -215,6 +234,7 @@ class PostgresAdapter(Adapter):
         import psycopg
 
         con = self._con()
+        self._standard_strings(con)  # an earlier mart may have called set_config(...) on this session
         self._active.add(id(con))
         self._local.statement = None
         try:
