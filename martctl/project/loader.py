@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from martctl.errors import Problem, ProjectError, did_you_mean  # noqa: F401 (did_you_mean: re-exported)
+from martctl.project.dsnsecrets import password_parts
 from martctl.project.envvars import expand
 from martctl.project.model import (
     MATERIALIZATIONS,
@@ -159,7 +160,7 @@ def _load_targets(config, file: Path, out: Collector, environ) -> dict[str, Targ
         for key, value in spec.items():
             if isinstance(value, str):
                 value, found, absent = expand(value, environ)
-                secrets += found
+                secrets += found + (password_parts(value) if key == "dsn" else [])
                 missing += [(m, key_line(spec, key)) for m in absent]
             settings[key] = value
         if missing:

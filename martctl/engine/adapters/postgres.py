@@ -22,6 +22,7 @@ from sqlglot import exp
 from martctl.engine import ddl
 from martctl.engine.adapters.base import Adapter, Capabilities, QueryResult
 from martctl.errors import AdapterError, LockBusy, ProjectError
+from martctl.project.dsnsecrets import password_parts
 from martctl.project.envvars import mask
 
 if TYPE_CHECKING:
@@ -126,7 +127,7 @@ class PostgresAdapter(Adapter):
         return dsn
 
     def mask(self, text: str) -> str:
-        return mask(text, self.target.secrets)
+        return mask(text, (*self.target.secrets, *password_parts(self.target.settings.get("dsn") or "")))
 
     def _error(self, exc: Exception, doing: str, statement: str | None = None) -> AdapterError:
         """One masked line: what we were doing and what the server said. `.cancelled` is set for a
