@@ -166,7 +166,7 @@ def _load_targets(config, file: Path, out: Collector, environ) -> dict[str, Targ
         if missing:
             settings["_missing_env"] = tuple(missing)
         threads = spec.get("threads", 4)
-        targets[name] = Target(str(name), kind, settings, threads if isinstance(threads, int) else 4, tuple(secrets))
+        targets[name] = Target(str(name), kind, settings, threads if isinstance(threads, int) else 4, tuple(dict.fromkeys(secrets)))
     return targets
 
 
