@@ -111,3 +111,104 @@ def test_a_password_in_a_run_time_error_is_masked_in_logs_and_artifacts(pg_serve
         assert password not in output, output
         results = (root / "target" / "run_results.json").read_text()
         assert "invalid input syntax" in results and password not in results
+
+
+# -- item 4: a lost run lock ---------------------------------------------------------------------
+LOCK_PROJECT = {
+    "config.yaml": (
+        "name: lost\ndialect: postgres\ndefault_target: pg\n"
+        "targets:\n  pg: {type: postgres, dsn: \"${MARTCTL_PG_DSN}\", threads: 1}\n"
+        "sources:\n  ext: {tables: [feed, gate]}\n"
+    ),
+    # reading ext.gate blocks while the test holds an exclusive lock on it: the run is then
+    # mid-mart, at a point the test chooses, with no sleep
+    "marts/a/events.yml": (
+        "materialized: incremental\nincremental: {cursor: id}\n"
+        "sql: select f.id from ext.feed as f cross join ext.gate as g\n"
+    ),
+    "marts/a/later.yml": "sql: select 1 as x\n",
+}
+
+
+def _wait_for(con, sql: str, timeout: float = 60) -> None:
+    """Poll until `sql` returns a row (the build reached the state it describes)."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while con.execute(sql).fetchone() is None:
+        assert time.monotonic() < deadline, f"never true: {sql}"
+        time.sleep(0.02)
+
+
+def test_a_lost_run_lock_stops_the_run_before_the_next_swap(pg_server, tmp_path):
+    """Item 4: the lock's session is terminated while a.events builds; the run notices before
+    swapping, rolls a.events back (its batch is not inserted), starts nothing more and exits 3.
+    Then the next run inserts that batch exactly once."""
+    import subprocess
+    import sys
+
+    from test_postgres import mart_rows_pg
+
+    dsn = pg_server.new_database()
+    with psycopg.connect(dsn, autocommit=True) as con:
+        con.execute("CREATE SCHEMA ext; CREATE TABLE ext.feed AS SELECT generate_series(1, 3) AS id;"
+                    "CREATE TABLE ext.gate AS SELECT 1 AS open")
+    root = write_project(tmp_path / "lost", LOCK_PROJECT)
+    first = martctl(root, "build", dsn=dsn)
+    assert first.returncode == 0, first.stdout + first.stderr
+    (root / "marts" / "a" / "later.yml").write_text("sql: select 2 as x\n")
+
+    with psycopg.connect(dsn, autocommit=True) as admin, psycopg.connect(dsn) as gate:
+        admin.execute("INSERT INTO ext.feed VALUES (4), (5)")
+        gate.execute("LOCK TABLE ext.gate IN ACCESS EXCLUSIVE MODE")  # held until gate.commit()
+        env = {**__import__("os").environ, "MARTCTL_PG_DSN": dsn, "NO_COLOR": "1"}
+        build = subprocess.Popen([sys.executable, "-m", "martctl", "build", "--project-dir", str(root)], env=env,
+                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        try:
+            _wait_for(admin, "SELECT 1 FROM pg_locks WHERE NOT granted AND relation = 'ext.gate'::regclass")
+            killed = admin.execute("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                                   "WHERE application_name LIKE 'martctl run pid=%%'").fetchone()[0]
+            assert killed == 1
+            _wait_for(admin, "SELECT 1 WHERE NOT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory')")
+            gate.commit()
+            out, err = build.communicate(timeout=120)
+        finally:
+            build.kill()
+    assert build.returncode == 3, out + err
+    assert "the run lock was lost" in out + err and "Traceback" not in err, out + err
+    results = {r["key"]: r for r in json.loads((root / "target" / "run_results.json").read_text())["results"]}
+    assert results["a.events"]["status"] == "error" and "rolled back" in results["a.events"]["error"]
+    assert results["a.later"]["status"] == "cancelled"
+    assert results["a.later"]["reason"] == "not started: the run lock was lost"
+    assert sorted(mart_rows_pg(dsn, "a.events")[1]) == [(1,), (2,), (3,)]  # the batch was not inserted
+    assert mart_rows_pg(dsn, "a.later")[1] == [(1,)]  # not swapped
+
+    again = martctl(root, "build", dsn=dsn)
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert sorted(mart_rows_pg(dsn, "a.events")[1]) == [(1,), (2,), (3,), (4,), (5,)]  # once
+    assert mart_rows_pg(dsn, "a.later")[1] == [(2,)]
+
+
+def test_a_run_taking_the_lock_over_waits_for_a_swap_that_passed_its_check(pg_server, tmp_path):
+    """Item 4, the race: a run that lost its lock may have checked it a moment before losing it and
+    be about to COMMIT. It holds the shared swap fence from its check to its COMMIT; the next run
+    takes the lock, then waits for that fence before it builds anything."""
+    import threading
+
+    from test_postgres import adapter_for
+
+    dsn = pg_server.new_database()
+    adapter = adapter_for(dsn, tmp_path)
+    acquired = threading.Event()
+    with psycopg.connect(dsn) as old_swap:  # the old run's worker, between its check and its COMMIT
+        old_swap.execute("SELECT pg_advisory_xact_lock_shared(%s)", [adapter._fence_key])
+        taker = threading.Thread(target=lambda: (adapter.acquire_lock(), acquired.set()))
+        taker.start()
+        with psycopg.connect(dsn, autocommit=True) as admin:
+            _wait_for(admin, "SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND NOT granted")
+        assert not acquired.is_set()  # it holds the run lock, and waits for the fence
+        old_swap.commit()
+    taker.join(30)
+    assert acquired.is_set()
+    adapter.release_lock()
+    adapter.close()

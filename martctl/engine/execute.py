@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Callable, Iterable, Mapping, Sequence
 from martctl.engine.events import (
     CANCELLED,
     ERROR,
+    LOCK_LOST,
     SKIPPED,
     SUCCESS,
     Event,
@@ -33,7 +34,7 @@ from martctl.engine.events import (
     SeedFinished,
     SeedStarted,
 )
-from martctl.errors import AdapterError
+from martctl.errors import AdapterError, LockLost
 
 if TYPE_CHECKING:
     from martctl.compiler.compile import CompiledMart, CompiledProject
@@ -144,8 +145,8 @@ def _error_text(step: Step, exc: Exception) -> str:
     return text
 
 
-def _build(step: Step, adapter: "Adapter", full_refresh: bool, after_mart: AfterMart | None) -> NodeResult:
-    """Run one node on a worker thread; never raises."""
+def _build(step: Step, adapter: "Adapter", full_refresh: bool, after_mart: AfterMart | None, stop: Stop) -> NodeResult:
+    """Run one node on a worker thread; never raises. A lost run lock stops the whole run."""
     result = NodeResult(step.key, step.kind, step.materialized, step.relation, sql_path=step.sql_path)
     result.started_at = time.time()
     clock = time.perf_counter()
@@ -158,6 +159,10 @@ def _build(step: Step, adapter: "Adapter", full_refresh: bool, after_mart: After
                 result.incremental = "batch" if batch else "full"
             result.rows = adapter.materialize(step.compiled, full_refresh=full_refresh)
         result.status = SUCCESS
+    except LockLost as exc:
+        result.status, result.error = ERROR, str(exc)
+        stop.stop(LOCK_LOST)
+        adapter.cancel()  # the others roll back too: another run may be building the same marts
     except AdapterError as exc:
         if getattr(exc, "cancelled", False):
             result.status, result.reason = CANCELLED, "cancelled while running (rolled back)"
@@ -277,7 +282,7 @@ def run(
                 step = by_key[key]
                 started = SeedStarted if step.kind == "seed" else MartStarted
                 emit(started(key, step.kind, step.materialized, ".".join(step.relation), position[key], total))
-                running[pool.submit(_build, step, adapter, full_refresh, after_mart)] = key
+                running[pool.submit(_build, step, adapter, full_refresh, after_mart, stop)] = key
             if not running:
                 if ready or sorter.is_active():
                     continue
@@ -300,4 +305,6 @@ def _stop_reason(stop: Stop, report: RunReport) -> str:
     if stop.reason == "fail-fast":
         failed = next((r.key for r in report.results.values() if r.failed), None)
         return f"not started: --fail-fast after {failed} failed" if failed else "not started: --fail-fast"
+    if stop.reason == LOCK_LOST:
+        return "not started: the run lock was lost"
     return f"not started: run stopped by {stop.reason}"

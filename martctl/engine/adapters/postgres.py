@@ -21,7 +21,7 @@ from sqlglot import exp
 
 from martctl.engine import ddl
 from martctl.engine.adapters.base import Adapter, Capabilities, QueryResult
-from martctl.errors import AdapterError, LockBusy, ProjectError
+from martctl.errors import AdapterError, LockBusy, LockLost, ProjectError
 from martctl.project.dsnsecrets import password_parts
 from martctl.project.envvars import mask
 
@@ -58,6 +58,13 @@ SELECT column_name, data_type, character_maximum_length, numeric_precision, nume
 FROM information_schema.columns
 WHERE table_schema = %s AND table_name = %s
 ORDER BY ordinal_position
+"""
+
+# our lock session still holds the run lock (same backend pid and start: a pid can be reused)
+_LOCK_STILL_HELD = """
+SELECT 1 FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
+WHERE l.locktype = 'advisory' AND l.granted AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
+  AND l.classid = %s AND l.objid = %s AND l.objsubid = 1 AND l.pid = %s AND a.backend_start = %s
 """
 
 _LOCK_HOLDER = """
@@ -104,6 +111,12 @@ def _lock_key(name: str) -> int:
     return int.from_bytes(hashlib.blake2b(name.encode(), digest_size=8).digest(), "big", signed=True)
 
 
+def _key_halves(key: int) -> tuple[int, int]:
+    """pg_locks shows a bigint advisory key as classid (high 32 bits) and objid (low 32 bits)."""
+    unsigned = key & 0xFFFFFFFFFFFFFFFF
+    return unsigned >> 32, unsigned & 0xFFFFFFFF
+
+
 class PostgresAdapter(Adapter):
     type = "postgres"
     capabilities = Capabilities(transactional_ddl=True, merge=False, server_lock=True)
@@ -114,6 +127,7 @@ class PostgresAdapter(Adapter):
         self._guard = threading.Lock()
         self._connections: list[Any] = []
         self._lock_con = None
+        self._lock_session: tuple[int, Any] | None = None  # (backend pid, backend_start) holding the lock
         self._active: set[int] = set()
         self._schemas: set[str] = set()
 
@@ -273,6 +287,10 @@ class PostgresAdapter(Adapter):
                 raise self._error(exc, "cannot take the run lock") from None
             if got:
                 self._lock_con = con
+                self._lock_session = con.execute("SELECT pid, backend_start FROM pg_stat_activity "
+                                                 "WHERE pid = pg_backend_pid()").fetchone()
+                # a run that lost this lock may be between its check and its commit: wait for it
+                con.execute("SELECT pg_advisory_lock(%s), pg_advisory_unlock(%s)", [self._fence_key] * 2)
                 return
             if time.monotonic() >= deadline:
                 holder = self._holder(con, key)
@@ -280,10 +298,29 @@ class PostgresAdapter(Adapter):
                 raise LockBusy(self._busy_message(holder, wait_seconds), holder)
             time.sleep(min(0.2, max(0.0, deadline - time.monotonic())))
 
+    @property
+    def _fence_key(self) -> int:
+        return _lock_key(self._lock_name + ":swap")
+
+    def _check_lock(self, cur, relation: tuple[str, str]) -> None:
+        """Inside a swap's transaction, just before COMMIT: the run lock is still ours, else raise
+        LockLost (the transaction rolls back). The shared fence lock held from here to COMMIT makes
+        a run that takes the lock over wait for this commit (see acquire_lock)."""
+        if self._lock_session is None:
+            return  # no run lock taken (the adapter used directly)
+        self._execute(cur, "SELECT pg_advisory_xact_lock_shared(%s)", [self._fence_key])
+        pid, started = self._lock_session
+        if cur.execute(_LOCK_STILL_HELD, [*_key_halves(_lock_key(self._lock_name)), pid, started]).fetchone():
+            return
+        raise LockLost(
+            f"postgres target '{self.target.name}': the run lock was lost (its session, backend pid {pid}, ended: "
+            f"pg_terminate_backend, a server restart or a dropped connection); another run may have started, so "
+            f"this run stops before swapping {relation[0]}.{relation[1]} (rolled back); run it again"
+        )
+
     def _holder(self, con, key: int) -> dict:
-        unsigned = key & 0xFFFFFFFFFFFFFFFF
         try:
-            row = con.execute(_LOCK_HOLDER, [unsigned >> 32, unsigned & 0xFFFFFFFF]).fetchone()
+            row = con.execute(_LOCK_HOLDER, list(_key_halves(key))).fetchone()
         except Exception:
             row = None
         if not row:
@@ -300,7 +337,7 @@ class PostgresAdapter(Adapter):
                 "wait for it, pass --wait SECONDS, or end that session (pg_terminate_backend) if it is stuck")
 
     def release_lock(self) -> None:
-        con, self._lock_con = self._lock_con, None
+        con, self._lock_con, self._lock_session = self._lock_con, None, None
         if con is None:
             return
         try:
@@ -408,6 +445,7 @@ class PostgresAdapter(Adapter):
             result = build()
         for dep_schema, dep_name, relkind, definition, _ in dependents:
             self._recreate_view(cur, dep_schema, dep_name, relkind, definition)
+        self._check_lock(cur, relation)
         return result
 
     @staticmethod
@@ -434,6 +472,7 @@ class PostgresAdapter(Adapter):
             self._execute(cur, ddl.delete_matching(relation, batch, keys))
         count = self._execute(cur, ddl.insert(relation, ddl.select_columns(batch, existing), existing)).rowcount
         self._execute(cur, ddl.drop(batch))
+        self._check_lock(cur, relation)
         return count
 
 
