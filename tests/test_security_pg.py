@@ -212,3 +212,12 @@ def test_a_run_taking_the_lock_over_waits_for_a_swap_that_passed_its_check(pg_se
     assert acquired.is_set()
     adapter.release_lock()
     adapter.close()
+
+
+def test_reserved_words_are_the_servers_own(pg_server):
+    """Item 2: the committed Postgres list is what the server reserves (DuckDB: test_security.py)."""
+    from martctl.project.names import POSTGRES_RESERVED
+
+    with psycopg.connect(pg_server.dsn()) as con:
+        live = con.execute("SELECT word FROM pg_get_keywords() WHERE catcode IN ('R', 'T')").fetchall()
+    assert POSTGRES_RESERVED == {row[0] for row in live}

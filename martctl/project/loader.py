@@ -17,6 +17,8 @@ from martctl.project.model import (
     SourceTable,
     Target,
 )
+from martctl.project.names import mart_name_problem, name_problems
+from martctl.project.paths import outside_problem
 from martctl.project.testspecs import load_tests, load_unit_tests
 from martctl.project.yamlcheck import Collector
 from martctl.project.yamlfile import YamlProblem, key_line, read_yaml, value_first_line
@@ -71,7 +73,10 @@ def load_project(project_dir: str | Path = ".", environ=None, problems: list[Pro
     (so `validate` can go on to check the rest)."""
     root = Path(project_dir)
     config_file = find_config(root)
-    out = Collector()
+    outside = outside_problem(root, config_file, "this config file")
+    if outside:
+        raise ProjectError([outside])
+    out = Collector(root)
     try:
         config = read_yaml(config_file) or {}
     except YamlProblem as exc:
@@ -99,6 +104,9 @@ def load_project(project_dir: str | Path = ".", environ=None, problems: list[Pro
     _add_seeds(root, seed_schema, seeds_cfg.get("column_types") or {}, sources, config_file, out)
     vars_ = dict(config.get("vars") or {}) if isinstance(config.get("vars"), dict) else {}
     marts = _load_marts(root, dialect, config_file, out)
+    prefixes = [t.settings["schema_prefix"] for t in targets.values() if isinstance(t.settings.get("schema_prefix"), str)]
+    out.problems.extend(name_problems(marts.values(), [s for s in sources.values() if s.seed], prefixes, config_file,
+                                      key_line(seeds_cfg, "schema")))
     if out.problems:
         if problems is None:
             raise ProjectError(out.problems)
@@ -230,6 +238,10 @@ def _add_seeds(root: Path, schema: str, column_types, sources, config_file: Path
         return
     for path in sorted(seed_dir.glob("*.csv")):
         name = path.stem
+        outside = outside_problem(root, path, "this seed")
+        if outside:
+            out.problems.append(outside)
+            continue
         key = f"{schema}.{name}"
         try:
             with path.open(newline="", encoding="utf-8") as handle:
@@ -268,6 +280,10 @@ def _load_marts(root: Path, dialect: str, config_file: Path, out: Collector) -> 
         return marts
     for path in sorted(marts_dir.rglob("*.y*ml")):
         if path.suffix not in (".yml", ".yaml"):
+            continue
+        outside = outside_problem(root, path, "this mart file")
+        if outside:
+            out.problems.append(outside)
             continue
         relative = path.relative_to(marts_dir)
         if len(relative.parts) < 2:
@@ -320,6 +336,10 @@ def _load_mart(spec, path: Path, area: str, dialect: str, single: bool, out: Col
     name = spec.get("name") if isinstance(spec.get("name"), str) else (path.stem if single else None)
     if not name:
         out.add("a mart in a 'marts:' list needs a name", path, spec.line)
+        return None
+    bad_name = mart_name_problem(str(name), path, spec.line)
+    if bad_name:
+        out.problems.append(bad_name)
         return None
     sql, sql_file, sql_line = _mart_sql(spec, path, name, single, out)
     if sql is None:
@@ -395,12 +415,20 @@ def _mart_sql(spec, path: Path, name: str, single: bool, out: Collector):
     sibling = path.with_suffix(".sql") if single else path.with_name(f"{name}.sql")
     if sql_file:
         sql_path = path.parent / sql_file
+        outside = outside_problem(out.root, sql_path, f"sql_file '{sql_file}'", path, key_line(spec, "sql_file"))
+        if outside:
+            out.problems.append(outside)
+            return None, None, 1
         if not sql_path.is_file():
             out.add(f"sql_file '{sql_file}' not found", path, key_line(spec, "sql_file"),
                     hint=f"looked for {sql_path}")
             return None, None, 1
     elif sibling.is_file():
         sql_path = sibling
+        outside = outside_problem(out.root, sibling, "this SQL file")
+        if outside:
+            out.problems.append(outside)
+            return None, None, 1
     else:
         sql_path = None
     if inline and sql_path:
