@@ -226,12 +226,13 @@ def _transpiled(parsed, physical, schema, dialect: str, strict: bool, typing: bo
 
 def write_compiled(compiled: CompiledProject, target_dir: Path) -> list[Path]:
     """target/compiled/<area>/<name>.sql for each compiled mart."""
-    from martctl.project.paths import inside
+    from martctl.project.paths import ProjectFolder
 
     written = []
+    compiled_dir = ProjectFolder(target_dir / "compiled")
     for item in compiled.marts.values():
         path = target_dir / "compiled" / item.mart.area / f"{item.mart.name}.sql"
-        if not inside(target_dir / "compiled", path):  # names are checked on load; this is the last guard
+        if not compiled_dir.contains(path):  # names are checked on load; this is the last guard
             raise ProjectError(f"mart '{item.mart.area}.{item.mart.name}': its compiled SQL would be written "
                                f"outside target/compiled ({path})", hint="rename the mart: a plain identifier")
         path.parent.mkdir(parents=True, exist_ok=True)

@@ -18,7 +18,7 @@ from martctl.project.model import (
     Target,
 )
 from martctl.project.names import mart_name_problem, name_problems
-from martctl.project.paths import outside_problem
+from martctl.project.paths import ProjectFolder
 from martctl.project.testspecs import load_tests, load_unit_tests
 from martctl.project.yamlcheck import Collector
 from martctl.project.yamlfile import YamlProblem, key_line, read_yaml, value_first_line
@@ -73,10 +73,11 @@ def load_project(project_dir: str | Path = ".", environ=None, problems: list[Pro
     (so `validate` can go on to check the rest)."""
     root = Path(project_dir)
     config_file = find_config(root)
-    outside = outside_problem(root, config_file, "this config file")
+    folder = ProjectFolder(root)
+    outside = folder.problem(config_file, "this config file")
     if outside:
         raise ProjectError([outside])
-    out = Collector(root)
+    out = Collector(folder)
     try:
         config = read_yaml(config_file) or {}
     except YamlProblem as exc:
@@ -238,7 +239,7 @@ def _add_seeds(root: Path, schema: str, column_types, sources, config_file: Path
         return
     for path in sorted(seed_dir.glob("*.csv")):
         name = path.stem
-        outside = outside_problem(root, path, "this seed")
+        outside = out.folder.problem(path, "this seed")
         if outside:
             out.problems.append(outside)
             continue
@@ -281,7 +282,7 @@ def _load_marts(root: Path, dialect: str, config_file: Path, out: Collector) -> 
     for path in sorted(marts_dir.rglob("*.y*ml")):
         if path.suffix not in (".yml", ".yaml"):
             continue
-        outside = outside_problem(root, path, "this mart file")
+        outside = out.folder.problem(path, "this mart file")
         if outside:
             out.problems.append(outside)
             continue
@@ -415,7 +416,7 @@ def _mart_sql(spec, path: Path, name: str, single: bool, out: Collector):
     sibling = path.with_suffix(".sql") if single else path.with_name(f"{name}.sql")
     if sql_file:
         sql_path = path.parent / sql_file
-        outside = outside_problem(out.root, sql_path, f"sql_file '{sql_file}'", path, key_line(spec, "sql_file"))
+        outside = out.folder and out.folder.problem(sql_path, f"sql_file '{sql_file}'", path, key_line(spec, "sql_file"))
         if outside:
             out.problems.append(outside)
             return None, None, 1
@@ -425,7 +426,7 @@ def _mart_sql(spec, path: Path, name: str, single: bool, out: Collector):
             return None, None, 1
     elif sibling.is_file():
         sql_path = sibling
-        outside = outside_problem(out.root, sibling, "this SQL file")
+        outside = out.folder and out.folder.problem(sibling, "this SQL file")
         if outside:
             out.problems.append(outside)
             return None, None, 1

@@ -9,6 +9,7 @@ to a relation's name while it builds it.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from typing import Iterable
 
 from martctl.errors import Problem
@@ -60,13 +61,23 @@ def identifier_problem(name: str, max_bytes: int = MAX_BYTES) -> tuple[str, str]
     return None
 
 
+@lru_cache(maxsize=None)
+def _sqlglot_keywords(dialect: str) -> frozenset[str]:
+    from sqlglot.dialects.dialect import Dialect
+
+    return frozenset(k.lower() for k in Dialect.get_or_raise(dialect).tokenizer_class.KEYWORDS)
+
+
 def _sqlglot_reads(name: str) -> bool:
-    """sqlglot parses `from name.name` as that table in both engines' dialects."""
+    """sqlglot parses `from name.name` as that table in both engines' dialects (parsed only when
+    the name is one of sqlglot's keywords: a plain word is always read as a name)."""
     import sqlglot
     from sqlglot import exp
     from sqlglot.errors import SqlglotError
 
     for dialect in ("postgres", "duckdb"):
+        if name not in _sqlglot_keywords(dialect):
+            continue
         try:
             tables = [(t.db, t.name) for t in sqlglot.parse_one(f"select 1 from {name}.{name}", read=dialect).find_all(exp.Table)]
         except SqlglotError:

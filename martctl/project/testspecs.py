@@ -7,7 +7,6 @@ from typing import Any
 
 from martctl.errors import did_you_mean
 from martctl.project.model import SEVERITIES, TestSpec, UnitTest
-from martctl.project.paths import outside_problem
 from martctl.project.yamlcheck import Collector, describe
 from martctl.project.yamlfile import key_line
 
@@ -116,7 +115,7 @@ def _test_spec(kind, args, options, column, path, line, mart_level, out: Collect
                 return None
     if kind == "sql" and args.get("sql_file"):
         sql_path = path.parent / args["sql_file"]
-        outside = outside_problem(out.root, sql_path, f"test sql_file '{args['sql_file']}'", path, line)
+        outside = out.folder and out.folder.problem(sql_path, f"test sql_file '{args['sql_file']}'", path, line)
         if outside:
             out.problems.append(outside)
             return None
