@@ -172,3 +172,25 @@ def test_a_dsn_written_in_config_yaml_is_masked_too(tmp_path):
     root = write_project(tmp_path / "p", {"config.yaml": (
         "name: x\ntargets:\n  pg: {type: postgres, dsn: 'host=h password=pw Secret44 dbname=db'}\n")})
     assert "Secret44" in load_project(root, environ=os.environ).target("pg").secrets
+
+
+def test_a_folder_named_in_allow_outside_may_be_read(tmp_path):
+    """Item 2: `allow_outside:` in config.yaml lets a symlinked seed from that folder load; a file
+    from any other folder is still refused."""
+    shared, other = tmp_path / "shared", tmp_path / "other"
+    for folder in (shared, other):
+        folder.mkdir()
+        (folder / "rates.csv").write_text("id,rate\n1,0.5\n")
+    root = write_project(tmp_path / "p", {"config.yaml": (
+        "name: allowed\nallow_outside: [../shared]\ntargets:\n  local: {type: duckdb, path: wh.duckdb}\n")})
+    (root / "seeds").mkdir()
+    (root / "seeds" / "rates.csv").symlink_to(shared / "rates.csv")
+    (root / "seeds" / "others.csv").symlink_to(other / "rates.csv")
+    run = martctl(root, "validate")
+    assert run.returncode == 2 and "seeds/others.csv: this seed leads outside" in run.stderr, run.stderr
+    assert "rates.csv: this seed" not in run.stderr
+    (root / "seeds" / "others.csv").unlink()
+    run = martctl(root, "seed")
+    assert run.returncode == 0, run.stdout + run.stderr
+    with duckdb.connect(str(root / "wh.duckdb"), read_only=True) as con:
+        assert con.execute("select id, rate from raw.rates").fetchall() == [(1, 0.5)]

@@ -31,6 +31,7 @@ CONFIG_KEYS = {
     "sources": dict,
     "vars": dict,
     "seeds": dict,
+    "allow_outside": list,  # folders outside the project that files may be read from (symlinks)
 }
 TARGET_KEYS = {"type": str, "threads": int, "dialect": str, "path": str, "dsn": str, "schema_prefix": str}
 TARGET_EXTRA_KEYS = {"duckdb": {}, "postgres": {"connect_timeout": int}, "spark": {"master": str, "remote": str, "warehouse": str}}
@@ -84,6 +85,8 @@ def load_project(project_dir: str | Path = ".", environ=None, problems: list[Pro
         raise ProjectError([exc.problem]) from None
     if not out.check_mapping(config, CONFIG_KEYS, config_file, "config.yaml"):
         raise ProjectError(out.problems)
+    for allowed in config.get("allow_outside") or []:
+        folder.allow(str(allowed))
     dialect = config.get("dialect") if isinstance(config.get("dialect"), str) else "duckdb"
     _check_dialect(dialect, config_file, key_line(config, "dialect"), out)
     targets = _load_targets(config, config_file, out, environ)
