@@ -125,8 +125,8 @@ sql: select cast(name as integer) as n from raw.customers
 unit_tests:
   - {name: cast_fails, given: {raw.customers: [{id: 1, name: abc}]}, expect: [{n: 1}]}
 """
-    root = write_project(tmp_path / "p", {"seeds/customers.csv": "id,name\n1,a\n", "marts/shop/cast.yml": mart})
-    result = unit_results(root)[("shop.cast", "cast_fails")]
+    root = write_project(tmp_path / "p", {"seeds/customers.csv": "id,name\n1,a\n", "marts/shop/casting.yml": mart})
+    result = unit_results(root)[("shop.casting", "cast_fails")]
     assert result.status == "ERROR" and "Conversion Error" in result.message
 
 

@@ -179,7 +179,7 @@ def test_same_name_in_two_areas_is_fine_but_bare_name_is_ambiguous(tmp_path):
     root = write_project(tmp_path, {
         "marts/a/m.yml": "sql: select 1 as x\n",
         "marts/b/m.yml": "sql: select 2 as x\n",
-        "marts/c/user.yml": "sql: |\n  select x\n  from m\n",
+        "marts/c/reader.yml": "sql: |\n  select x\n  from m\n",
     })
     [problem] = problems_of(root)
     assert "reads 'm', which is ambiguous: a.m, b.m" in problem.message

@@ -236,9 +236,15 @@ def _transpiled(parsed, physical, schema, dialect: str, strict: bool, typing: bo
 
 def write_compiled(compiled: CompiledProject, target_dir: Path, folder: str = "compiled") -> list[Path]:
     """target/<folder>/<area>/<name>.sql for each compiled mart."""
+    from martctl.project.paths import ProjectFolder
+
     written = []
+    compiled_dir = ProjectFolder(target_dir / folder)
     for item in compiled.marts.values():
         path = target_dir / folder / item.mart.area / f"{item.mart.name}.sql"
+        if not compiled_dir.contains(path):  # names are checked on load; this is the last guard
+            raise ProjectError(f"mart '{item.mart.area}.{item.mart.name}': its compiled SQL would be written "
+                               f"outside target/{folder} ({path})", hint="rename the mart: a plain identifier")
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(item.sql.rstrip() + ";\n", encoding="utf-8")
         written.append(path)

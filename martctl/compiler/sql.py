@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from contextlib import contextmanager
 from typing import Any, Mapping
 
@@ -130,8 +131,14 @@ def substitute_vars(tree: exp.Expression, values: Mapping[str, Any], mart: Mart)
     return tree
 
 
+_NON_FINITE = {"inf": "Infinity", "-inf": "-Infinity", "nan": "NaN"}
+
+
 def literal(value: Any) -> exp.Expression:
-    """A Python value as a SQL literal AST."""
+    """A Python value as a SQL literal AST. Infinity and NaN (YAML .inf, -.inf, .nan) become
+    CAST('Infinity' AS DOUBLE): sqlglot would write a bare `inf` column, or NULL for NaN."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return exp.cast(exp.Literal.string(_NON_FINITE[repr(value)]), exp.DataType.build("DOUBLE"))
     return exp.convert(value)
 
 

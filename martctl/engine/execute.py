@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Callable, Iterable, Mapping, Sequence
 from martctl.engine.events import (
     CANCELLED,
     ERROR,
+    LOCK_LOST,
     SKIPPED,
     SUCCESS,
     Event,
@@ -33,7 +34,7 @@ from martctl.engine.events import (
     SeedFinished,
     SeedStarted,
 )
-from martctl.errors import AdapterError
+from martctl.errors import AdapterError, LockLost
 
 if TYPE_CHECKING:
     from martctl.compiler.compile import CompiledMart, CompiledProject
@@ -164,8 +165,8 @@ def _shown(path) -> str:
         return str(path)
 
 
-def _build(step: Step, adapter: "Adapter", full_refresh: bool, after_mart: AfterMart | None) -> NodeResult:
-    """Run one node on a worker thread; never raises."""
+def _build(step: Step, adapter: "Adapter", full_refresh: bool, after_mart: AfterMart | None, stop: Stop) -> NodeResult:
+    """Run one node on a worker thread; never raises. A lost run lock stops the whole run."""
     result = NodeResult(step.key, step.kind, step.materialized, step.relation, sql_path=step.sql_path)
     result.started_at = time.time()
     clock = time.perf_counter()
@@ -178,6 +179,10 @@ def _build(step: Step, adapter: "Adapter", full_refresh: bool, after_mart: After
                 result.incremental = "batch" if batch else "full"
             result.rows = adapter.materialize(step.compiled, full_refresh=full_refresh)
         result.status = SUCCESS
+    except LockLost as exc:
+        result.status, result.error = ERROR, str(exc)
+        stop.stop(LOCK_LOST)
+        adapter.cancel()  # the others roll back too: another run may be building the same marts
     except AdapterError as exc:
         if getattr(exc, "cancelled", False):
             result.status, result.reason = CANCELLED, "cancelled while running (rolled back)"
@@ -242,7 +247,7 @@ def run(
     run_ = _Run(adapter, steps, max(1, int(threads)), on_event or (lambda event: None), stop if stop is not None else Stop(),
                 fail_fast)
     report = RunReport(run_id or uuid.uuid4().hex, command, target, list(selection), run_.threads, time.time())
-    return run_.execute(report, lambda step: _build(step, adapter, full_refresh, after_mart))
+    return run_.execute(report, lambda step: _build(step, adapter, full_refresh, after_mart, run_.stop))
 
 
 class _Run:
@@ -340,4 +345,6 @@ def _stop_reason(stop: Stop, report: RunReport) -> str:
     if stop.reason == "fail-fast":
         failed = next((r.key for r in report.results.values() if r.failed), None)
         return f"not started: --fail-fast after {failed} failed" if failed else "not started: --fail-fast"
+    if stop.reason == LOCK_LOST:
+        return "not started: the run lock was lost"
     return f"not started: run stopped by {stop.reason}"

@@ -96,7 +96,7 @@ def _test_spec(kind, args, options, column, path, line, mart_level, out: Collect
         for check in (_check_unique, _check_placement, _check_required, _check_types):
             check(kind, args, options, column)
         if kind == "sql" and args.get("sql_file"):
-            args["sql"] = _read_test_sql(path, args["sql_file"])
+            args["sql"] = _read_test_sql(path, args["sql_file"], line, out)
     except _Invalid as exc:
         out.add(exc.message, path, line, hint=exc.hint)
         return None
@@ -150,8 +150,12 @@ def _check_types(kind, args, options, column) -> None:
         raise _Invalid("row_count takes {min: N, max: M}")
 
 
-def _read_test_sql(path: Path, sql_file: str) -> str:
+def _read_test_sql(path: Path, sql_file: str, line, out: Collector) -> str:
+    """A custom test's SQL file, which must lie inside the project (symlinks followed)."""
     sql_path = path.parent / sql_file
+    outside = out.folder and out.folder.problem(sql_path, f"test sql_file '{sql_file}'", path, line)
+    if outside:
+        raise _Invalid(outside.message, outside.hint)
     if not sql_path.is_file():
         raise _Invalid(f"test sql_file '{sql_file}' not found", hint=f"looked for {sql_path}")
     return sql_path.read_text(encoding="utf-8")

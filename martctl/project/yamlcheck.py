@@ -19,8 +19,9 @@ def type_name(types) -> str:
 class Collector:
     """Gathers every problem so `validate` can report them all at once."""
 
-    def __init__(self):
+    def __init__(self, folder=None):
         self.problems: list[Problem] = []
+        self.folder = folder  # a paths.ProjectFolder: files read while checking must lie inside it
 
     def add(self, message, file=None, line=None, hint=None, **kw):
         self.problems.append(Problem(message, file, line, hint=hint, **kw))

@@ -22,7 +22,8 @@ from sqlglot import exp
 from martctl.engine import ddl
 from martctl.engine.adapters.base import Adapter, QueryResult
 from martctl.engine.lock import WaitReporter
-from martctl.errors import AdapterError, LockBusy, ProjectError
+from martctl.errors import AdapterError, LockBusy, LockLost, ProjectError
+from martctl.project.dsnsecrets import password_parts
 from martctl.project.envvars import mask
 
 if TYPE_CHECKING:
@@ -58,6 +59,13 @@ SELECT column_name, data_type, character_maximum_length, numeric_precision, nume
 FROM information_schema.columns
 WHERE table_schema = %s AND table_name = %s
 ORDER BY ordinal_position
+"""
+
+# our lock session still holds the run lock (same backend pid and start: a pid can be reused)
+_LOCK_STILL_HELD = """
+SELECT 1 FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
+WHERE l.locktype = 'advisory' AND l.granted AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
+  AND l.classid = %s AND l.objid = %s AND l.objsubid = 1 AND l.pid = %s AND a.backend_start = %s
 """
 
 _LOCK_HOLDER = """
@@ -104,6 +112,12 @@ def _lock_key(name: str) -> int:
     return int.from_bytes(hashlib.blake2b(name.encode(), digest_size=8).digest(), "big", signed=True)
 
 
+def _key_halves(key: int) -> tuple[int, int]:
+    """pg_locks shows a bigint advisory key as classid (high 32 bits) and objid (low 32 bits)."""
+    unsigned = key & 0xFFFFFFFFFFFFFFFF
+    return unsigned >> 32, unsigned & 0xFFFFFFFF
+
+
 class PostgresAdapter(Adapter):
     type = "postgres"
 
@@ -113,6 +127,7 @@ class PostgresAdapter(Adapter):
         self._guard = threading.Lock()
         self._connections: list[Any] = []
         self._lock_con = None
+        self._lock_session: tuple[int, Any] | None = None  # (backend pid, backend_start) holding the lock
         self._active: set[int] = set()
         self._schemas: set[str] = set()
 
@@ -126,7 +141,7 @@ class PostgresAdapter(Adapter):
         return dsn
 
     def mask(self, text: str) -> str:
-        return mask(text, self.target.secrets)
+        return mask(text, (*self.target.secrets, *password_parts(self.target.settings.get("dsn") or "")))
 
     def _error(self, exc: Exception, doing: str, statement: str | None = None) -> AdapterError:
         """One masked line: what we were doing and what the server said. `.cancelled` is set for a
@@ -166,7 +181,26 @@ class PostgresAdapter(Adapter):
             raise self._error(exc, "cannot connect") from None
         with self._guard:
             self._connections.append(con)
+        self._standard_strings(con)
         return con
+
+    def _standard_strings(self, con) -> None:
+        """sqlglot writes string literals for standard_conforming_strings = on (quotes doubled,
+        backslashes kept): under `off` a backslash in a var would end the literal early (SQL
+        injection). The server reports the setting with every change, so this costs a round trip
+        only when a database, role or earlier statement turned it off; a session that cannot turn
+        it back on is refused."""
+        import psycopg
+
+        if con.info.parameter_status("standard_conforming_strings") == "on":
+            return
+        try:
+            con.execute("SET standard_conforming_strings = on")
+        except psycopg.Error as exc:
+            raise self._error(exc, "cannot set standard_conforming_strings = on") from None
+        if con.info.parameter_status("standard_conforming_strings") != "on":
+            raise AdapterError(f"postgres target '{self.target.name}': the server keeps standard_conforming_strings "
+                               "off; martctl's SQL needs it on (ALTER DATABASE ... SET standard_conforming_strings = on)")
 
     def _check_dsn(self) -> None:
         """A DSN that does not parse is a configuration error (exit 2), not a server failure."""
@@ -217,6 +251,7 @@ class PostgresAdapter(Adapter):
         import psycopg
 
         con = self._con()
+        self._standard_strings(con)  # an earlier mart may have called set_config(...) on this session
         self._active.add(id(con))
         self._local.statement = None
         try:
@@ -255,6 +290,10 @@ class PostgresAdapter(Adapter):
                 raise self._error(exc, "cannot take the run lock") from None
             if got:
                 self._lock_con = con
+                self._lock_session = con.execute("SELECT pid, backend_start FROM pg_stat_activity "
+                                                 "WHERE pid = pg_backend_pid()").fetchone()
+                # a run that lost this lock may be between its check and its commit: wait for it
+                con.execute("SELECT pg_advisory_lock(%s), pg_advisory_unlock(%s)", [self._fence_key] * 2)
                 return
             if time.monotonic() >= deadline:
                 holder = self._holder(con, key)
@@ -263,10 +302,29 @@ class PostgresAdapter(Adapter):
             reporter.tick(lambda: self._holder_text(self._holder(con, key)))
             time.sleep(min(0.2, max(0.0, deadline - time.monotonic())))
 
+    @property
+    def _fence_key(self) -> int:
+        return _lock_key(self._lock_name + ":swap")
+
+    def _check_lock(self, cur, relation: tuple[str, str]) -> None:
+        """Inside a swap's transaction, just before COMMIT: the run lock is still ours, else raise
+        LockLost (the transaction rolls back). The shared fence lock held from here to COMMIT makes
+        a run that takes the lock over wait for this commit (see acquire_lock)."""
+        if self._lock_session is None:
+            return  # no run lock taken (the adapter used directly)
+        self._execute(cur, "SELECT pg_advisory_xact_lock_shared(%s)", [self._fence_key])
+        pid, started = self._lock_session
+        if cur.execute(_LOCK_STILL_HELD, [*_key_halves(_lock_key(self._lock_name)), pid, started]).fetchone():
+            return
+        raise LockLost(
+            f"postgres target '{self.target.name}': the run lock was lost (its session, backend pid {pid}, ended: "
+            f"pg_terminate_backend, a server restart or a dropped connection); another run may have started, so "
+            f"this run stops before swapping {relation[0]}.{relation[1]} (rolled back); run it again"
+        )
+
     def _holder(self, con, key: int) -> dict:
-        unsigned = key & 0xFFFFFFFFFFFFFFFF
         try:
-            row = con.execute(_LOCK_HOLDER, [unsigned >> 32, unsigned & 0xFFFFFFFF]).fetchone()
+            row = con.execute(_LOCK_HOLDER, list(_key_halves(key))).fetchone()
         except Exception:
             row = None
         if not row:
@@ -287,7 +345,7 @@ class PostgresAdapter(Adapter):
                 "wait for it, pass --wait SECONDS, or end that session (pg_terminate_backend) if it is stuck")
 
     def release_lock(self) -> None:
-        con, self._lock_con = self._lock_con, None
+        con, self._lock_con, self._lock_session = self._lock_con, None, None
         if con is None:
             return
         try:
@@ -395,6 +453,7 @@ class PostgresAdapter(Adapter):
             result = build()
         for dep_schema, dep_name, relkind, definition, _ in dependents:
             self._recreate_view(cur, dep_schema, dep_name, relkind, definition)
+        self._check_lock(cur, relation)
         return result
 
     @staticmethod
@@ -416,6 +475,7 @@ class PostgresAdapter(Adapter):
             done = self._execute(cur, statement)
             if isinstance(statement, exp.Insert):
                 count = done.rowcount
+        self._check_lock(cur, compiled.relation)
         return count
 
 
