@@ -59,8 +59,10 @@ def main() -> None:
     try:
         app()  # typer exits itself: 0, a command's typer.Exit(code), or 2 for a bad command line
     except ProjectError as exc:
-        if _debug():
-            raise
+        if _debug():  # the traceback for the curious, and still the exit code of a project error
+            import traceback
+
+            traceback.print_exc()
         from martctl.cli import render
 
         render.problems(exc.problems)

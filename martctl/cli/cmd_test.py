@@ -73,6 +73,7 @@ def run(project_dir, select, exclude, target, threads, vars, kind: str = "all"):
         tests = []
     if tests:
         adapter = get_adapter(ctx.target, ctx.project.root)
+        adapter.require_existing()
         adapter.connect()
         try:
             relations = {key: compiled.marts[key].relation for key in {t.mart for t in tests}}

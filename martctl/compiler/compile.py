@@ -12,6 +12,7 @@ from martctl.compiler.sql import (
     expand_stars,
     generate,
     has_star,
+    nesting_guard,
     output_columns,
     rename_tables,
     renamed_tables,
@@ -106,7 +107,8 @@ def compile_project(
     problems: list[Problem] = []
     for key in order:
         try:
-            item = _compile_mart(graph, key, dialect, prefix, known, strict, typing=cross)
+            with nesting_guard(project.marts[key]):
+                item = _compile_mart(graph, key, dialect, prefix, known, strict, typing=cross)
         except ProjectError as exc:
             problems.extend(exc.problems)
             known[key] = {c: col.type for c, col in project.marts[key].columns.items()}

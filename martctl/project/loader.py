@@ -17,6 +17,7 @@ from martctl.project.model import (
     Target,
 )
 from martctl.project.testspecs import load_tests, load_unit_tests
+from martctl.project.textfile import UnreadableFile, read_text
 from martctl.project.yamlcheck import Collector
 from martctl.project.yamlfile import YamlProblem, key_line, read_yaml, value_first_line
 
@@ -78,11 +79,12 @@ def load_project(project_dir: str | Path = ".", environ=None, problems: list[Pro
     if not out.check_mapping(config, CONFIG_KEYS, config_file, "config.yaml"):
         raise ProjectError(out.problems)
     dialect = config.get("dialect") if isinstance(config.get("dialect"), str) else "duckdb"
-    _check_dialect(dialect, config_file, key_line(config, "dialect"), out)
+    if not _check_dialect(dialect, config_file, key_line(config, "dialect"), out):
+        dialect = "duckdb"  # reported; `validate` goes on checking the marts with the default
     targets = _load_targets(config, config_file, out, environ)
     default_target = config.get("default_target") or (next(iter(targets)) if targets else "local")
     if not targets:
-        targets = {"local": Target("local", "duckdb", {"path": "warehouse.duckdb"}, 4)}
+        targets = {"local": Target("local", "duckdb", {"path": "warehouse.duckdb"}, 4, (), config_file)}
     if default_target not in targets:
         out.add(
             f"default_target '{default_target}' is not among the targets",
@@ -116,8 +118,11 @@ def load_project(project_dir: str | Path = ".", environ=None, problems: list[Pro
     )
 
 
-def _check_dialect(dialect: str, file, line, out: Collector) -> None:
-    out.problems.extend(dialect_problems(dialect, file, line))
+def _check_dialect(dialect: str, file, line, out: Collector) -> bool:
+    """True when sqlglot knows the dialect, else the problem is reported."""
+    found = dialect_problems(dialect, file, line)
+    out.problems.extend(found)
+    return not found
 
 
 def dialect_problems(dialect: str, file=None, line=None) -> list[Problem]:
@@ -164,8 +169,12 @@ def _load_targets(config, file: Path, out: Collector, environ) -> dict[str, Targ
             settings[key] = value
         if missing:
             settings["_missing_env"] = tuple(missing)
+        if isinstance(settings.get("dialect"), str) and not _check_dialect(settings["dialect"], file, key_line(spec, "dialect"), out):
+            del settings["dialect"]  # reported; the type's own dialect for the rest of the checks
         threads = spec.get("threads", 4)
-        targets[name] = Target(str(name), kind, settings, threads if isinstance(threads, int) else 4, tuple(secrets))
+        lines = {"": key_line(raw, name), **{str(k): key_line(spec, k) for k in spec}}
+        targets[name] = Target(str(name), kind, settings, threads if isinstance(threads, int) else 4, tuple(secrets),
+                               file, lines)
     return targets
 
 
@@ -332,11 +341,8 @@ def _load_mart(spec, path: Path, area: str, dialect: str, single: bool, out: Col
             hint=did_you_mean(str(materialized), MATERIALIZATIONS) or f"one of: {', '.join(MATERIALIZATIONS)}",
         )
     mart_dialect = spec.get("dialect") or dialect
-    if spec.get("dialect"):
-        known = len(out.problems)
-        _check_dialect(mart_dialect, path, key_line(spec, "dialect"), out)
-        if len(out.problems) > known:
-            mart_dialect = dialect  # reported; go on with the project's dialect
+    if spec.get("dialect") and not _check_dialect(mart_dialect, path, key_line(spec, "dialect"), out):
+        mart_dialect = dialect  # reported; go on with the project's dialect
     columns = _load_columns(spec.get("columns") or {}, path, out)
     tests = tuple(load_tests(spec.get("tests") or [], path, None, out, mart_level=True))
     incremental = spec.get("incremental") or {}
@@ -411,7 +417,11 @@ def _mart_sql(spec, path: Path, name: str, single: bool, out: Collector):
         )
         return None, None, 1
     if sql_path:
-        text = sql_path.read_text(encoding="utf-8")
+        try:
+            text = read_text(sql_path)
+        except UnreadableFile as exc:
+            out.problems.append(exc.problem)
+            return None, None, 1
         if text.strip():
             return text, sql_path, 1
         out.add("the SQL file is empty", sql_path, 1, hint="write the mart's select statement")

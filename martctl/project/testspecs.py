@@ -7,6 +7,7 @@ from typing import Any
 
 from martctl.errors import did_you_mean
 from martctl.project.model import SEVERITIES, TestSpec, UnitTest
+from martctl.project.textfile import UnreadableFile, read_text
 from martctl.project.yamlcheck import Collector, describe
 from martctl.project.yamlfile import key_line
 
@@ -118,7 +119,11 @@ def _test_spec(kind, args, options, column, path, line, mart_level, out: Collect
         if not sql_path.is_file():
             out.add(f"test sql_file '{args['sql_file']}' not found", path, line, hint=f"looked for {sql_path}")
             return None
-        args["sql"] = sql_path.read_text(encoding="utf-8")
+        try:
+            args["sql"] = read_text(sql_path)
+        except UnreadableFile as exc:
+            out.problems.append(exc.problem)
+            return None
     if kind == "row_count" and not isinstance(args.get("min", 0), int):
         out.add("row_count takes {min: N, max: M}", path, line)
         return None

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Sequence
 from martctl.engine import ddl
 from martctl.engine.adapters.base import Adapter, Capabilities, QueryResult, row_list
 from martctl.engine.lock import FileLock
-from martctl.errors import AdapterError
+from martctl.errors import AdapterError, ProjectError
 
 if TYPE_CHECKING:
     from martctl.compiler.compile import CompiledMart
@@ -74,8 +74,12 @@ class DuckDBAdapter(Adapter):
             if not self.memory:
                 Path(self.path).parent.mkdir(parents=True, exist_ok=True)
             self._con = duckdb.connect(self.path)
+        except OSError as exc:
+            raise self._unreachable(exc.strerror or str(exc)) from None
         except duckdb.Error as exc:
-            raise AdapterError(f"cannot open DuckDB database {self.path}: {exc}") from None
+            if "lock" in str(exc).lower():  # another process has the file open: a run-time conflict
+                raise AdapterError(f"cannot open DuckDB database {self.path}: {exc}") from None
+            raise self._unreachable(str(exc).strip().splitlines()[0]) from None
         self._load_relations()
         self._clean_leftovers()
 
@@ -124,10 +128,33 @@ class DuckDBAdapter(Adapter):
             except Exception:
                 pass
 
+    def _unreachable(self, reason: str) -> ProjectError:
+        """The configured path cannot hold a database: a configuration problem (exit 2)."""
+        file, line = self.target.where("path")
+        return ProjectError(
+            f"target '{self.target.name}': cannot open the DuckDB database {self.path}: {reason}",
+            file,
+            line,
+            hint="set path: to a DuckDB file in a folder martctl can create and write (relative paths start at the project)",
+        )
+
+    def require_existing(self) -> None:
+        if not self.memory and not Path(self.path).is_file():
+            file, line = self.target.where("path")
+            raise ProjectError(
+                f"target '{self.target.name}': there is no warehouse at {self.path} yet",
+                file,
+                line,
+                hint="build it first (martctl build), or check path: and --target",
+            )
+
     # -- run lock ----------------------------------------------------------------
     def acquire_lock(self, wait_seconds: float = 0.0, info: dict | None = None) -> None:
         if self._lock is not None:
-            self._lock.acquire(wait_seconds, info)
+            try:
+                self._lock.acquire(wait_seconds, info)
+            except OSError as exc:
+                raise self._unreachable(f"{exc.strerror or exc} ({self._lock.path})") from None
 
     def release_lock(self) -> None:
         if self._lock is not None:

@@ -98,6 +98,20 @@ def seed_types(source: "SourceTable") -> dict[str, exp.DataType]:
     return types
 
 
+def require_driver(target) -> None:
+    """psycopg is an optional dependency: without it, say how to install it."""
+    try:
+        import psycopg  # noqa: F401
+    except ImportError:
+        file, line = target.where("type")
+        raise ProjectError(
+            f"target '{target.name}' is a postgres target, but its driver (psycopg) is not installed",
+            file,
+            line,
+            hint="pip install 'martctl[postgres]'",
+        ) from None
+
+
 def _lock_key(name: str) -> int:
     """A stable signed 64-bit advisory lock key."""
     return int.from_bytes(hashlib.blake2b(name.encode(), digest_size=8).digest(), "big", signed=True)
@@ -109,6 +123,7 @@ class PostgresAdapter(Adapter):
 
     def __init__(self, target, project_root):
         super().__init__(target, project_root)
+        require_driver(target)
         self._local = threading.local()
         self._guard = threading.Lock()
         self._connections: list[Any] = []
