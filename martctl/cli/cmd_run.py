@@ -31,7 +31,9 @@ LOG_FORMATS = ("text", "json")
 def _seeds_for(command: str, ctx, compiled, selectors) -> list:
     """seed: every seed (or those whose name/key matches --select); build: the seeds the selected
     marts read (every seed when nothing is selected); run: none."""
-    seeds = list(ctx.project.seeds)
+    from martctl.compiler.compile import target_seeds
+
+    seeds = target_seeds(ctx.project, ctx.target)
     if command == "run":
         return []
     if command == "seed":
@@ -134,6 +136,9 @@ def execute_command(
             render.warn(message)
     compiled = None if command == "seed" else compile_project(ctx.graph, target=ctx.target, select=ctx.selected)
     seeds = _seeds_for(command, ctx, compiled, select)
+    from martctl.project.seedfile import check_seeds
+
+    check_seeds(seeds, ctx.project.config_file)  # every row of every seed, before anything is touched
     steps = _plan(command, compiled, seeds)
     if dry_run:
         _print_plan(steps, log_format)

@@ -5,7 +5,6 @@ by DuckDB itself (json_serialize_sql) before martctl accepts it."""
 from __future__ import annotations
 
 import json
-import threading
 
 import sqlglot
 from sqlglot.tokens import TokenType
@@ -13,21 +12,10 @@ from sqlglot.tokens import TokenType
 from martctl.compiler.sql import sql_location
 from martctl.errors import Problem
 from martctl.project.model import Mart
+from martctl.project.scratch import scratch_duckdb
 
 _VALUE_END = {TokenType.NUMBER, TokenType.VAR, TokenType.STRING, TokenType.IDENTIFIER, TokenType.R_PAREN,
               TokenType.R_BRACKET, TokenType.R_BRACE}
-_lock = threading.Lock()
-_con = None
-
-
-def _connection():
-    global _con
-    if _con is None:
-        import duckdb
-
-        _con = duckdb.connect(":memory:")
-    return _con
-
 
 def duckdb_text(sql: str) -> str:
     """The SQL with martctl's `:name` vars written `$name` (DuckDB's spelling), same length, so
@@ -43,8 +31,8 @@ def duckdb_text(sql: str) -> str:
 
 def duckdb_complaint(sql: str) -> tuple[str, int | None] | None:
     """None when DuckDB's parser accepts the query, else (its message, character offset or None)."""
-    with _lock:
-        found = json.loads(_connection().execute("select json_serialize_sql(?)", [duckdb_text(sql)]).fetchone()[0])
+    with scratch_duckdb() as con:
+        found = json.loads(con.execute("select json_serialize_sql(?)", [duckdb_text(sql)]).fetchone()[0])
     if not found.get("error") or found.get("error_type") != "parser":  # "not implemented": not a SELECT, sqlglot says so
         return None
     position = found.get("position")

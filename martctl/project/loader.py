@@ -240,9 +240,8 @@ def _add_seeds(root: Path, schema: str, column_types, sources, config_file: Path
         name = path.stem
         key = f"{schema}.{name}"
         try:
-            with path.open(newline="", encoding="utf-8") as handle:
-                header = next(csv.reader(handle), [])
-        except (OSError, UnicodeDecodeError) as exc:
+            header = _header(path)
+        except (OSError, csv.Error) as exc:
             out.add(f"cannot read seed: {exc}", path, 1)
             continue
         if not header:
@@ -455,19 +454,24 @@ def _load_columns(raw, path: Path, out: Collector) -> dict[str, Column]:
 _SNIFFED: dict = {}
 
 
-def seed_column_types(path: Path) -> dict[str, str]:
+def _header(path: Path) -> list[str]:
+    with path.open(newline="", encoding="utf-8-sig", errors="replace") as handle:
+        return next(csv.reader(handle), [])
+
+
+def seed_column_types(path: Path) -> dict[str, str | None]:
     """The column types DuckDB's CSV reader infers for a seed (what `martctl seed` will create)."""
     stamp = (str(path.resolve()), path.stat().st_mtime_ns)
     if stamp not in _SNIFFED:
         import duckdb
 
+        from martctl.project.seedfile import CSV_OPTIONS_SQL
+
         con = duckdb.connect()
         try:
-            rows = con.execute("DESCRIBE SELECT * FROM read_csv(?)", [str(path)]).fetchall()
-        except duckdb.Error as exc:
-            first = str(exc).strip().splitlines()[0]
-            raise ProjectError(f"seed cannot be read as CSV: {first}", path,
-                               hint="every row needs the header's number of fields, with one kind of line ending") from None
+            rows = con.execute(f"DESCRIBE SELECT * FROM read_csv(?, {CSV_OPTIONS_SQL})", [str(path)]).fetchall()
+        except duckdb.Error:  # validate, seed and build say why (project/seedfile.py); here: names, types unknown
+            return dict.fromkeys(_header(path))
         finally:
             con.close()
         _SNIFFED[stamp] = {row[0]: row[1] for row in rows}

@@ -17,6 +17,7 @@ from martctl.engine import ddl
 from martctl.engine.adapters.base import Adapter, Capabilities, QueryResult, row_list
 from martctl.engine.lock import FileLock
 from martctl.errors import AdapterError, ProjectError
+from martctl.project.seedfile import DUCKDB_CSV_OPTIONS
 
 if TYPE_CHECKING:
     from martctl.compiler.compile import CompiledMart
@@ -263,7 +264,7 @@ class DuckDBAdapter(Adapter):
         from sqlglot import exp
 
         overrides = {c: exp.DataType.build(t, dialect=self.target.dialect).sql("duckdb") for c, t in source.column_types.items()}
-        args: list[exp.Expression] = []
+        args: list[exp.Expression] = [exp.EQ(this=exp.column(k), expression=exp.convert(v)) for k, v in DUCKDB_CSV_OPTIONS.items()]
         if overrides:
             struct = exp.Struct(expressions=[exp.PropertyEQ(this=exp.to_identifier(c), expression=exp.Literal.string(t))
                                              for c, t in overrides.items()])

@@ -86,7 +86,7 @@ def seed_types(source: "SourceTable") -> dict[str, exp.DataType]:
     """Column types of a seed: DuckDB's sniffer (what `martctl seed` creates on DuckDB) + overrides."""
     from martctl.project.loader import seed_column_types
 
-    types = {c: exp.DataType.build(t, dialect="duckdb") for c, t in seed_column_types(source.seed).items()}
+    types = {c: exp.DataType.build(t or "VARCHAR", dialect="duckdb") for c, t in seed_column_types(source.seed).items()}
     for column, kind in source.column_types.items():
         if column not in types:
             raise ProjectError(f"seeds.column_types.{source.name}: the CSV has no column '{column}'",
