@@ -46,6 +46,12 @@ def statement_error(exc: Exception, secrets: Sequence[str] = ()) -> AdapterError
     return error
 
 
+def _why(path: Path, exc: OSError) -> str:
+    """The reason a database path is unusable, in words: a folder on the way that is a file, else the OS's."""
+    blocking = next((p for p in path.parents if p.exists() and not p.is_dir()), None)
+    return f"{blocking} is a file, not a folder" if blocking else (exc.strerror or str(exc))
+
+
 class DuckDBAdapter(Adapter):
     type = "duckdb"
     capabilities = Capabilities(transactional_ddl=True, merge=False, server_lock=False)
@@ -76,7 +82,7 @@ class DuckDBAdapter(Adapter):
                 Path(self.path).parent.mkdir(parents=True, exist_ok=True)
             self._con = duckdb.connect(self.path)
         except OSError as exc:
-            raise self._unreachable(exc.strerror or str(exc)) from None
+            raise self._unreachable(_why(Path(self.path), exc)) from None
         except duckdb.Error as exc:
             if "lock" in str(exc).lower():  # another process has the file open: a run-time conflict
                 raise AdapterError(f"cannot open DuckDB database {self.path}: {exc}") from None
@@ -155,7 +161,7 @@ class DuckDBAdapter(Adapter):
             try:
                 self._lock.acquire(wait_seconds, info)
             except OSError as exc:
-                raise self._unreachable(f"{exc.strerror or exc} ({self._lock.path})") from None
+                raise self._unreachable(_why(Path(self.path), exc)) from None
 
     def release_lock(self) -> None:
         if self._lock is not None:
