@@ -35,6 +35,15 @@ def validate(root: Path, *extra: str) -> tuple[int, str]:
     return cli("validate", "--project-dir", str(root), *extra)
 
 
+def refused(root: Path, files: dict[str, str | bytes], *expected: str) -> str:
+    """validate the project: exit 2, no traceback, each expected text in the output."""
+    code, output = validate(project(root, files))
+    assert_clean_failure(code, output)
+    for text in expected:
+        assert text in output, output
+    return output
+
+
 # -- item 5: files that are not what they claim ------------------------------------------------
 @pytest.mark.parametrize("relative, data, line, column", [
     ("marts/a/m.yml", b"description: caf\xe9\nsql: select 1 as x\n", 1, 17),
@@ -44,11 +53,8 @@ def validate(root: Path, *extra: str) -> tuple[int, str]:
 ])
 def test_bytes_that_are_not_utf8_name_file_line_and_column(tmp_path, relative, data, line, column):
     files = {"marts/a/m.yml": "tests:\n  - sql: {sql_file: t.sql}\n", "marts/a/m.sql": "select 1 as x\n", relative: data}
-    root = project(tmp_path, files)
-    code, output = validate(root)
-    assert_clean_failure(code, output)
-    assert f"{relative}:{line}:{column}: not UTF-8 text: byte 0x{data.split(chr(10).encode())[line - 1][column - 1]:02x}" in output
-    assert "save the file as UTF-8" in output
+    byte = data.split(b"\n")[line - 1][column - 1]
+    refused(tmp_path, files, f"{relative}:{line}:{column}: not UTF-8 text: byte 0x{byte:02x}", "save the file as UTF-8")
 
 
 def test_a_bom_starts_a_sql_file_and_a_seed_as_editors_write_them(tmp_path):
@@ -66,11 +72,8 @@ def test_a_bom_starts_a_sql_file_and_a_seed_as_editors_write_them(tmp_path):
 
 
 def test_a_duplicate_yaml_key_is_an_error_not_last_wins(tmp_path):
-    root = project(tmp_path, {"marts/a/m.yml": "sql: select 1 as x\nmaterialized: view\nsql: select 2 as y\n"})
-    code, output = validate(root)
-    assert_clean_failure(code, output)
-    assert "marts/a/m.yml:3:1: duplicate key 'sql' (first on line 1)" in output
-    assert "remove or rename one of them" in output
+    refused(tmp_path, {"marts/a/m.yml": "sql: select 1 as x\nmaterialized: view\nsql: select 2 as y\n"},
+            "marts/a/m.yml:3:1: duplicate key 'sql' (first on line 1)", "remove or rename one of them")
 
 
 def test_an_alias_bomb_is_refused_at_once_by_validate_and_build(tmp_path):
@@ -171,26 +174,19 @@ def test_debug_keeps_exit_code_2_for_a_project_error(tmp_path):
 
 # -- item 7: what validate let through -----------------------------------------------------------
 def test_validate_checks_the_columns_of_a_column_level_expression_test(tmp_path):
-    root = project(tmp_path, {"marts/a/m.yml": "sql: select 1 as share\ncolumns:\n  share: {tests: [{expression: \"shar > 0\"}]}\n"})
-    code, output = validate(root)
-    assert_clean_failure(code, output)
-    assert "marts/a/m.yml:3: test 'expression__share' on 'a.m': expression reads 'shar' is not a column of a.m" in output
-    assert "did you mean 'share'?" in output
+    refused(tmp_path, {"marts/a/m.yml": "sql: select 1 as share\ncolumns:\n  share: {tests: [{expression: \"shar > 0\"}]}\n"},
+            "marts/a/m.yml:3: test 'expression__share' on 'a.m': expression reads 'shar' is not a column of a.m",
+            "did you mean 'share'?")
 
 
 def test_a_select_without_columns_fails_validate(tmp_path):
-    root = project(tmp_path, {"marts/a/m.yml": "description: x\nsql: select\n"})
-    code, output = validate(root)
-    assert_clean_failure(code, output)
-    assert "marts/a/m.yml:2: mart 'a.m': a SELECT without columns" in output
+    refused(tmp_path, {"marts/a/m.yml": "description: x\nsql: select\n"}, "marts/a/m.yml:2: mart 'a.m': a SELECT without columns")
 
 
 def test_sql_duckdb_rejects_is_not_repaired_by_sqlglot(tmp_path):
-    root = project(tmp_path, {"marts/a/m.yml": "sql: |\n  select id,\n    amount,, id as x\n  from raw.orders\n"})
-    code, output = validate(root)
-    assert_clean_failure(code, output)
-    assert "marts/a/m.yml:3:8: mart 'a.m': SQL does not parse (DuckDB): syntax error at or near \",\"" in output
-    assert "    amount,, id as x\n           ^" in output
+    refused(tmp_path, {"marts/a/m.yml": "sql: |\n  select id,\n    amount,, id as x\n  from raw.orders\n"},
+            "marts/a/m.yml:3:8: mart 'a.m': SQL does not parse (DuckDB): syntax error at or near \",\"",
+            "    amount,, id as x\n           ^")
 
 
 def test_duckdbs_parser_accepts_vars_slices_and_duckdb_syntax(tmp_path):
