@@ -99,7 +99,7 @@ def alias_bomb(files, rng):
 
 
 def deep_sql(files, rng):
-    depth = rng.randint(45, 400)
+    depth = rng.randint(150, 400)  # sqlglot's parser reaches Python's stack limit near 40 parentheses, 90 subqueries
     sql = rng.choice([
         "select " + "(" * depth + "1" + ")" * depth + " as x",
         "select * from " + "(select * from " * depth + "raw.orders" + ")" * depth,
@@ -208,20 +208,20 @@ class Kind:
 
 
 KINDS = {
-    "invalid_utf8": Kind(invalid_utf8, 40, True),
+    "invalid_utf8": Kind(invalid_utf8, 45, True),
     "alias_bomb": Kind(alias_bomb, 20, True),
-    "deep_sql": Kind(deep_sql, 24, True),
+    "deep_sql": Kind(deep_sql, 25, True),
     "deep_yaml": Kind(deep_yaml, 20, True),
-    "duplicate_key": Kind(duplicate_key, 30, True),
-    "wrong_type": Kind(wrong_type, 30, True),
+    "duplicate_key": Kind(duplicate_key, 35, True),
+    "wrong_type": Kind(wrong_type, 35, True),
     "bad_csv_row": Kind(bad_csv_row, 35, True),
     "bad_header": Kind(bad_header, 16, True),
-    "not_a_query": Kind(not_a_query, 45, True),
-    "hostile_path": Kind(hostile_path, 21, True),
-    "truncate": Kind(truncate, 40, False),
-    "flip_byte": Kind(flip_byte, 40, False),
+    "not_a_query": Kind(not_a_query, 55, True),
+    "hostile_path": Kind(hostile_path, 25, True),
+    "truncate": Kind(truncate, 25, False),
+    "flip_byte": Kind(flip_byte, 25, False),
     # valid identifiers for every engine are issue 10 item 2 (branch security): until it lands, some pass
-    "hostile_name": Kind(hostile_name, 18, False),
+    "hostile_name": Kind(hostile_name, 14, False),
 }
 
 
