@@ -1,6 +1,7 @@
 """DuckDB's own parser as a second opinion: sqlglot repairs some SQL that DuckDB rejects
 (`select a,, b` becomes `SELECT a, b`), so a mart written in DuckDB SQL is also parsed, not run,
-by DuckDB itself (json_serialize_sql) before martctl accepts it."""
+by DuckDB itself (extract_statements; json_serialize_sql for the place of an error) before
+martctl accepts it."""
 
 from __future__ import annotations
 
@@ -29,11 +30,25 @@ def duckdb_text(sql: str) -> str:
     return "".join(chars)
 
 
+def _parses(con, text: str) -> bool:
+    """DuckDB's parser alone (extract_statements: ~0.1 ms a mart, nothing runs)."""
+    import duckdb
+
+    try:
+        con.extract_statements(text)
+    except duckdb.ParserException:
+        return False
+    return True
+
+
 def duckdb_complaint(sql: str) -> tuple[str, int | None] | None:
     """None when DuckDB's parser accepts the query, else (its message, character offset or None)."""
     with scratch_duckdb() as con:
+        if _parses(con, sql) or (":" in sql and _parses(con, duckdb_text(sql))):
+            return None
+        # rejected: json_serialize_sql (7x slower) says where, as a character offset
         found = json.loads(con.execute("select json_serialize_sql(?)", [duckdb_text(sql)]).fetchone()[0])
-    if not found.get("error") or found.get("error_type") != "parser":  # "not implemented": not a SELECT, sqlglot says so
+    if not found.get("error") or found.get("error_type") != "parser":
         return None
     position = found.get("position")
     return found.get("error_message") or "syntax error", int(position) if position not in (None, "") else None
