@@ -38,9 +38,10 @@ class Problem:
         where = self.where()
         text = f"{where}: {self.message}" if where else self.message
         if self.snippet:
-            text += f"\n    {self.snippet}"
-            if self.column:
-                text += "\n    " + " " * (self.column - 1) + "^"
+            snippet, column = clip(self.snippet, self.column)
+            text += f"\n    {snippet}"
+            if column:
+                text += "\n    " + " " * (column - 1) + "^"
         if self.hint:
             text += f"\n  hint: {self.hint}"
         return text
@@ -54,6 +55,16 @@ class Problem:
             "column": self.column,
             "hint": self.hint,
         }
+
+
+def clip(line: str, column: int | None, width: int = 100) -> tuple[str, int | None]:
+    """A long source line cut to `width` characters around `column` (and the column within the cut)."""
+    if len(line) <= width:
+        return line, column
+    start = max(0, min((column or 1) - 1 - width // 2, len(line) - width))
+    head = "..." if start else ""
+    tail = "..." if start + width < len(line) else ""
+    return head + line[start:start + width] + tail, (column - start + len(head)) if column else None
 
 
 class ProjectError(MartctlError):

@@ -96,11 +96,22 @@ def test_a_warn_only_failure_exits_0(built):
 
 
 def test_an_unbuilt_mart_is_an_error_that_says_to_build_it(demo_dir):
+    import duckdb
+
+    duckdb.connect(str(demo_dir / "warehouse.duckdb")).close()  # a warehouse, without the mart
     run = martctl("test", "-s", "channel_daily", "--json", cwd=demo_dir)
     assert run.returncode == 1
     results = json.loads(run.stdout)["results"]
     assert {r["status"] for r in results} == {"ERROR"}
     assert "marketing.channel_daily does not exist: build it first" in results[0]["message"]
+
+
+def test_no_warehouse_at_all_says_so_and_creates_none(demo_dir):
+    run = martctl("test", "-s", "channel_daily", cwd=demo_dir)
+    assert run.returncode == 2, run.stderr
+    assert "config.yaml:6: target 'local': there is no warehouse at " in run.stderr
+    assert "build it first" in run.stderr and "Traceback" not in run.stderr
+    assert not (demo_dir / "warehouse.duckdb").exists()
 
 
 def test_a_bad_test_is_exit_2_with_file_and_line(demo_dir):

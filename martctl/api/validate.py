@@ -16,6 +16,9 @@ def validate_project(project_dir: str | Path = ".", target: str | None = None, d
 
     problems: list[Problem] = []
     project = load_project(project_dir, problems=problems)
+    from martctl.project.seedfile import seed_problems
+
+    problems += [p for seed in project.seeds for p in seed_problems(seed, project.config_file)]
     if dialect:
         from martctl.project.loader import dialect_problems
 

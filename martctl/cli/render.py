@@ -67,9 +67,12 @@ def problems(items) -> None:
         head = f"{label}: " + (f"[bold]{_escape(where)}[/bold]: " if where else "") + _escape(problem.message)
         console.print(head)
         if problem.snippet:
-            console.print("    " + _escape(problem.snippet))
-            if problem.column:
-                console.print("    " + " " * (problem.column - 1) + "[red]^[/red]")
+            from martctl.errors import clip
+
+            snippet, column = clip(problem.snippet, problem.column)  # a 5,000-character line: its part near the column
+            console.print("    " + _escape(snippet))
+            if column:
+                console.print("    " + " " * (column - 1) + "[red]^[/red]")
         if problem.hint:
             console.print(f"  [cyan]hint:[/cyan] {_escape(problem.hint)}")
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Iterable, Mapping
 
@@ -12,6 +12,7 @@ from martctl.compiler.sql import (
     expand_stars,
     generate,
     has_star,
+    nesting_guard,
     output_columns,
     rename_tables,
     renamed_tables,
@@ -55,11 +56,19 @@ class CompiledProject:
 
 
 def relation_of(project: Project, key: str, schema_prefix: str = "") -> tuple[str, str]:
+    """Physical (schema, table) of a mart or source; marts and seeds (which martctl loads) take the
+    target's schema_prefix, so a dev build never overwrites what production reads."""
     if key in project.marts:
         mart = project.marts[key]
         return (schema_prefix + mart.area, mart.name)
     source: SourceTable = project.sources[key]
-    return (source.schema, source.name)
+    return (schema_prefix + source.schema if source.seed is not None else source.schema, source.name)
+
+
+def target_seeds(project: Project, target: Target | None) -> list[SourceTable]:
+    """The project's seeds, each with the schema it loads into on `target` (its schema_prefix applied)."""
+    prefix = (target.settings.get("schema_prefix") or "") if target else ""
+    return [replace(s, schema=relation_of(project, s.key, prefix)[0]) for s in project.seeds]
 
 
 def _nest(schema: dict, relation: tuple[str, str], columns: Mapping[str, str | None]) -> None:
@@ -106,7 +115,8 @@ def compile_project(
     problems: list[Problem] = []
     for key in order:
         try:
-            item = _compile_mart(graph, key, dialect, prefix, known, strict, typing=cross)
+            with nesting_guard(project.marts[key]):
+                item = _compile_mart(graph, key, dialect, prefix, known, strict, typing=cross)
         except ProjectError as exc:
             problems.extend(exc.problems)
             known[key] = {c: col.type for c, col in project.marts[key].columns.items()}

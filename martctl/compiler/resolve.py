@@ -8,6 +8,7 @@ from typing import Any, Mapping
 
 from sqlglot import exp
 
+from martctl.compiler.engineparse import engine_problem
 from martctl.compiler.graph import Graph
 from martctl.compiler.sql import parse_mart, substitute_vars, table_line, table_name, table_references
 from martctl.errors import CycleError, Problem, ProjectError, did_you_mean
@@ -135,6 +136,9 @@ def _parse_one(key: str, mart: Mart, project: Project, bare, values) -> tuple[Pa
         tree = substitute_vars(parse_mart(mart), values, mart)
     except ProjectError as exc:
         return None, exc.problems
+    refused = engine_problem(mart)
+    if refused is not None:
+        return None, [refused]
     item = ParsedMart(mart, tree)
     for table in table_references(tree):
         resolved, problem = _resolve(table, mart, project, bare)

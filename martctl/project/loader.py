@@ -20,6 +20,7 @@ from martctl.project.model import (
 from martctl.project.names import mart_name_problem, name_problems
 from martctl.project.paths import ProjectFolder
 from martctl.project.testspecs import load_tests, load_unit_tests
+from martctl.project.textfile import UnreadableFile, read_text
 from martctl.project.yamlcheck import Collector
 from martctl.project.yamlfile import YamlProblem, key_line, read_yaml, value_first_line
 
@@ -91,11 +92,12 @@ def load_project(project_dir: str | Path = ".", environ=None, problems: list[Pro
     for allowed in config.get("allow_outside") or []:
         folder.allow(str(allowed))
     dialect = config.get("dialect") if isinstance(config.get("dialect"), str) else "duckdb"
-    _check_dialect(dialect, config_file, key_line(config, "dialect"), out)
+    if not _check_dialect(dialect, config_file, key_line(config, "dialect"), out):
+        dialect = "duckdb"  # reported; `validate` goes on checking the marts with the default
     targets = _load_targets(config, config_file, out, environ)
     default_target = config.get("default_target") or (next(iter(targets)) if targets else "local")
     if not targets:
-        targets = {"local": Target("local", "duckdb", {"path": "warehouse.duckdb"}, 4)}
+        targets = {"local": Target("local", "duckdb", {"path": "warehouse.duckdb"}, 4, (), config_file)}
     if default_target not in targets:
         out.add(
             f"default_target '{default_target}' is not among the targets",
@@ -132,8 +134,11 @@ def load_project(project_dir: str | Path = ".", environ=None, problems: list[Pro
     )
 
 
-def _check_dialect(dialect: str, file, line, out: Collector) -> None:
-    out.problems.extend(dialect_problems(dialect, file, line))
+def _check_dialect(dialect: str, file, line, out: Collector) -> bool:
+    """True when sqlglot knows the dialect, else the problem is reported."""
+    found = dialect_problems(dialect, file, line)
+    out.problems.extend(found)
+    return not found
 
 
 def dialect_names() -> list[str]:
@@ -186,8 +191,12 @@ def _load_targets(config, file: Path, out: Collector, environ) -> dict[str, Targ
             settings[key] = value
         if missing:
             settings["_missing_env"] = tuple(missing)
+        if isinstance(settings.get("dialect"), str) and not _check_dialect(settings["dialect"], file, key_line(spec, "dialect"), out):
+            del settings["dialect"]  # reported; the type's own dialect for the rest of the checks
         threads = spec.get("threads", 4)
-        targets[name] = Target(str(name), kind, settings, threads if isinstance(threads, int) else 4, tuple(dict.fromkeys(secrets)))
+        lines = {"": key_line(raw, name), **{str(k): key_line(spec, k) for k in spec}}
+        targets[name] = Target(str(name), kind, settings, threads if isinstance(threads, int) else 4,
+                               tuple(dict.fromkeys(secrets)), file, lines)
     return targets
 
 
@@ -257,9 +266,8 @@ def _add_seeds(root: Path, schema: str, column_types, sources, config_file: Path
             continue
         key = f"{schema}.{name}"
         try:
-            with path.open(newline="", encoding="utf-8") as handle:
-                header = next(csv.reader(handle), [])
-        except (OSError, UnicodeDecodeError) as exc:
+            header = _header(path)
+        except (OSError, csv.Error) as exc:
             out.add(f"cannot read seed: {exc}", path, 1)
             continue
         if not header:
@@ -366,11 +374,8 @@ def _load_mart(spec, path: Path, area: str, dialect: str, single: bool, out: Col
             hint=did_you_mean(str(materialized), MATERIALIZATIONS) or f"one of: {', '.join(MATERIALIZATIONS)}",
         )
     mart_dialect = spec.get("dialect") or dialect
-    if spec.get("dialect"):
-        known = len(out.problems)
-        _check_dialect(mart_dialect, path, key_line(spec, "dialect"), out)
-        if len(out.problems) > known:
-            mart_dialect = dialect  # reported; go on with the project's dialect
+    if spec.get("dialect") and not _check_dialect(mart_dialect, path, key_line(spec, "dialect"), out):
+        mart_dialect = dialect  # reported; go on with the project's dialect
     columns = _load_columns(spec.get("columns") or {}, path, out)
     tests = tuple(load_tests(spec.get("tests") or [], path, None, out, mart_level=True))
     incremental = spec.get("incremental") or {}
@@ -453,7 +458,11 @@ def _mart_sql(spec, path: Path, name: str, single: bool, out: Collector):
         )
         return None, None, 1
     if sql_path:
-        text = sql_path.read_text(encoding="utf-8")
+        try:
+            text = read_text(sql_path)
+        except UnreadableFile as exc:
+            out.problems.append(exc.problem)
+            return None, None, 1
         if text.strip():
             return text, sql_path, 1
         out.add("the SQL file is empty", sql_path, 1, hint="write the mart's select statement")
@@ -487,19 +496,24 @@ def _load_columns(raw, path: Path, out: Collector) -> dict[str, Column]:
 _SNIFFED: dict = {}
 
 
-def seed_column_types(path: Path) -> dict[str, str]:
+def _header(path: Path) -> list[str]:
+    with path.open(newline="", encoding="utf-8-sig", errors="replace") as handle:
+        return next(csv.reader(handle), [])
+
+
+def seed_column_types(path: Path) -> dict[str, str | None]:
     """The column types DuckDB's CSV reader infers for a seed (what `martctl seed` will create)."""
     stamp = (str(path.resolve()), path.stat().st_mtime_ns)
     if stamp not in _SNIFFED:
         import duckdb
 
+        from martctl.project.seedfile import CSV_OPTIONS_SQL
+
         con = duckdb.connect()
         try:
-            rows = con.execute("DESCRIBE SELECT * FROM read_csv(?)", [str(path)]).fetchall()
-        except duckdb.Error as exc:
-            first = str(exc).strip().splitlines()[0]
-            raise ProjectError(f"seed cannot be read as CSV: {first}", path,
-                               hint="every row needs the header's number of fields, with one kind of line ending") from None
+            rows = con.execute(f"DESCRIBE SELECT * FROM read_csv(?, {CSV_OPTIONS_SQL})", [str(path)]).fetchall()
+        except duckdb.Error:  # validate, seed and build say why (project/seedfile.py); here: names, types unknown
+            return dict.fromkeys(_header(path))
         finally:
             con.close()
         _SNIFFED[stamp] = {row[0]: row[1] for row in rows}

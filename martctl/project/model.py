@@ -113,10 +113,16 @@ class Target:
     settings: Mapping[str, Any] = field(default_factory=dict)
     threads: int = 4
     secrets: tuple[str, ...] = ()  # expanded ${ENV} values, masked in output
+    file: Path | None = None  # where it is declared (config.yaml) ...
+    lines: Mapping[str, int] = field(default_factory=dict)  # ... and the line of each setting ("": the target)
 
     @property
     def dialect(self) -> str:
         return self.settings.get("dialect") or TARGET_DIALECTS.get(self.type, self.type)
+
+    def where(self, setting: str = "") -> tuple[Path | None, int | None]:
+        """(file, line) of one of its settings, or of the target itself."""
+        return self.file, self.lines.get(setting) or self.lines.get("")
 
 
 TARGET_DIALECTS = {"duckdb": "duckdb", "postgres": "postgres", "spark": "spark"}

@@ -7,6 +7,7 @@ from typing import Any
 
 from martctl.errors import did_you_mean
 from martctl.project.model import SEVERITIES, TestSpec, UnitTest
+from martctl.project.textfile import UnreadableFile, read_text
 from martctl.project.yamlcheck import Collector, describe
 from martctl.project.yamlfile import key_line
 
@@ -78,9 +79,9 @@ def load_tests(raw, path: Path, column: str | None, out: Collector, mart_level: 
 class _Invalid(Exception):
     """A test spec that cannot be used: the message (and hint) for the Collector."""
 
-    def __init__(self, message: str, hint: str | None = None):
+    def __init__(self, message: str, hint: str | None = None, problem=None):
         super().__init__(message)
-        self.message, self.hint = message, hint
+        self.message, self.hint, self.problem = message, hint, problem  # problem: one that names its own file
 
 
 REQUIRED_ARG = {"accepted_values": "values", "relationships": "to", "expression": "expression", "freshness": "max_age"}
@@ -98,7 +99,10 @@ def _test_spec(kind, args, options, column, path, line, mart_level, out: Collect
         if kind == "sql" and args.get("sql_file"):
             args["sql"] = _read_test_sql(path, args["sql_file"], line, out)
     except _Invalid as exc:
-        out.add(exc.message, path, line, hint=exc.hint)
+        if exc.problem is not None:
+            out.problems.append(exc.problem)
+        else:
+            out.add(exc.message, path, line, hint=exc.hint)
         return None
     for key in ("warn_if", "error_if"):
         if key in options:
@@ -155,10 +159,13 @@ def _read_test_sql(path: Path, sql_file: str, line, out: Collector) -> str:
     sql_path = path.parent / sql_file
     outside = out.folder and out.folder.problem(sql_path, f"test sql_file '{sql_file}'", path, line)
     if outside:
-        raise _Invalid(outside.message, outside.hint)
+        raise _Invalid(outside.message, problem=outside)
     if not sql_path.is_file():
         raise _Invalid(f"test sql_file '{sql_file}' not found", hint=f"looked for {sql_path}")
-    return sql_path.read_text(encoding="utf-8")
+    try:
+        return read_text(sql_path)
+    except UnreadableFile as exc:
+        raise _Invalid(exc.problem.message, problem=exc.problem) from None
 
 
 def load_unit_tests(raw, path: Path, out: Collector):

@@ -7,6 +7,9 @@ from pathlib import Path
 import yaml
 
 from martctl.errors import Problem
+from martctl.project.textfile import UnreadableFile, read_text
+
+ALIAS_LIMIT = 100_000  # values that YAML aliases may add to one file (a 517-byte "billion laughs" adds 387 million)
 
 _Base = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
@@ -24,7 +27,65 @@ class YamlList(list):
     lines: list
 
 
+class _Refused(yaml.MarkedYAMLError):
+    """A well-formed YAML file martctl refuses (a duplicate key, an alias bomb), with its fix."""
+
+    def __init__(self, problem: str, mark, hint: str):
+        super().__init__(problem=problem, problem_mark=mark)
+        self.hint = hint
+
+
+def _children(node) -> list:
+    if isinstance(node, yaml.MappingNode):
+        return [n for pair in node.value for n in pair]
+    if isinstance(node, yaml.SequenceNode):
+        return list(node.value)
+    return []
+
+
+def expanded_size(root) -> tuple[int, int]:
+    """(values once aliases are expanded, distinct nodes), counted without expanding anything."""
+    sizes: dict[int, int] = {}
+    open_nodes: set[int] = set()
+    stack = [(root, False)]
+    while stack:
+        node, children_done = stack.pop()
+        if id(node) in sizes:
+            continue
+        children = _children(node)
+        if children_done:
+            open_nodes.discard(id(node))
+            sizes[id(node)] = 1 + sum(sizes[id(c)] for c in children)
+            continue
+        if id(node) in open_nodes:
+            raise _Refused("an alias refers to the collection it is in", node.start_mark,
+                           "a YAML alias (*name) must not point at its own parent: write the value out")
+        open_nodes.add(id(node))
+        stack.append((node, True))
+        stack.extend((c, False) for c in children if id(c) not in sizes)
+    return sizes[id(root)], len(sizes)
+
+
+def _biggest_entry(node):
+    """The top-level key (or item) holding most of an expanded document: where to point."""
+    if isinstance(node, yaml.MappingNode) and node.value:
+        return max(node.value, key=lambda pair: expanded_size(pair[1])[0])[0]
+    if isinstance(node, yaml.SequenceNode) and node.value:
+        return max(node.value, key=lambda item: expanded_size(item)[0])
+    return node
+
+
 class _LineLoader(_Base):
+    def construct_document(self, node):
+        expanded, distinct = expanded_size(node)
+        if expanded - distinct > ALIAS_LIMIT:
+            raise _Refused(
+                f"YAML aliases expand this file to {expanded:,} values (more than {ALIAS_LIMIT:,} added)",
+                _biggest_entry(node).start_mark,
+                "write the values out, or use fewer nested aliases (*name): this looks like an alias bomb",
+            )
+        return super().construct_document(node)
+
     def construct_mapping(self, node, deep=False):
         mapping = YamlMap()
         mapping.line = node.start_mark.line + 1
@@ -37,6 +98,12 @@ class _LineLoader(_Base):
                     None, None, "a key must be a plain value", key_node.start_mark
                 )
             key = str(key)
+            if key in mapping.lines:
+                raise _Refused(
+                    f"duplicate key '{key}' (first on line {mapping.lines[key]})",
+                    key_node.start_mark,
+                    "YAML keeps only the last of two equal keys: remove or rename one of them",
+                )
             mapping[key] = self.construct_object(value_node, deep=True)
             mapping.lines[key] = key_node.start_mark.line + 1
             mapping.value_nodes[key] = (value_node.start_mark.line + 1, getattr(value_node, "style", None))
@@ -56,22 +123,29 @@ _LineLoader.add_constructor("tag:yaml.org,2002:seq", _LineLoader.construct_seque
 def read_yaml(path: Path, text: str | None = None):
     """Parse a YAML file; a syntax error becomes a Problem with file:line."""
     if text is None:
-        text = path.read_text(encoding="utf-8")
+        try:
+            text = read_text(path)
+        except UnreadableFile as exc:
+            raise YamlProblem(exc.problem) from None
     try:
         return yaml.load(text, Loader=_LineLoader)
+    except RecursionError:
+        raise YamlProblem(Problem("invalid YAML: nested too deeply", path,
+                                  hint="flatten the nesting: martctl's files need a few levels, not hundreds")) from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else None
         col = mark.column + 1 if mark else None
         lines = text.splitlines()
         snippet = lines[line - 1] if line and line <= len(lines) else None
+        refused = isinstance(exc, _Refused)
         raise YamlProblem(
             Problem(
-                f"invalid YAML: {exc.problem or exc.context}",
+                f"{'' if refused else 'invalid YAML: '}{exc.problem or exc.context}",
                 path,
                 line,
                 col,
-                hint="check the indentation and quoting near this line",
+                hint=exc.hint if refused else "check the indentation and quoting near this line",
                 snippet=snippet,
             )
         ) from None

@@ -350,7 +350,7 @@ def _spec_problems(spec: TestSpec, item: CompiledMart, project: CompiledProject)
     for name in spec.args.get("columns") or ():
         check_column(name, "column")
     check_column(spec.args.get("column"), "column")
-    if spec.kind == "expression" and not spec.column:
+    if spec.kind == "expression":  # under a column too: the predicate may read any column
         for name in _predicate_columns(spec.args.get("expression"), item.mart.dialect):
             check_column(name, "expression reads")
     if spec.kind != "sql":

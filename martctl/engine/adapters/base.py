@@ -44,6 +44,10 @@ class Adapter(ABC):
     def connect(self) -> None:
         """Open the connection (import the driver here). Raise AdapterError with a masked message."""
 
+    def require_existing(self) -> None:
+        """Raise ProjectError when the warehouse does not exist yet (for commands that only read it,
+        which must not create an empty one). Server warehouses always exist."""
+
     @abstractmethod
     def close(self) -> None:
         """Close every connection this adapter opened."""

@@ -16,7 +16,8 @@ from typing import TYPE_CHECKING, Callable, Sequence
 from martctl.engine import ddl
 from martctl.engine.adapters.base import Adapter, QueryResult, row_list
 from martctl.engine.lock import FileLock
-from martctl.errors import AdapterError, LockBusy
+from martctl.errors import AdapterError, LockBusy, ProjectError
+from martctl.project.seedfile import DUCKDB_CSV_OPTIONS
 
 if TYPE_CHECKING:
     from martctl.compiler.compile import CompiledMart
@@ -43,6 +44,12 @@ def statement_error(exc: Exception, secrets: Sequence[str] = ()) -> AdapterError
     error.line = int(match.group(1)) if match else None
     error.cancelled = type(exc).__name__ == "InterruptException"
     return error
+
+
+def _why(path: Path, exc: OSError) -> str:
+    """The reason a database path is unusable, in words: a folder on the way that is a file, else the OS's."""
+    blocking = next((p for p in path.parents if p.exists() and not p.is_dir()), None)
+    return f"{blocking} is a file, not a folder" if blocking else (exc.strerror or str(exc))
 
 
 class DuckDBAdapter(Adapter):
@@ -77,10 +84,14 @@ class DuckDBAdapter(Adapter):
             if not self.memory:
                 Path(self.path).parent.mkdir(parents=True, exist_ok=True)
             self._con = duckdb.connect(self.path)
+        except OSError as exc:
+            raise self._unreachable(_why(Path(self.path), exc)) from None
         except duckdb.Error as exc:
             if "lock" in str(exc).lower() and self._lock is not None and not self._lock.held:
-                raise self._busy() from None
-            raise AdapterError(f"cannot open DuckDB database {self.path}: {exc}") from None
+                raise self._busy() from None  # another process (a build) has the file open
+            if "lock" in str(exc).lower():
+                raise AdapterError(f"cannot open DuckDB database {self.path}: {exc}") from None
+            raise self._unreachable(str(exc).strip().splitlines()[0]) from None
         self._load_relations()
         self._clean_leftovers()
 
@@ -129,10 +140,33 @@ class DuckDBAdapter(Adapter):
             except Exception:
                 pass
 
+    def _unreachable(self, reason: str) -> ProjectError:
+        """The configured path cannot hold a database: a configuration problem (exit 2)."""
+        file, line = self.target.where("path")
+        return ProjectError(
+            f"target '{self.target.name}': cannot open the DuckDB database {self.path}: {reason}",
+            file,
+            line,
+            hint="set path: to a DuckDB file in a folder martctl can create and write (relative paths start at the project)",
+        )
+
+    def require_existing(self) -> None:
+        if not self.memory and not Path(self.path).is_file():
+            file, line = self.target.where("path")
+            raise ProjectError(
+                f"target '{self.target.name}': there is no warehouse at {self.path} yet",
+                file,
+                line,
+                hint="build it first (martctl build), or check path: and --target",
+            )
+
     # -- run lock ----------------------------------------------------------------
     def acquire_lock(self, wait_seconds: float = 0.0, info: dict | None = None, on_wait=None) -> None:
         if self._lock is not None:
-            self._lock.acquire(wait_seconds, info, on_wait)
+            try:
+                self._lock.acquire(wait_seconds, info, on_wait)
+            except OSError as exc:
+                raise self._unreachable(_why(Path(self.path), exc)) from None
 
     def _busy(self) -> LockBusy:
         """Another process has the database file open for writing (a build): say who, as the lock does."""
@@ -243,7 +277,7 @@ class DuckDBAdapter(Adapter):
         from sqlglot import exp
 
         overrides = {c: exp.DataType.build(t, dialect=self.target.dialect).sql("duckdb") for c, t in source.column_types.items()}
-        args: list[exp.Expression] = []
+        args: list[exp.Expression] = [exp.EQ(this=exp.column(k), expression=exp.convert(v)) for k, v in DUCKDB_CSV_OPTIONS.items()]
         if overrides:
             struct = exp.Struct(expressions=[exp.PropertyEQ(this=exp.to_identifier(c), expression=exp.Literal.string(t))
                                              for c, t in overrides.items()])

@@ -95,7 +95,7 @@ def seed_types(source: "SourceTable") -> dict[str, exp.DataType]:
     """Column types of a seed: DuckDB's sniffer (what `martctl seed` creates on DuckDB) + overrides."""
     from martctl.project.loader import seed_column_types
 
-    types = {c: exp.DataType.build(t, dialect="duckdb") for c, t in seed_column_types(source.seed).items()}
+    types = {c: exp.DataType.build(t or "VARCHAR", dialect="duckdb") for c, t in seed_column_types(source.seed).items()}
     for column, kind in source.column_types.items():
         if column not in types:
             raise ProjectError(f"seeds.column_types.{source.name}: the CSV has no column '{column}'",
@@ -105,6 +105,20 @@ def seed_types(source: "SourceTable") -> dict[str, exp.DataType]:
         except Exception:
             raise ProjectError(f"seeds.column_types.{source.name}.{column}: unknown type '{kind}'") from None
     return types
+
+
+def require_driver(target) -> None:
+    """psycopg is an optional dependency: without it, say how to install it."""
+    try:
+        import psycopg  # noqa: F401
+    except ImportError:
+        file, line = target.where("type")
+        raise ProjectError(
+            f"target '{target.name}' is a postgres target, but its driver (psycopg) is not installed",
+            file,
+            line,
+            hint="pip install 'martctl[postgres]'",
+        ) from None
 
 
 def _lock_key(name: str) -> int:
@@ -123,6 +137,7 @@ class PostgresAdapter(Adapter):
 
     def __init__(self, target, project_root):
         super().__init__(target, project_root)
+        require_driver(target)
         self._local = threading.local()
         self._guard = threading.Lock()
         self._connections: list[Any] = []

@@ -1,0 +1,21 @@
+"""One in-memory DuckDB per process for checking files and SQL (it stores nothing, touches no warehouse)."""
+
+from __future__ import annotations
+
+import threading
+from contextlib import contextmanager
+
+_lock = threading.Lock()
+_con = None
+
+
+@contextmanager
+def scratch_duckdb():
+    """The process's scratch connection, for one thread at a time."""
+    global _con
+    with _lock:
+        if _con is None:
+            import duckdb
+
+            _con = duckdb.connect(":memory:")
+        yield _con
