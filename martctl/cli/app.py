@@ -52,12 +52,28 @@ def _debug() -> bool:
     return "--debug" in sys.argv or bool(os.environ.get("MARTCTL_DEBUG"))
 
 
+def _debug_flag(debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks.", expose_value=False)] = False) -> None:
+    """Declares --debug once; main() reads it from argv, so it also covers errors raised before a
+    command runs, and no command function takes it."""
+
+
+def _cli():
+    """The app as it runs: every command also accepts --debug (and lists it in its --help)."""
+    declared = typer.Typer(add_completion=False)
+    declared.command()(_debug_flag)
+    flag = typer.main.get_command(declared).params
+    group = typer.main.get_command(app)
+    for command in group.commands.values():
+        command.params.extend(flag)
+    return group
+
+
 def main() -> None:
     """Entry point: every expected failure ends in a clear message and its exit code."""
     from martctl.errors import AdapterError, LockBusy, ProjectError
 
     try:
-        app()  # typer exits itself: 0, a command's typer.Exit(code), or 2 for a bad command line
+        _cli()()  # click exits itself: 0, a command's typer.Exit(code), or 2 for a bad command line
     except ProjectError as exc:
         if _debug():
             raise
