@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable, Mapping
 
+from martctl.compiler.refusals import Refused, missing_function_hint, refusal_error, source_line
 from martctl.compiler.resolve import ProjectGraph
 from martctl.compiler.sql import (
     _Unsupported,
@@ -15,7 +16,6 @@ from martctl.compiler.sql import (
     output_columns,
     rename_tables,
     renamed_tables,
-    reparses,
     typed,
     unsupported_error,
 )
@@ -173,6 +173,8 @@ def _compile_mart(graph: ProjectGraph, key: str, dialect: str, prefix: str, know
                 text, warnings = generate(tree, dialect, strict=strict)
     except _Unsupported as exc:
         raise unsupported_error(mart, dialect, str(exc)) from None
+    except Refused as exc:
+        raise refusal_error(mart, dialect, exc.construct, source_line(exc.node), exc.hint) from None
     columns = {c: declared.get(c) or t for c, t in output_columns(tree).items()}
     if mart.dialect != dialect:
         blind = [ref for ref in inputs if not known.get(ref)]
@@ -181,7 +183,7 @@ def _compile_mart(graph: ProjectGraph, key: str, dialect: str, prefix: str, know
                 f"transpiled from {mart.dialect} without the columns of {', '.join(blind)}: types may not carry over "
                 "(declare the columns in config.yaml sources, or compile for a reachable target)"
             )
-        complaint = reparses(text, dialect)
+        complaint = _check_output(mart, tree, text, dialect)
         if complaint:
             raise CompileError(
                 Problem(
@@ -222,6 +224,53 @@ def _transpiled(parsed, physical, schema, dialect: str, strict: bool, typing: bo
     tree = apply_transforms(tree, mart.dialect, dialect)
     text, warnings = generate(tree, dialect, strict=strict)
     return tree, text, warnings
+
+
+def _check_output(mart: Mart, tree, text: str, dialect: str) -> str | None:
+    """Raise when the output calls a function the target lacks; the parser's complaint when the
+    output does not parse back in `dialect` (else None). One tokenizing serves both."""
+    from sqlglot.dialects.dialect import Dialect
+    from sqlglot.errors import SqlglotError
+
+    from martctl.compiler import surface
+
+    engine = Dialect.get_or_raise(dialect)
+    try:
+        tokens = engine.tokenize(text)
+        engine.parser().parse(tokens, text)
+    except SqlglotError as exc:
+        return str(exc).splitlines()[0]
+    absent = surface.missing(tokens, dialect)
+    if absent:
+        call = absent[0]
+        node = _node_of_call(tree, call.name, dialect)
+        written = _written(mart, node) or call.name
+        raise refusal_error(mart, dialect, f"{written}() with {call.args} argument(s)", source_line(node),
+                            missing_function_hint(call.name, dialect))
+    return None
+
+
+def _node_of_call(tree, name: str, dialect: str):
+    """The function node of the output tree that is written as `name(...)` in `dialect` (error path only)."""
+    from sqlglot import exp
+    from sqlglot.dialects.dialect import Dialect
+
+    from martctl.compiler import surface
+
+    engine = Dialect.get_or_raise(dialect)
+    for node in tree.find_all(exp.Func):
+        found = surface.calls(engine.tokenize(node.sql(dialect)))
+        if found and found[0].name == name:
+            return node
+    return None
+
+
+def _written(mart: Mart, node) -> str | None:
+    """The function's name exactly as the user wrote it (from the parser's character offsets)."""
+    meta = node.meta if node is not None and node._meta else {}
+    if "start" in meta and "end" in meta:
+        return mart.sql[meta["start"]: meta["end"] + 1]
+    return None
 
 
 def write_compiled(compiled: CompiledProject, target_dir: Path) -> list[Path]:
