@@ -1,0 +1,73 @@
+"""Rows from two engines compared exactly: same kind of value (number, text, date, naive or aware
+timestamp, list ...) and the same value; numbers of different Python types by exact value."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from decimal import Decimal
+
+
+def kind(value) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "bool"
+    if isinstance(value, (int, float, Decimal)):
+        return "number"
+    if isinstance(value, dt.datetime):
+        return "timestamptz" if value.tzinfo is not None else "timestamp"
+    if isinstance(value, dt.date):
+        return "date"
+    if isinstance(value, (list, tuple)):
+        return "list"
+    return type(value).__name__
+
+
+def _number(value):
+    if isinstance(value, float):
+        return value if math.isfinite(value) else str(value)
+    return Decimal(value)
+
+
+def same_value(a, b) -> bool:
+    if kind(a) != kind(b):
+        return False
+    if kind(a) == "number":
+        x, y = _number(a), _number(b)
+        if isinstance(x, str) or isinstance(y, str):
+            return str(x) == str(y)
+        if isinstance(x, float) or isinstance(y, float):
+            return float(x) == float(y)
+        return x == y
+    if kind(a) == "list":
+        return len(a) == len(b) and all(same_value(x, y) for x, y in zip(a, b))
+    return a == b
+
+
+def _key(value) -> str:
+    k = kind(value)
+    if k == "number":
+        return f"number:{float(value)!r}"
+    if k == "list":
+        return "list:[" + ",".join(_key(v) for v in value) + "]"
+    if k == "timestamptz":
+        return f"tz:{value.astimezone(dt.timezone.utc).isoformat()}"
+    return f"{k}:{value!r}"
+
+
+def normalized(rows: list[tuple]) -> list[tuple]:
+    return sorted(rows, key=lambda row: tuple(_key(v) for v in row))
+
+
+def differences(want: list[tuple], got: list[tuple], limit: int = 3) -> list[str]:
+    """Up to `limit` descriptions of rows that differ (order-insensitive); [] when the same."""
+    if len(want) != len(got):
+        return [f"{len(want)} rows on DuckDB, {len(got)} here"]
+    out = []
+    for w, g in zip(normalized(want), normalized(got)):
+        if len(w) != len(g) or not all(same_value(x, y) for x, y in zip(w, g)):
+            out.append(f"DuckDB {w!r} != {g!r}")
+            if len(out) >= limit:
+                break
+    return out
