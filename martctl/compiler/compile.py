@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable, Mapping
 
+from martctl.compiler.names import aliases_as_written, check_names, keep_alias_case
 from martctl.compiler.refusals import Refused, missing_function_hint, refusal_error, source_line
 from martctl.compiler.resolve import ProjectGraph
 from martctl.compiler.sql import (
@@ -163,6 +164,7 @@ def _compile_mart(graph: ProjectGraph, key: str, dialect: str, prefix: str, know
         _nest(schema, relation, known.get(ref) or {})
     declared = {c: col.type for c, col in mart.columns.items()}
     physical = {node: inputs[ref] for node, ref in (*parsed.marts.items(), *parsed.sources.items())}
+    check_names(mart, parsed.tree)
     needs_tree = typing or mart.dialect != dialect or (has_star(parsed.tree) and schema)
     try:
         if needs_tree:
@@ -210,6 +212,7 @@ def _compile_mart(graph: ProjectGraph, key: str, dialect: str, prefix: str, know
 def _transpiled(parsed, physical, schema, dialect: str, strict: bool, typing: bool):
     """Copy the tree, point it at physical names, type it (or expand its stars), fix, generate."""
     mart = parsed.mart
+    written = aliases_as_written(parsed.tree) if mart.dialect == "duckdb" else None
     tree = parsed.tree.copy()
     # copy() makes new nodes: carry the references over by walking both trees in step
     moved = {id(new): physical[id(old)] for old, new in zip(parsed.tree.walk(), tree.walk()) if id(old) in physical}
@@ -222,6 +225,7 @@ def _transpiled(parsed, physical, schema, dialect: str, strict: bool, typing: bo
     else:
         tree = expand_stars(tree, schema, mart.dialect)
     tree = apply_transforms(tree, mart.dialect, dialect)
+    keep_alias_case(tree, written)
     text, warnings = generate(tree, dialect, strict=strict)
     return tree, text, warnings
 

@@ -72,9 +72,17 @@ def date_trunc_of_date_is_timestamp(tree: exp.Expression) -> exp.Expression:
     return tree
 
 
+def duckdb_to_postgres(tree: exp.Expression) -> exp.Expression:
+    """The fidelity rules (martctl/compiler/fidelity/): Postgres computes what DuckDB computes, or martctl refuses."""
+    from martctl.compiler.fidelity import duckdb_to_postgres as rules
+
+    return rules(tree)
+
+
 TRANSFORMS: list[tuple[str | None, str, Transform]] = [
     *((None, target, expand_group_by_all) for target in NO_GROUP_BY_ALL),
     ("duckdb", "postgres", date_trunc_of_date_is_timestamp),
+    ("duckdb", "postgres", duckdb_to_postgres),
 ]
 
 
