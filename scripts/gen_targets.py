@@ -15,9 +15,14 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 OUT = REPO / "martctl" / "compiler" / "targets"
 
+# ordered-set aggregates (percentile_cont(0.5) WITHIN GROUP (ORDER BY x)) count their direct arguments only
 PG_FUNCTIONS = """
-SELECT lower(p.proname), p.pronargs, p.pronargdefaults, p.provariadic <> 0
+SELECT lower(p.proname),
+       CASE WHEN a.aggkind IN ('o', 'h') THEN a.aggnumdirectargs ELSE p.pronargs END,
+       CASE WHEN a.aggkind IN ('o', 'h') THEN 0 ELSE p.pronargdefaults END,
+       p.provariadic <> 0
 FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+LEFT JOIN pg_aggregate a ON a.aggfnoid = p.oid
 WHERE n.nspname = 'pg_catalog' AND p.proname !~ '^(_|pg_|binary_upgrade)'
   AND NOT EXISTS (SELECT 1 FROM unnest(p.proargtypes) AS t
                   WHERE t IN ('internal'::regtype, 'cstring'::regtype, 'trigger'::regtype))

@@ -20,7 +20,7 @@ from martctl.compiler.sql import (
     typed,
     unsupported_error,
 )
-from martctl.compiler.transforms import apply_transforms
+from martctl.compiler.transforms import apply_pre_typing, apply_transforms
 from martctl.errors import CompileError, Problem, ProjectError
 from martctl.project.model import Mart, Project, SourceTable, Target
 
@@ -217,6 +217,7 @@ def _transpiled(parsed, physical, schema, dialect: str, strict: bool, typing: bo
     # copy() makes new nodes: carry the references over by walking both trees in step
     moved = {id(new): physical[id(old)] for old, new in zip(parsed.tree.walk(), tree.walk()) if id(old) in physical}
     rename_tables(tree, moved)
+    tree = apply_pre_typing(tree, mart.dialect, dialect)
     if typing or mart.dialect != dialect:
         try:
             tree = typed(tree, schema, mart.dialect)

@@ -53,6 +53,8 @@ def calls(tokens) -> list[Call]:
         before = tokens[i - 1].token_type if i else None
         if before == TokenType.ALIAS:  # AS t(a, b): a column list
             continue
+        if token.text.upper() == "GROUP" and i and tokens[i - 1].text.upper() == "WITHIN":
+            continue  # WITHIN GROUP (ORDER BY ...)
         if before == TokenType.DOT and (i < 2 or tokens[i - 2].text.lower() != "pg_catalog"):
             continue  # a schema-qualified (user's own) function: not ours to know
         args, end = _arguments(tokens, i + 1)

@@ -86,6 +86,28 @@ TRANSFORMS: list[tuple[str | None, str, Transform]] = [
 ]
 
 
+# before qualify/annotate_types, on the mart's own tree: (source dialect, target dialect, transform)
+PRE_TYPING: list[tuple[str | None, str, Transform]] = []
+
+
+def _semi_anti_joins(tree: exp.Expression) -> exp.Expression:
+    from martctl.compiler.fidelity.syntax import semi_anti_joins
+
+    return semi_anti_joins(tree)
+
+
+PRE_TYPING.append(("duckdb", "postgres", _semi_anti_joins))
+
+
+def apply_pre_typing(tree: exp.Expression, source: str, target: str) -> exp.Expression:
+    if source == target:
+        return tree
+    for read, write, transform in PRE_TYPING:
+        if write == target and read in (None, source):
+            tree = transform(tree)
+    return tree
+
+
 def apply_transforms(tree: exp.Expression, source: str, target: str) -> exp.Expression:
     if source == target:
         return tree

@@ -3,7 +3,9 @@
 A case is a DuckDB query over the raw.* seed tables (conformance_data.py) and its expectation on
 every other engine: the same rows and column names (a bare line), or refused at compile with a
 message naming the construct, written after the query as
-`-- refused: <construct> -- rewrite: <the portable way to write it>`. Lines starting with # are notes."""
+`-- refused: <construct> -- rewrite: <the portable way to write it>`. A line ending in `-- ulp` is a
+floating-point aggregate (stddev, variance) whose last bits DuckDB itself computes in row order:
+its doubles may differ by 4 units in the last place. Lines starting with # are notes."""
 
 from __future__ import annotations
 
@@ -20,6 +22,7 @@ class Case:
     sql: str
     refused: str | None = None
     rewrite: str | None = None
+    ulps: int = 0  # `-- ulp`: a floating-point aggregate whose last bits depend on DuckDB's row order
 
 
 def load_cases(folder: Path = HERE / "cases") -> list[Case]:
@@ -27,9 +30,11 @@ def load_cases(folder: Path = HERE / "cases") -> list[Case]:
     for path in sorted(folder.glob("*.sql")):
         lines = [line.strip() for line in path.read_text(encoding="utf-8").splitlines()]
         for n, line in enumerate((x for x in lines if x and not x.startswith("#")), start=1):
+            line, ulp, _ = line.partition(" -- ulp")
             sql, _, note = line.partition(" -- refused: ")
             refused, _, rewrite = note.partition(" -- rewrite: ")
-            cases.append(Case(f"{path.stem}_{n:03d}", path.stem, sql.strip(), refused.strip() or None, rewrite.strip() or None))
+            cases.append(Case(f"{path.stem}_{n:03d}", path.stem, sql.strip(), refused.strip() or None,
+                              rewrite.strip() or None, 4 if ulp else 0))
     return cases
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import struct
 from decimal import Decimal
 
 
@@ -30,7 +31,12 @@ def _number(value):
     return Decimal(value)
 
 
-def same_value(a, b) -> bool:
+def _float32(value: float) -> float:
+    return struct.unpack("f", struct.pack("f", value))[0]
+
+
+def same_value(a, b, ulps: int = 0) -> bool:
+    """Exactly the same; `ulps` > 0 lets doubles differ in their last bits (order-dependent aggregates)."""
     if kind(a) != kind(b):
         return False
     if kind(a) == "number":
@@ -38,10 +44,16 @@ def same_value(a, b) -> bool:
         if isinstance(x, str) or isinstance(y, str):
             return str(x) == str(y)
         if isinstance(x, float) or isinstance(y, float):
-            return float(x) == float(y)
+            x, y = float(x), float(y)
+            if x == y or (ulps and abs(x - y) <= ulps * math.ulp(max(abs(x), abs(y)))):
+                return True
+            # a REAL: DuckDB widens the float32 exactly (0.10000000149011612), psycopg reads its text (0.1)
+            return _float32(x) == x and _float32(y) == _float32(x) or _float32(y) == y and _float32(x) == _float32(y)
         return x == y
+    if kind(a) == "timestamptz":  # compare instants (Python's cross-zone == is False for times in a DST fold)
+        return a.astimezone(dt.timezone.utc) == b.astimezone(dt.timezone.utc)
     if kind(a) == "list":
-        return len(a) == len(b) and all(same_value(x, y) for x, y in zip(a, b))
+        return len(a) == len(b) and all(same_value(x, y, ulps) for x, y in zip(a, b))
     return a == b
 
 
@@ -60,13 +72,13 @@ def normalized(rows: list[tuple]) -> list[tuple]:
     return sorted(rows, key=lambda row: tuple(_key(v) for v in row))
 
 
-def differences(want: list[tuple], got: list[tuple], limit: int = 3) -> list[str]:
+def differences(want: list[tuple], got: list[tuple], limit: int = 3, ulps: int = 0) -> list[str]:
     """Up to `limit` descriptions of rows that differ (order-insensitive); [] when the same."""
     if len(want) != len(got):
         return [f"{len(want)} rows on DuckDB, {len(got)} here"]
     out = []
     for w, g in zip(normalized(want), normalized(got)):
-        if len(w) != len(g) or not all(same_value(x, y) for x, y in zip(w, g)):
+        if len(w) != len(g) or not all(same_value(x, y, ulps) for x, y in zip(w, g)):
             out.append(f"DuckDB {w!r} != {g!r}")
             if len(out) >= limit:
                 break

@@ -165,7 +165,7 @@ def test_case(case: Case, outcomes):
             continue
         assert pg.kind == "rows", f"{engine}: {pg.kind}: {pg.message}\n{case.sql}"
         assert pg.columns == duck.columns, f"{engine}: column names differ\n{case.sql}"
-        diff = differences(list(duck.rows), list(pg.rows))
+        diff = differences(list(duck.rows), list(pg.rows), ulps=case.ulps)
         assert not diff, f"{engine}: silent difference\n{case.sql}\n" + "\n".join(diff)
 
 

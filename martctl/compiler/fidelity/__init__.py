@@ -21,13 +21,16 @@ def duckdb_to_postgres(tree: exp.Expression) -> exp.Expression:
             rules = BY_NAME.get(str(node.this).lower(), ())
         else:
             rules = BY_CLASS.get(type(node), ())
+        if not rules:
+            continue
+        parent, key, index = node.parent, node.arg_key, node.index  # a rule may wrap `node` in its result
         for rule in rules:
             new = rule(node)
             if new is None or new is node:
                 continue
-            if node is tree:
+            if parent is None:
                 tree = new
             else:
-                node.replace(new)
+                parent.set(key, new, index)
             break
     return tree

@@ -161,7 +161,7 @@ def arg_min(node: exp.Expression) -> exp.Expression:
 @rule(exp.First)
 def first(node: exp.First) -> exp.Expression:
     """first(x [order by o]) -> (array_agg(x [order by o]))[1] (NULLs kept, as DuckDB's first)."""
-    return exp.Bracket(this=exp.Paren(this=exp.ArrayAgg(this=node.this)), expressions=[exp.Literal.number(1)])
+    return exp.Bracket(this=exp.Paren(this=exp.ArrayAgg(this=node.this)), expressions=[exp.Literal.number(1)], offset=1)
 
 
 @rule(exp.IgnoreNulls)
@@ -169,6 +169,8 @@ def any_value(node: exp.IgnoreNulls) -> exp.Expression | None:
     """any_value(x) (Postgres 16+ only): min(x) is one of the values, as any_value promises."""
     if isinstance(node.this, exp.AnyValue):
         return exp.Min(this=node.this.this)
+    if isinstance(node.this, (exp.Min, exp.Max)):  # any_value already became min(): it skips NULLs anyway
+        return node.this
     return None
 
 
@@ -245,3 +247,14 @@ def log(node: exp.Log) -> exp.Expression | None:
     if base == 10 and node.expression is not None:
         return typed(call("LOG", cast(node.expression, DOUBLE)), DOUBLE)
     return None
+
+
+@rule(exp.ArrayContains)
+def list_contains(node: exp.ArrayContains) -> exp.Expression:
+    """list_contains(l, x): NULL for a NULL list in DuckDB (sqlglot's Postgres output says false)."""
+    return template("CASE WHEN _l IS NULL THEN NULL ELSE COALESCE(_x = ANY(_l), FALSE) END", l=node.this, x=node.expression)
+
+
+@rule(exp.Map, exp.VarMap, exp.MapFromEntries)
+def map_literal(node: exp.Expression) -> exp.Expression:
+    refuse("map()", node, "separate key and value columns")

@@ -74,7 +74,10 @@ def string_value(node: exp.Expression | None) -> str | None:
 
 @lru_cache(maxsize=None)
 def _template(sql: str) -> exp.Expression:
-    return sqlglot.parse_one(sql, read="postgres")
+    tree = sqlglot.parse_one(sql, read="postgres")
+    for node in tree.walk():  # positions in the template text are not positions in the user's SQL
+        node.meta.pop("line", None), node.meta.pop("col", None), node.meta.pop("start", None), node.meta.pop("end", None)
+    return tree
 
 
 def template(sql: str, **parts: exp.Expression) -> exp.Expression:

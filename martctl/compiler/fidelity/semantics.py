@@ -28,29 +28,36 @@ T = exp.DataType.Type
 
 
 # -- numbers ---------------------------------------------------------------------------------
+# DuckDB rounds the exact product |x| * 10^n (it multiplies in extended precision) half away from
+# zero. In double precision: p = |x| * c rounded, and its exact error e by Dekker's product (split
+# |x| into 26-bit halves); a p exactly at .5 rounds up only when e >= 0.
+_EXACT_ROUND = (
+    "SIGN(_x) * (FLOOR(ABS(_x) * _c) + CASE WHEN ABS(_x) * _c - FLOOR(ABS(_x) * _c) > 0.5"
+    " OR (ABS(_x) * _c - FLOOR(ABS(_x) * _c) = 0.5"
+    " AND ((134217729 * ABS(_x) - (134217729 * ABS(_x) - ABS(_x))) * _c - ABS(_x) * _c)"
+    " + (ABS(_x) - (134217729 * ABS(_x) - (134217729 * ABS(_x) - ABS(_x)))) * _c >= 0)"
+    " THEN 1 ELSE 0 END) / _c"
+)
+_WHOLE_ROUND = "SIGN(_x) * (FLOOR(ABS(_x)) + CASE WHEN ABS(_x) - FLOOR(ABS(_x)) >= 0.5 THEN 1 ELSE 0 END)"
+_TENS_ROUND = "SIGN(_x) * FLOOR(ABS(_x) / _c + 0.5) * _c"
+
+
 @rule(exp.Round)
 def round_half_away_on_doubles(node: exp.Round) -> exp.Expression | None:
-    """DuckDB rounds a DOUBLE half away from zero at the binary value (round(2.5) = 3,
-    round(2.675, 2) = 2.67); Postgres's round(double) rounds half to even and sqlglot casts
-    round(double, n) to NUMERIC (2.68). Written out as DuckDB computes it: sign(x*10^n) *
-    floor(abs(x*10^n) + 0.5) / 10^n, in double precision."""
+    """DuckDB rounds a DOUBLE half away from zero at its exact binary value (round(2.5) = 3,
+    round(2.675, 2) = 2.67); Postgres's round(double) rounds half to even, and sqlglot casts
+    round(double, n) to NUMERIC (2.68). Written out as DuckDB computes it, in double precision."""
     if not is_type(node.this, *FLOATS):
         return None
     digits = 0 if node.args.get("decimals") is None else int_value(node.args["decimals"])
     if digits is None:
         refuse("round(double, n) with a non-literal n", node, "round(cast(x as decimal(p, s)), n) or a literal n")
-    x = node.this
-    if digits > 0:
-        scaled = exp.Mul(this=x, expression=exp.Literal.number(10 ** digits))
-    elif digits < 0:
-        scaled = exp.Div(this=x, expression=exp.Literal.number(10 ** -digits))
+    x = exp.Paren(this=node.this)
+    if digits == 0:
+        rounded = template(_WHOLE_ROUND, x=x)
     else:
-        scaled = x
-    rounded = template("SIGN(_v) * FLOOR(ABS(_v) + 0.5)", v=exp.Paren(this=scaled) if digits else scaled)
-    if digits > 0:
-        rounded = exp.Div(this=exp.Paren(this=rounded), expression=exp.Literal.number(10 ** digits))
-    elif digits < 0:
-        rounded = exp.Mul(this=exp.Paren(this=rounded), expression=exp.Literal.number(10 ** -digits))
+        c = exp.Literal.number(10 ** abs(digits))
+        rounded = template(_EXACT_ROUND if digits > 0 else _TENS_ROUND, x=x, c=c)
     return typed(exp.Paren(this=rounded), DOUBLE)
 
 
@@ -86,7 +93,7 @@ def _from_end(s: exp.Expression, index: exp.Expression) -> exp.Expression:
     """DuckDB's 1-based position, negative = from the end, as a Postgres position."""
     value = int_value(index)
     if value is not None:
-        return index if value >= 0 else template(f"LENGTH(_s) + {value + 1}", s=s)
+        return exp.Literal.number(value) if value >= 0 else template(f"LENGTH(_s) + {value + 1}", s=s)
     return template("CASE WHEN _i < 0 THEN LENGTH(_s) + _i + 1 ELSE _i END", s=s, i=index)
 
 
@@ -100,6 +107,12 @@ def substring_negative_start(node: exp.Substring) -> exp.Expression | None:
     return node
 
 
+def _written_index(index: exp.Expression) -> int | None:
+    """A literal index as the user wrote it: sqlglot stores DuckDB's 1-based literal indexes 0-based."""
+    value = int_value(index)
+    return None if value is None else value + 1
+
+
 @rule(exp.Bracket)
 def brackets(node: exp.Bracket) -> exp.Expression | None:
     """s[i] and s[a:b] on text are substrings in DuckDB (Postgres cannot subscript text); l[-1] on a
@@ -110,23 +123,27 @@ def brackets(node: exp.Bracket) -> exp.Expression | None:
     if is_type(base, *TEXT):
         return _string_slice(node, base, index)
     if isinstance(index, exp.Slice):
-        if any((int_value(b) or 0) < 0 or (b is not None and int_value(b) is None) for b in (index.this, index.expression)):
+        if any(b is not None and (int_value(b) is None or int_value(b) < 0) for b in (index.this, index.expression)):
             refuse("a list slice with a negative or computed bound", node, "l[a:b] with positive literal bounds")
         return None
-    value = int_value(index)
-    if value is not None and value > 0:
-        return None
-    if value is not None:
-        position = template(f"CARDINALITY(_l) + {value + 1}", l=base) if value < 0 else index
-    else:
+    written = _written_index(index)
+    if written is not None and written > 0:
+        return None  # sqlglot writes it back as written
+    if written is not None:
+        position = template(f"CARDINALITY(_l) + {written + 1}", l=base) if written < 0 else exp.Literal.number(0)
+    elif isinstance(index, exp.Column):
         position = template("CASE WHEN _i < 0 THEN CARDINALITY(_l) + _i + 1 ELSE _i END", l=base, i=index)
-    node.set("expressions", [position])
-    return node
+    else:
+        refuse("a list index computed by an expression", node, "compute the index in a column first, or use a literal")
+    return exp.Bracket(this=base, expressions=[position], offset=1)  # offset: the position is final
 
 
 def _string_slice(node: exp.Bracket, s: exp.Expression, index: exp.Expression) -> exp.Expression:
     if not isinstance(index, exp.Slice):
-        return typed(call("SUBSTRING", s, _from_end(s, index), exp.Literal.number(1)), "TEXT")
+        written = _written_index(index)
+        if written is None:
+            refuse("a string index computed by an expression", node, "substring(s, i, 1)")
+        return typed(call("SUBSTRING", s, _from_end(s, exp.Literal.number(written)), exp.Literal.number(1)), "TEXT")
     low, high = index.this, index.expression
     if any(b is not None and int_value(b) is None for b in (low, high)):
         refuse("a string slice with a computed bound", node, "substring(s, start, length)")

@@ -41,23 +41,29 @@ def set_operation_by_name(node: exp.SetOperation) -> exp.Expression | None:
     return node
 
 
+def semi_anti_joins(tree: exp.Expression) -> exp.Expression:
+    """SEMI/ANTI JOIN -> [NOT] EXISTS in the WHERE clause. Runs before typing: sqlglot's qualify
+    reads `n.i` in a SEMI JOIN's ON as a field of a column named n (see sqlglot_bugs)."""
+    for join in list(tree.find_all(exp.Join)):
+        kind = (join.args.get("kind") or "").upper()
+        if kind not in ("SEMI", "ANTI"):
+            continue
+        select = join.parent
+        if not isinstance(select, exp.Select) or join.args.get("on") is None:
+            refuse(f"{kind} JOIN", join, "where [not] exists (select 1 from ... where ...)")
+        probe = exp.Exists(this=exp.select("1").from_(join.this.copy()).where(join.args["on"].copy()))
+        join.pop()
+        select.where(probe if kind == "SEMI" else exp.Not(this=probe), copy=False)
+    return tree
+
+
 @rule(exp.Join)
 def duckdb_joins(node: exp.Join) -> exp.Expression | None:
-    """SEMI/ANTI joins become [NOT] EXISTS in the WHERE clause; ASOF and POSITIONAL are refused."""
+    """ASOF and POSITIONAL joins have no Postgres equivalent."""
     method = (node.args.get("method") or "").upper()
-    kind = (node.args.get("kind") or "").upper()
     if method in ("ASOF", "POSITIONAL"):
         refuse(f"{method} JOIN", node, "ASOF: a lateral subquery with order by ... limit 1; "
                                        "POSITIONAL: join both sides on row_number() over ()")
-    if kind not in ("SEMI", "ANTI"):
-        return None
-    select = node.parent
-    if not isinstance(select, exp.Select) or node.args.get("on") is None:
-        refuse(f"{kind} JOIN", node, "where [not] exists (select 1 from ... where ...)")
-    probe = exp.Exists(this=exp.select("1").from_(node.this.copy()).where(node.args["on"].copy()))
-    condition = probe if kind == "SEMI" else exp.Not(this=probe)
-    node.pop()
-    select.where(condition, copy=False)
     return None
 
 

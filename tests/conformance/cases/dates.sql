@@ -37,14 +37,14 @@ select id, date_diff('hour', ts, timestamp '2024-06-01 00:00:00') as x from raw.
 select id, datediff('day', d, date '2024-06-01') as x from raw.times
 select id, date '2024-06-01' - d as x from raw.times
 select id, ts - timestamp '2024-01-01 00:00:00' as x from raw.times
-select id, age(timestamp '2024-06-01 00:00:00', ts) as x from raw.times
+select id, age(timestamp '2024-06-01 00:00:00', ts) as x from raw.times -- refused: age() -- rewrite: date_diff('day', a, b)
 select id, last_day(d) as x from raw.times
 select id, dayname(d) as x from raw.times
 select id, monthname(d) as x from raw.times
 select id, strftime(d, '%Y-%m-%d') as x from raw.times
 select id, strftime(ts, '%Y-%m-%d %H:%M:%S') as x from raw.times
 select id, strftime(d, '%d/%m/%Y') as x from raw.times
-select id, strftime(d, '%W') as x from raw.times
+select id, strftime(d, '%W') as x from raw.times -- refused: strftime code %W -- rewrite: extract(week ...) (ISO weeks) or a calendar table
 select id, strftime(d, '%u') as x from raw.times
 select id, strftime(d, '%j') as x from raw.times
 select id, strftime(ts, '%I:%M %p') as x from raw.times
@@ -67,4 +67,4 @@ select id, yearweek(d) as x from raw.times
 select id, date_trunc('year', ts) as x from raw.times
 select id, make_time(12, 30, 0) as x from raw.times
 select id, ts::time as x from raw.times
-select id, generate_series is not null as x from raw.times, generate_series(1, 2)
+select id, d - interval 1 day as x from raw.times

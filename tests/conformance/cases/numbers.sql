@@ -47,7 +47,7 @@ select id, i::decimal(10, 3) / 7 as x from raw.nums
 select id, gcd(i, 4) as x from raw.nums
 select id, i & 3 as x from raw.nums
 select id, i | 8 as x from raw.nums
-select id, i << 2 as x from raw.nums
+select id, i << 2 as x from raw.nums where i >= 0
 select id, isnan(d) as x from raw.nums
 select id, pi() * i as x from raw.nums
 select id, round(d * 100) / 100 as x from raw.nums where id <> 8

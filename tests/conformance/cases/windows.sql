@@ -23,6 +23,6 @@ select id, row_number() over w as x from raw.pairs window w as (order by id)
 select id, v from raw.pairs qualify row_number() over (partition by k order by id) = 1
 select id, sum(v) over (order by v nulls first, id) as x from raw.pairs
 select id, rank() over (order by v desc nulls last) as x from raw.pairs
-select id, lag(v ignore nulls) over (order by id) as x from raw.pairs
+select id, lag(v ignore nulls) over (order by id) as x from raw.pairs -- refused: IGNORE NULLS -- rewrite: a running max of a row number where v is not null, then a self-join
 select id, sum(v) over (partition by k order by id) - v as x from raw.pairs
-select id, first_value(v ignore nulls) over (order by id) as x from raw.pairs
+select id, first_value(v ignore nulls) over (order by id) as x from raw.pairs -- refused: IGNORE NULLS -- rewrite: first_value over a frame filtered with a subquery
