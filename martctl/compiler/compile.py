@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable, Mapping
 
+from sqlglot import exp
+
 from martctl.compiler.names import aliases_as_written, check_names, keep_alias_case
 from martctl.compiler.refusals import Refused, missing_function_hint, refusal_error, source_line
 from martctl.compiler.resolve import ProjectGraph
@@ -23,6 +25,10 @@ from martctl.compiler.sql import (
 from martctl.compiler.transforms import apply_pre_typing, apply_transforms
 from martctl.errors import CompileError, Problem, ProjectError
 from martctl.project.model import Mart, Project, SourceTable, Target
+
+# nodes sqlglot's generator rewrites in place when generating without a copy (DuckDB's string_agg
+# with ORDER BY loses its argument): a mart holding one is generated from a copy of its tree
+MUTATED_BY_GENERATING = (exp.GroupConcat,)
 
 
 @dataclass(frozen=True)
@@ -171,6 +177,10 @@ def _compile_mart(graph: ProjectGraph, key: str, dialect: str, prefix: str, know
             tree, text, warnings = _transpiled(parsed, physical, schema, dialect, strict, typing)
         else:  # same dialect, nothing to expand: generate from the shared tree, renamed for the while
             tree = parsed.tree
+            if tree.find(*MUTATED_BY_GENERATING):  # sqlglot's generator would change the shared tree
+                tree = tree.copy()
+                physical = {id(new): physical[id(old)] for old, new in zip(parsed.tree.walk(), tree.walk())
+                            if id(old) in physical}
             with renamed_tables(tree, physical):
                 text, warnings = generate(tree, dialect, strict=strict)
     except _Unsupported as exc:
