@@ -47,14 +47,14 @@ def test_missing_names_functions_and_wrong_arities():
 
 
 def test_a_function_postgres_lacks_is_refused_where_the_user_wrote_it(tmp_path):
-    mart = "description: x\nsql: |\n  select a,\n    sTrLen(s) as n\n  from raw.t\n"
+    mart = "description: x\nsql: |\n  select a,\n    jArO_similarity(s, s) as n\n  from raw.t\n"
     root = write_project(tmp_path, {"config.yaml": CONFIG, "marts/m/one.yml": mart})
     with pytest.raises(CompileError) as caught:
         compile_project(build_graph(load_project(root)), dialect="postgres")
     [problem] = caught.value.problems
     assert problem.file.name == "one.yml" and problem.line == 4  # the line of sTrLen in the YAML file
-    assert "sTrLen()" in problem.message and "'m.one'" in problem.message
-    assert problem.snippet == "sTrLen(s) as n"
+    assert "jArO_similarity() with 2 argument(s)" in problem.message and "'m.one'" in problem.message
+    assert problem.snippet == "jArO_similarity(s, s) as n"
     assert compile_project(build_graph(load_project(root)), dialect="duckdb").marts  # fine on its own engine
 
 
@@ -124,7 +124,7 @@ def test_rounding_a_double_on_postgres_is_duckdbs_for_thousands_of_values(pg_ser
     values = [2.675, 1.005, 0.285, 0.125, 2.5, -2.5, 0.5, -0.5, 1.5, 0.49999999999999994, 1e15 + 0.5, 0.0, -0.0]
     values += [round(rng.uniform(-1000, 1000), rng.randint(1, 6)) for _ in range(1500)]
     values += [rng.uniform(-10, 10) for _ in range(500)]
-    sql = "select id, " + ", ".join(f"round(x, {n}) as r{n}" for n in range(-1, 6)) + " from raw.v"
+    sql = "select id, " + ", ".join(f"round(x, {n}) as r{n + 1}" for n in range(-1, 6)) + " from raw.v"
     schema = {"raw": {"v": {"id": "INTEGER", "x": "DOUBLE"}}}
     pg_sql = generate(apply_transforms(typed(sqlglot.parse_one(sql, read="duckdb"), schema, "duckdb"), "duckdb", "postgres"),
                       "postgres")[0]
