@@ -96,7 +96,14 @@ def _semi_anti_joins(tree: exp.Expression) -> exp.Expression:
     return semi_anti_joins(tree)
 
 
+def _decimal_literals(tree: exp.Expression) -> exp.Expression:
+    from martctl.compiler.fidelity.semantics import decimal_literals
+
+    return decimal_literals(tree)
+
+
 PRE_TYPING.append(("duckdb", "postgres", _semi_anti_joins))
+PRE_TYPING.append(("duckdb", "postgres", _decimal_literals))
 
 
 def apply_pre_typing(tree: exp.Expression, source: str, target: str) -> exp.Expression:

@@ -52,7 +52,9 @@ def round_half_away_on_doubles(node: exp.Round) -> exp.Expression | None:
     digits = 0 if node.args.get("decimals") is None else int_value(node.args["decimals"])
     if digits is None:
         refuse("round(double, n) with a non-literal n", node, "round(cast(x as decimal(p, s)), n) or a literal n")
-    x = exp.Paren(this=node.this)
+    x = node.this
+    if not (isinstance(x, exp.Cast) and x.to.is_type(*FLOATS)):
+        x = cast(x, DOUBLE)  # explicit: Postgres might otherwise compute it in NUMERIC
     if digits == 0:
         rounded = template(_WHOLE_ROUND, x=x)
     else:
@@ -75,11 +77,27 @@ def decimal_division_is_double(node: exp.Div) -> exp.Expression | None:
 
 @rule(exp.Avg, exp.Stddev, exp.StddevSamp, exp.StddevPop, exp.Variance, exp.VariancePop)
 def statistics_in_double(node: exp.Expression) -> exp.Expression | None:
-    """DuckDB's avg/stddev/variance of integers or DECIMALs are DOUBLE; Postgres's NUMERIC (more digits)."""
-    if is_type(node.this, *FLOATS) or isinstance(node.parent, exp.Cast):
+    """DuckDB's avg/stddev/variance are DOUBLE; Postgres's of integers or decimals NUMERIC (more
+    digits). The exact NUMERIC result cast to double precision is the correctly rounded double."""
+    if isinstance(node.parent, exp.Window) or isinstance(node.parent, exp.Cast):
         return None
-    node.set("this", cast(node.this, DOUBLE))
-    return typed(node, DOUBLE)
+    return cast(node, DOUBLE)
+
+
+def decimal_literals(tree: exp.Expression) -> exp.Expression:
+    """Before typing: DuckDB types 1.5 as DECIMAL(2,1), sqlglot as DOUBLE; say DECIMAL(p,s) explicitly
+    so the rules see DuckDB's types (avg(1.0) is DOUBLE, 1.5 * n a DECIMAL, n / 1.5 a DOUBLE)."""
+    for literal in list(tree.find_all(exp.Literal)):
+        text = literal.this
+        if literal.is_string or "." not in text or "e" in text.lower():
+            continue
+        whole, _, fraction = text.lstrip("-").partition(".")
+        digits = len(whole.lstrip("0")) + len(fraction)
+        precision = max(digits, len(fraction), 1)
+        if precision > 38:
+            continue
+        literal.replace(exp.Cast(this=literal.copy(), to=exp.DataType.build(f"DECIMAL({precision}, {len(fraction)})")))
+    return tree
 
 
 # -- text ------------------------------------------------------------------------------------

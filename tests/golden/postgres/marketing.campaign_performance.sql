@@ -21,49 +21,55 @@ SELECT
   COALESCE(p.sessions, 0) AS sessions,
   COALESCE(p.converted_sessions, 0) AS converted_sessions,
   (
-    SIGN((
-      CAST(s.clicks AS DOUBLE PRECISION) / NULLIF(s.impressions, 0)
-    )) * (
-      FLOOR(ABS((
-        CAST(s.clicks AS DOUBLE PRECISION) / NULLIF(s.impressions, 0)
-      )) * 10000) + CASE
-        WHEN ABS((
-          CAST(s.clicks AS DOUBLE PRECISION) / NULLIF(s.impressions, 0)
-        )) * 10000 - FLOOR(ABS((
-          CAST(s.clicks AS DOUBLE PRECISION) / NULLIF(s.impressions, 0)
-        )) * 10000) > 0.5
+    SIGN(
+      CAST(CAST(s.clicks AS DOUBLE PRECISION) / NULLIF(s.impressions, 0) AS DOUBLE PRECISION)
+    ) * (
+      FLOOR(
+        ABS(
+          CAST(CAST(s.clicks AS DOUBLE PRECISION) / NULLIF(s.impressions, 0) AS DOUBLE PRECISION)
+        ) * 10000
+      ) + CASE
+        WHEN ABS(
+          CAST(CAST(s.clicks AS DOUBLE PRECISION) / NULLIF(s.impressions, 0) AS DOUBLE PRECISION)
+        ) * 10000 - FLOOR(
+          ABS(
+            CAST(CAST(s.clicks AS DOUBLE PRECISION) / NULLIF(s.impressions, 0) AS DOUBLE PRECISION)
+          ) * 10000
+        ) > 0.5
         OR (
-          ABS((
-            CAST(s.clicks AS DOUBLE PRECISION) / NULLIF(s.impressions, 0)
-          )) * 10000 - FLOOR(ABS((
-            CAST(s.clicks AS DOUBLE PRECISION) / NULLIF(s.impressions, 0)
-          )) * 10000) = 0.5
+          ABS(
+            CAST(CAST(s.clicks AS DOUBLE PRECISION) / NULLIF(s.impressions, 0) AS DOUBLE PRECISION)
+          ) * 10000 - FLOOR(
+            ABS(
+              CAST(CAST(s.clicks AS DOUBLE PRECISION) / NULLIF(s.impressions, 0) AS DOUBLE PRECISION)
+            ) * 10000
+          ) = 0.5
           AND (
             (
-              134217729 * ABS((
-                CAST(s.clicks AS DOUBLE PRECISION) / NULLIF(s.impressions, 0)
-              )) - (
-                134217729 * ABS((
-                  CAST(s.clicks AS DOUBLE PRECISION) / NULLIF(s.impressions, 0)
-                )) - ABS((
-                  CAST(s.clicks AS DOUBLE PRECISION) / NULLIF(s.impressions, 0)
-                ))
+              134217729 * ABS(
+                CAST(CAST(s.clicks AS DOUBLE PRECISION) / NULLIF(s.impressions, 0) AS DOUBLE PRECISION)
+              ) - (
+                134217729 * ABS(
+                  CAST(CAST(s.clicks AS DOUBLE PRECISION) / NULLIF(s.impressions, 0) AS DOUBLE PRECISION)
+                ) - ABS(
+                  CAST(CAST(s.clicks AS DOUBLE PRECISION) / NULLIF(s.impressions, 0) AS DOUBLE PRECISION)
+                )
               )
-            ) * 10000 - ABS((
-              CAST(s.clicks AS DOUBLE PRECISION) / NULLIF(s.impressions, 0)
-            )) * 10000
+            ) * 10000 - ABS(
+              CAST(CAST(s.clicks AS DOUBLE PRECISION) / NULLIF(s.impressions, 0) AS DOUBLE PRECISION)
+            ) * 10000
           ) + (
-            ABS((
-              CAST(s.clicks AS DOUBLE PRECISION) / NULLIF(s.impressions, 0)
-            )) - (
-              134217729 * ABS((
-                CAST(s.clicks AS DOUBLE PRECISION) / NULLIF(s.impressions, 0)
-              )) - (
-                134217729 * ABS((
-                  CAST(s.clicks AS DOUBLE PRECISION) / NULLIF(s.impressions, 0)
-                )) - ABS((
-                  CAST(s.clicks AS DOUBLE PRECISION) / NULLIF(s.impressions, 0)
-                ))
+            ABS(
+              CAST(CAST(s.clicks AS DOUBLE PRECISION) / NULLIF(s.impressions, 0) AS DOUBLE PRECISION)
+            ) - (
+              134217729 * ABS(
+                CAST(CAST(s.clicks AS DOUBLE PRECISION) / NULLIF(s.impressions, 0) AS DOUBLE PRECISION)
+              ) - (
+                134217729 * ABS(
+                  CAST(CAST(s.clicks AS DOUBLE PRECISION) / NULLIF(s.impressions, 0) AS DOUBLE PRECISION)
+                ) - ABS(
+                  CAST(CAST(s.clicks AS DOUBLE PRECISION) / NULLIF(s.impressions, 0) AS DOUBLE PRECISION)
+                )
               )
             )
           ) * 10000 >= 0
