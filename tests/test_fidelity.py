@@ -71,7 +71,7 @@ def test_refusals_exit_2_with_one_message_and_no_traceback(tmp_path):
 # -- output names ------------------------------------------------------------------------------
 @pytest.mark.parametrize("sql, said", [
     ("select a, count(*) from raw.t group by a", "output column `COUNT(*)` has no name"),
-    ("select a, s as A from raw.t", "two output columns are named 'A'"),
+    ("select a, s as A from raw.t", "two output columns are named 'a' and 'A'"),
 ])
 def test_output_names_must_be_portable_on_every_engine(tmp_path, sql, said):
     root = write_project(tmp_path, {"config.yaml": CONFIG, "marts/m/one.yml": f"sql: {sql}\n"})

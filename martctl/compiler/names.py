@@ -47,10 +47,12 @@ def name_problems(mart, tree: exp.Expression) -> list[Problem]:
         name = item.alias_or_name
         if name.lower() in seen:
             line, _, snippet = _sql_location(mart, source_line(item), None)
+            first = seen[name.lower()]
+            same = f"'{name}'" if first == name else f"'{first}' and '{name}' (names compare ignoring case)"
             problems.append(Problem(
-                f"mart '{mart.key}': two output columns are named '{name}'",
+                f"mart '{mart.key}': two output columns are named {same}",
                 mart.sql_path, line, hint=f"alias one of them: ... AS {name}_2", snippet=snippet))
-        seen[name.lower()] = True
+        seen.setdefault(name.lower(), name)
     return problems
 
 
