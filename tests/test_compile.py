@@ -189,9 +189,10 @@ def test_compile_selection_writes_only_selected(demo_dir):
     assert list(compiled.marts) == ["data_analyst.customer_ltv"]
     written = write_compiled(compiled, demo_dir / "target")
     assert [p.relative_to(demo_dir).as_posix() for p in written] == ["target/compiled/data_analyst/customer_ltv.sql"]
-    # typed from the upstream mart's inferred columns (revenue is a decimal): no float cast needed
-    assert "ROUND(customer_orders.revenue / customer_orders.completed_orders, 2)" in compiled.marts[
-        "data_analyst.customer_ltv"].sql
+    # typed from the upstream mart's inferred columns (revenue is a decimal): both sides are cast, as DuckDB
+    # divides a decimal (untyped, sqlglot would cast the left side only)
+    assert ("CAST(customer_orders.revenue AS DOUBLE PRECISION) / CAST(customer_orders.completed_orders AS DOUBLE PRECISION)"
+            in compiled.marts["data_analyst.customer_ltv"].sql)
 
 
 def test_typed_output_runs_on_postgres_like_on_duckdb(tmp_path, pg_server):

@@ -76,6 +76,19 @@ def _needs_catalog(ctx, compiled) -> bool:
     )
 
 
+def _catalog_first(command: str, ctx) -> dict | None:
+    """Types of the sources that declare no columns, read from the target's catalog before the first
+    compile: a transpiled mart with a correlated subquery cannot be typed without them. (Stopgap until
+    the API flow reads the catalog once for every command.)"""
+    if command == "seed" or all(s.columns for s in ctx.project.sources.values()):
+        return None
+    if all(ctx.project.marts[k].dialect == ctx.target.dialect for k in ctx.selected):
+        return None
+    from martctl.engine.catalog import catalog_types
+
+    return catalog_types(ctx.project, ctx.target)
+
+
 def _print_plan(steps, log_format: str) -> None:
     from martctl.cli import render
 
@@ -132,7 +145,8 @@ def execute_command(
     if log_format != "json":
         for message in ctx.warnings:
             render.warn(message)
-    compiled = None if command == "seed" else compile_project(ctx.graph, target=ctx.target, select=ctx.selected)
+    catalog = _catalog_first(command, ctx)
+    compiled = None if command == "seed" else compile_project(ctx.graph, target=ctx.target, select=ctx.selected, source_columns=catalog)
     seeds = _seeds_for(command, ctx, compiled, select)
     steps = _plan(command, compiled, seeds)
     if dry_run:
@@ -145,7 +159,7 @@ def execute_command(
     writer = view = None
     try:
         adapter.connect()
-        if compiled is not None and _needs_catalog(ctx, compiled):  # type them from the warehouse, then recompile
+        if compiled is not None and not catalog and _needs_catalog(ctx, compiled):  # type them from the warehouse, then recompile
             from martctl.engine.catalog import catalog_types
 
             catalog = catalog_types(ctx.project, ctx.target, adapter)

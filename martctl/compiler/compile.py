@@ -19,7 +19,7 @@ from martctl.compiler.sql import (
     typed,
     unsupported_error,
 )
-from martctl.compiler.transforms import apply_transforms
+from martctl.compiler.transforms import apply_transforms, name_unaliased_aggregates_like_duckdb
 from martctl.errors import CompileError, Problem, ProjectError
 from martctl.project.model import Mart, Project, SourceTable, Target
 
@@ -213,6 +213,8 @@ def _transpiled(parsed, physical, schema, dialect: str, strict: bool, typing: bo
     moved = {id(new): physical[id(old)] for old, new in zip(parsed.tree.walk(), tree.walk()) if id(old) in physical}
     rename_tables(tree, moved)
     if typing or mart.dialect != dialect:
+        if mart.dialect == "duckdb" and dialect != "duckdb":
+            tree = name_unaliased_aggregates_like_duckdb(tree)
         try:
             tree = typed(tree, schema, mart.dialect)
         except Exception as exc:  # sqlglot's optimizer raises several kinds

@@ -7,7 +7,10 @@ SELECT
   CASE
     WHEN customer_orders.completed_orders = 0
     THEN 0
-    ELSE ROUND(customer_orders.revenue / customer_orders.completed_orders, 2)
+    ELSE ROUND(
+      CAST(CAST(customer_orders.revenue AS DOUBLE PRECISION) / CAST(customer_orders.completed_orders AS DOUBLE PRECISION) AS DECIMAL),
+      2
+    )
   END AS avg_order_value,
   (
     CAST(customer_orders.last_order_at AS DATE) - CAST(customer_orders.first_order_at AS DATE)
