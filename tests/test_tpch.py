@@ -17,7 +17,6 @@ from pathlib import Path
 
 import pytest
 import sqlglot
-
 from tpch import datagen
 
 TPCH = Path(__file__).resolve().parent / "tpch"

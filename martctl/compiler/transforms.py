@@ -229,7 +229,9 @@ def name_unaliased_aggregates_like_duckdb(tree: exp.Expression) -> exp.Expressio
         if name:
             placeholder = exp.Null()
             item.replace(placeholder)
-            placeholder.replace(exp.alias_(item, exp.to_identifier(name, quoted=True)))
+            alias = exp.to_identifier(name, quoted=True)
+            alias.meta["case_sensitive"] = True  # qualify lower-cases DuckDB's identifiers, quoted or not
+            placeholder.replace(exp.alias_(item, alias))
     return tree
 
 
