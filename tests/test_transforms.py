@@ -11,7 +11,12 @@ import sqlglot
 from sqlglot import exp
 
 from martctl.compiler.sql import generate, typed
-from martctl.compiler.transforms import apply_transforms, date_trunc_of_date_is_timestamp, expand_group_by_all
+from martctl.compiler.transforms import (
+    apply_pre_typing,
+    apply_transforms,
+    date_trunc_of_date_is_timestamp,
+    expand_group_by_all,
+)
 
 SCHEMA = {"raw": {"events": {"kind": "VARCHAR", "day": "DATE", "ts": "TIMESTAMP", "n": "BIGINT"}}}
 ROWS = [
@@ -143,3 +148,91 @@ def test_date_trunc_fix_is_for_duckdb_sources_only():
     assert not any(isinstance(c.this, exp.Cast) and c.to.is_type("timestamp") for c in tree.find_all(exp.Cast))
     out = apply_transforms(tree, "snowflake", "postgres").sql("postgres")
     assert "AS TIMESTAMP" not in out
+
+
+# -- numbers as DuckDB computes them (TPC-H) ----------------------------------------------------
+NUMBERS = {"raw": {"numbers": {"g": "VARCHAR", "price": "DECIMAL(15,2)", "qty": "INTEGER", "big": "BIGINT", "ts": "TIMESTAMP"}}}
+NUMBER_ROWS = [  # .5 ties, negatives, NULLs, a group of NULLs only, a bigint whose sum passes 2^63, fractions of seconds
+    ("a", "0.05", 1, 2**62, datetime.datetime(2021, 1, 3, 23, 59, 58, 789123)),
+    ("a", "0.07", 2, 2**62, datetime.datetime(2020, 12, 31, 0, 0, 0, 500000)),
+    ("a", "-12.35", 7, -3, datetime.datetime(2024, 2, 29, 12, 30, 59, 999999)),
+    ("b", "378.84", None, 5, datetime.datetime(1999, 12, 31, 23, 59, 59)),
+    ("b", None, 3, None, datetime.datetime(2000, 1, 1, 0, 0, 0, 1)),
+    ("b", "0.01", 4, 7, None),
+    ("c", None, None, None, None),
+]
+
+
+def numbers_to_postgres(sql: str, schema: dict = NUMBERS) -> str:
+    """As compile.py writes a DuckDB mart for Postgres: the rules before typing, typed, transformed."""
+    tree = apply_pre_typing(sqlglot.parse_one(sql, read="duckdb"), "duckdb", "postgres")
+    return generate(apply_transforms(typed(tree, schema, "duckdb"), "duckdb", "postgres"), "postgres", pretty=False)[0]
+
+
+def numbers_duckdb(sql: str) -> tuple[list[str], list[tuple]]:
+    con = duckdb.connect()
+    con.execute("CREATE SCHEMA raw; CREATE TABLE raw.numbers (g VARCHAR, price DECIMAL(15,2), qty INTEGER, big BIGINT, ts TIMESTAMP)")
+    con.executemany("INSERT INTO raw.numbers VALUES (?, ?, ?, ?, ?)", NUMBER_ROWS)
+    cursor = con.execute(sql)
+    return [d[0] for d in cursor.description], sorted(cursor.fetchall(), key=repr)
+
+
+@pytest.fixture(scope="module")
+def pg_numbers(pg):
+    pg.execute("CREATE TABLE raw.numbers (g text, price numeric(15,2), qty integer, big bigint, ts timestamp)")
+    with pg.cursor() as cur:
+        cur.executemany("INSERT INTO raw.numbers VALUES (%s, %s, %s, %s, %s)", NUMBER_ROWS)
+    return pg
+
+
+def numbers_postgres(pg, sql: str) -> tuple[list[str], list[tuple]]:
+    cursor = pg.execute(sql)
+    return [d.name for d in cursor.description], sorted(cursor.fetchall(), key=repr)
+
+
+def same_values_and_kinds(got: list[tuple], want: list[tuple]) -> None:
+    assert got == want
+    assert [[type(v) for v in row] for row in got] == [[type(v) for v in row] for row in want]  # a double stays a double
+
+
+AVERAGES = [
+    "SELECT g, avg(price) AS p, avg(qty) AS q, avg(big) AS b FROM raw.numbers GROUP BY g",
+    "SELECT g, avg(price) FILTER (WHERE qty > 1) AS p, avg(DISTINCT qty) AS q FROM raw.numbers GROUP BY g",
+    "SELECT g, price, avg(price) OVER (PARTITION BY g) AS p, avg(qty) OVER (ORDER BY qty) AS q FROM raw.numbers",
+    "SELECT g, avg(qty) / avg(price) AS r, -avg(qty) AS n, avg(price) * 3 AS m FROM raw.numbers GROUP BY g",
+]
+
+
+def test_average_of_a_double_is_left_alone():
+    written = numbers_to_postgres("SELECT avg(f) AS a FROM raw.numbers", {"raw": {"numbers": {"f": "DOUBLE"}}})
+    assert "AVG(numbers.f)" in written and "SUM(" not in written
+
+
+DIVISIONS = [
+    "SELECT g, sum(price) / sum(qty) AS r, sum(price) / 7.0 AS s, 100.00 * sum(price) / count(*) AS t FROM raw.numbers GROUP BY g",
+    "SELECT price / qty AS a, qty / price AS b, price / price AS c, -price / 3 AS d, (price + 1) / 0.3 AS e FROM raw.numbers",
+    "SELECT qty / 2 AS half, big / 3 AS third, qty / NULL AS nothing FROM raw.numbers",
+]
+
+
+EXTRACTS = [
+    "SELECT ts, extract(year FROM ts) AS y, extract(month FROM ts) AS m, extract(day FROM ts) AS d, "
+    "extract(quarter FROM ts) AS q, extract(hour FROM ts) AS h, extract(minute FROM ts) AS mi FROM raw.numbers",
+    "SELECT ts, extract(dow FROM ts) AS dw, extract(isodow FROM ts) AS idw, extract(doy FROM ts) AS dy, "
+    "extract(week FROM ts) AS w, extract(isoyear FROM ts) AS iy, extract(decade FROM ts) AS de, "
+    "extract(century FROM ts) AS ce, extract(millennium FROM ts) AS mil FROM raw.numbers",
+    "SELECT ts, extract(second FROM ts) AS s, extract(millisecond FROM ts) AS ms, extract(microsecond FROM ts) AS us, "
+    "extract(epoch FROM ts) AS e FROM raw.numbers",
+    "SELECT year(ts) AS y, month(ts) AS m, day(ts) AS d, count(*) AS c FROM raw.numbers GROUP BY 1, 2, 3",
+    "SELECT extract(year FROM cast(ts AS date)) AS y, extract(doy FROM cast(ts AS date)) AS dy FROM raw.numbers",
+]
+
+
+NUMBER_CASES = [("avg", sql) for sql in AVERAGES] + [("div", sql) for sql in DIVISIONS] + [("extract", sql) for sql in EXTRACTS]
+
+
+@pytest.mark.parametrize("family, sql", NUMBER_CASES)
+def test_numbers_are_duckdbs_on_postgres(family, sql, pg_numbers):
+    """avg of exact numbers and `/` of numbers are DuckDB's DOUBLE, bit for bit; extract is DuckDB's BIGINT."""
+    written = numbers_to_postgres(sql)
+    same_values_and_kinds(numbers_postgres(pg_numbers, written)[1], numbers_duckdb(sql)[1])

@@ -159,10 +159,10 @@ class Workspace:
         emit = on_event or (lambda event: None)
         self._require_target()
         keys, warnings = self._keys(command, select, exclude)
-        compiled = None if command == "seed" or needs_catalog(self.project, self.graph, keys, self.target.dialect) \
-            else self.compile_keys(keys)
-        seeds = self._checked_seeds(command, compiled, select)
-        after_mart = self._after_mart(command, compiled)  # checks the tests before anything is touched
+        catalog_first = command != "seed" and needs_catalog(self.project, self.graph, keys, self.target.dialect)
+        compiled = None if command == "seed" or catalog_first else self.compile_keys(keys)
+        if not catalog_first:  # seeds and tests checked before anything is touched
+            seeds, after_mart = self._checked_seeds(command, compiled, select), self._after_mart(command, compiled)
         adapter = get_adapter(self.target, self.root)
         adapter.acquire_lock(wait or 0.0, holder_info(command=f"martctl {command}", target=self.target.name),
                              on_wait=lambda message: emit(LockWaiting(message)))
@@ -171,10 +171,9 @@ class Workspace:
         writer = None
         try:
             adapter.connect()
-            if command != "seed" and compiled is None:  # typed from the warehouse's catalog first
+            if catalog_first:  # sources typed from the warehouse's catalog, then compiled and checked
                 compiled = self.compile_keys(keys, adapter=adapter)
-                seeds = self._checked_seeds(command, compiled, select)
-                after_mart = self._after_mart(command, compiled)
+                seeds, after_mart = self._checked_seeds(command, compiled, select), self._after_mart(command, compiled)
             steps = self._steps(command, compiled, seeds)
             writer = _write_compiled_aside(compiled, self.target_dir)
             warnings += (compiled.warnings if compiled is not None else []) + adapter_notes(adapter)

@@ -75,13 +75,55 @@ def decimal_division_is_double(node: exp.Div) -> exp.Expression | None:
     return typed(node, DOUBLE)
 
 
-@rule(exp.Avg, exp.Stddev, exp.StddevSamp, exp.StddevPop, exp.Variance, exp.VariancePop)
+STATISTICS = (exp.Avg, exp.Stddev, exp.StddevSamp, exp.StddevPop, exp.Variance, exp.VariancePop)
+
+
+@rule(*STATISTICS)
 def statistics_in_double(node: exp.Expression) -> exp.Expression | None:
     """DuckDB's avg/stddev/variance are DOUBLE; Postgres's of integers or decimals NUMERIC (more
-    digits). The exact NUMERIC result cast to double precision is the correctly rounded double."""
-    if isinstance(node.parent, exp.Window) or isinstance(node.parent, exp.Cast):
+    digits). A call under FILTER or OVER is rewritten whole, by the rule of its wrapper."""
+    if isinstance(node.parent, (exp.Window, exp.Filter, exp.Cast)):
         return None
-    return cast(node, DOUBLE)
+    return _statistic_like_duckdb(node, node)
+
+
+@rule(exp.Filter)
+def filtered_statistic_in_double(node: exp.Filter) -> exp.Expression | None:
+    if isinstance(node.parent, exp.Window) or not isinstance(node.this, STATISTICS):
+        return None
+    return _statistic_like_duckdb(node, node.this)
+
+
+@rule(exp.Window)
+def windowed_statistic_in_double(node: exp.Window) -> exp.Expression | None:
+    inner = node.this.this if isinstance(node.this, exp.Filter) else node.this
+    if not isinstance(inner, STATISTICS) or isinstance(node.parent, exp.Cast):
+        return None
+    return _statistic_like_duckdb(node, inner)
+
+
+def _statistic_like_duckdb(whole: exp.Expression, call: exp.Expression) -> exp.Expression | None:
+    """`whole` (the call, or its FILTER/OVER wrapper) computed as DuckDB does. avg of an integer or
+    decimal is DuckDB's own computation: the exact sum converted to DOUBLE, divided by the count (two
+    roundings; the correctly rounded NUMERIC average can differ in the last bit, TPC-H Q1). The others,
+    and avg where the operand type is unknown, are the NUMERIC result cast to double precision."""
+    operand = call.this.expressions[0] if isinstance(call.this, exp.Distinct) else call.this
+    if is_type(operand, *FLOATS):
+        return None
+    if not (isinstance(call, exp.Avg) and is_type(operand, *NUMERIC_EXACT, *INTEGERS)):
+        return cast(whole, DOUBLE)
+    parts = []
+    for kind in (exp.Sum, exp.Count):
+        copy = whole.copy()
+        inner = next(n for n in copy.walk() if isinstance(n, exp.Avg))
+        swapped = kind(this=inner.this)
+        if inner is copy:
+            copy = swapped
+        else:
+            inner.replace(swapped)
+        parts.append(copy)
+    quotient = typed(exp.Div(this=cast(parts[0], DOUBLE), expression=parts[1], typed=True), DOUBLE)
+    return typed(exp.Paren(this=quotient), DOUBLE)
 
 
 def decimal_literals(tree: exp.Expression) -> exp.Expression:
@@ -271,11 +313,16 @@ def epoch_ms_is_naive(node: exp.UnixToTime) -> exp.Expression | None:
 
 @rule(exp.Extract)
 def extract_whole_seconds(node: exp.Extract) -> exp.Expression | None:
-    """DuckDB's extract(second ...) is a whole number; Postgres's keeps the fraction."""
+    """DuckDB's extract is a BIGINT (epoch: a DOUBLE) and extract(second ...) a whole number;
+    Postgres's is a NUMERIC that keeps the fraction (TPC-H Q7-Q9's l_year would be a decimal)."""
+    if isinstance(node.parent, exp.Cast):
+        return None  # already typed (a date-part function written as EXTRACT)
     part = node.name.upper() if isinstance(node.this, exp.Var) else ""
     if part in ("SECOND", "SECONDS", "MILLISECOND", "MILLISECONDS", "MICROSECOND", "MICROSECONDS"):
         return cast(call("FLOOR", node), "BIGINT")
-    return None
+    if part == "EPOCH":
+        return cast(node, DOUBLE)
+    return cast(node, "BIGINT")
 
 
 @rule(exp.DateDiff)
