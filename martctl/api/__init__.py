@@ -33,6 +33,8 @@ _EXPORTS = {
     "ERROR": "martctl.engine.events",
     "SKIPPED": "martctl.engine.events",
     "CANCELLED": "martctl.engine.events",
+    "UP_TO_DATE": "martctl.engine.events",
+    "BuildPlan": "martctl.api.due",
     "iso": "martctl.engine.events",
     "describe_lock_holder": "martctl.engine.lock",
     "CompiledProject": "martctl.compiler.compile",

@@ -31,6 +31,7 @@ from martctl.project.loader import load_project, missing_env_problems
 from martctl.project.model import Project, SourceTable, Target
 
 if TYPE_CHECKING:
+    from martctl.api.due import BuildPlan
     from martctl.api.lineage_question import LineageAnswer
     from martctl.compiler.compile import CompiledProject
     from martctl.compiler.resolve import ProjectGraph
@@ -123,12 +124,54 @@ class Workspace:
     # -- seed / run / build ------------------------------------------------------------------------
 
     def plan(self, command: str = "build", select: Sequence[str] | None = None,
-             exclude: Sequence[str] | None = None, *, on_event: EventCallback | None = None) -> list["Step"]:
-        """What `command` would build, in order (nothing is touched)."""
+             exclude: Sequence[str] | None = None, *, full_refresh: bool = False, force: bool = False,
+             on_event: EventCallback | None = None) -> "BuildPlan":
+        """What `command` would do, in order, and why: each step built (never built, SQL changed, input X
+        changed, ...) or up to date, decided against the state in the warehouse, which is only read.
+        Iterating the plan yields its steps."""
+        from martctl.api.due import build_plan
+
         keys, warnings = self._keys(command, select, exclude)
         _warn(on_event, warnings)
         compiled = None if command == "seed" else self.compile_keys(keys)
-        return self._steps(command, compiled, self._checked_seeds(command, compiled, select))
+        seeds = self._checked_seeds(command, compiled, select)
+        steps = self._steps(command, compiled, seeds)
+        adapter = self._reader()
+        try:
+            return build_plan(self.graph, compiled, seeds, steps, self.target, adapter,
+                              force=_forced(full_refresh, force), tested=self._tested(command, compiled))
+        finally:
+            if adapter is not None:
+                adapter.close()
+
+    def retry(self, **options: Any) -> "RunReport":
+        """Rerun what errored, failed its tests, was skipped or cancelled in the last run or build (and
+        what is downstream of it), with that run's command. Options as for `build`."""
+        from martctl.api.due import prefix_of
+        from martctl.engine import state
+
+        self._require_target()
+        adapter = self._reader()
+        if adapter is None:
+            raise ProjectError("nothing to retry: this target has no warehouse yet", hint="run martctl build")
+        try:
+            last = state.last_run(adapter, prefix_of(self.target))
+        finally:
+            adapter.close()
+        if last is None:
+            raise ProjectError("nothing to retry: no run or build is recorded on this target", hint="run martctl build")
+        results = last["results"]
+        if results is None:  # killed or lost before it finished: every node it selected is decided again
+            again = list(last["selection"])
+        else:
+            again = [key for key, status in results.items() if status not in ("success", "up to date")]
+        again = [key for key in again if key in self.project.marts]
+        if not again:
+            from martctl.engine.events import RunReport
+
+            now = time.time()
+            return RunReport(last["run_id"], "retry", self.target.name, [], 0, now, now)
+        return self.execute(last["command"], [" ".join(f"{key}+" for key in again)], **options)
 
     def seed(self, select: Sequence[str] | None = None, **options: Any) -> "RunReport":
         """Load seeds/*.csv (those whose name or key matches `select`, or all). See `build` for options."""
@@ -148,11 +191,14 @@ class Workspace:
         return self.execute("build", select, exclude, **options)
 
     def execute(self, command: str, select: Sequence[str] | None = None, exclude: Sequence[str] | None = None, *,
-                threads: int | None = None, fail_fast: bool = False, full_refresh: bool = False,
+                threads: int | None = None, fail_fast: bool = False, full_refresh: bool = False, force: bool = False,
                 wait: float | None = None, on_event: EventCallback | None = None, stop: "Stop | None" = None,
                 handle_signals: bool = False) -> "RunReport":
-        """seed, run or build: lock the target, connect, build, write the artifacts; the report says what happened."""
-        from martctl.engine import artifacts, execute
+        """seed, run or build: lock the target, connect, decide what is due (the rest is up to date;
+        `force`/`full_refresh` build everything selected), build it, record each build in the
+        warehouse's state, write the artifacts; the report says what happened."""
+        from martctl.api.due import build_plan, prefix_of
+        from martctl.engine import artifacts, execute, state
         from martctl.engine.adapters.base import get_adapter
         from martctl.engine.lock import holder_info
 
@@ -178,13 +224,22 @@ class Workspace:
             writer = _write_compiled_aside(compiled, self.target_dir)
             warnings += (compiled.warnings if compiled is not None else []) + adapter_notes(adapter)
             _warn(emit, warnings)
+            prefix = prefix_of(self.target)
+            state.ensure(adapter, prefix)
+            plan = build_plan(self.graph, compiled, seeds, steps, self.target, adapter,
+                              force=_forced(full_refresh, force), tested=self._tested(command, compiled))
+            selection = keys if command != "seed" else [s.key for s in seeds]
+            adapter.execute(state.run_started(prefix, plan.run_id, command, self.target.name, selection))
             with execute.handle_signals(stop, enabled=handle_signals):
                 report = execute.run(
                     adapter, steps, threads=threads or self.target.threads, on_event=on_event,
                     full_refresh=full_refresh, fail_fast=fail_fast, after_mart=after_mart, stop=stop,
-                    command=command, target=self.target.name,
-                    selection=keys if command != "seed" else [s.key for s in seeds],
+                    command=command, target=self.target.name, selection=selection, run_id=plan.run_id,
+                    decisions=plan.runner_decisions(), recorder=plan.recorder,
                 )
+            outcome = report.interrupted or ("error" if report.failed else "success")
+            adapter.execute([state.run_finished(prefix, plan.run_id, outcome,
+                                                {k: r.status for k, r in report.results.items()})])
         finally:
             try:
                 adapter.close()
@@ -315,6 +370,26 @@ class Workspace:
 
         return build_hook(compiled, list(compiled.marts), self.project.secrets())
 
+    def _reader(self) -> "Adapter | None":
+        """A connection that only reads the warehouse, or None when it does not exist yet."""
+        from martctl.engine.adapters.base import get_adapter
+
+        adapter = get_adapter(self.target, self.root)
+        try:
+            adapter.require_existing()
+        except ProjectError:
+            return None
+        adapter.read_only = True
+        adapter.connect()
+        return adapter
+
+    @staticmethod
+    def _tested(command: str, compiled) -> list[str]:
+        """The marts whose data tests run right after they are built (build only)."""
+        if command != "build" or compiled is None:
+            return []
+        return [key for key, item in compiled.marts.items() if item.mart.all_tests()]
+
     @staticmethod
     def _steps(command: str, compiled, seeds) -> list["Step"]:
         """The run's steps; in a build a mart also waits for what its tests read (a relationships
@@ -327,6 +402,11 @@ class Workspace:
 
             waits = {key: inputs_of_tests(item, compiled) for key, item in compiled.marts.items()}
         return execute.plan(compiled, seeds, Path("target") / "compiled", waits)  # paths relative to the project
+
+
+def _forced(full_refresh: bool, force: bool) -> str | None:
+    """The reason every selected node is built, when one is asked for."""
+    return "--full-refresh" if full_refresh else ("--force" if force else None)
 
 
 def _warn(on_event: EventCallback | None, messages: Iterable[str]) -> None:

@@ -14,6 +14,7 @@ from martctl.api import (
     ERROR,
     SKIPPED,
     SUCCESS,
+    UP_TO_DATE,
     Event,
     LockWaiting,
     NodeFinished,
@@ -26,7 +27,8 @@ from martctl.api import (
     mask,
 )
 
-LABELS = {SUCCESS: "OK", ERROR: "ERROR", SKIPPED: "SKIP", CANCELLED: "CANCEL"}
+LABELS = {SUCCESS: "OK", ERROR: "ERROR", SKIPPED: "SKIP", CANCELLED: "CANCEL", UP_TO_DATE: "FRESH"}
+STATUSES = (SUCCESS, ERROR, SKIPPED, CANCELLED, UP_TO_DATE)
 
 
 def _rows(rows: int | None) -> str:
@@ -62,7 +64,7 @@ def _outcome(result: NodeResult) -> str:
         text = ", ".join(p for p in parts if p)
         if result.test_failure:
             text += f"; {result.test_failure}"
-        return text
+        return text + (f" [{result.decision}]" if result.decision else "")
     if result.status == ERROR:
         return result.error or "failed"
     return result.reason or ""
@@ -128,7 +130,7 @@ class PlainLines:
 
     def summary(self, report: RunReport) -> None:
         out = sys.stdout
-        counts = ", ".join(f"{report.count(s)} {s}" for s in (SUCCESS, ERROR, SKIPPED, CANCELLED) if report.count(s))
+        counts = ", ".join(f"{report.count(s)} {s}" for s in STATUSES if report.count(s))
         tail = f" (stopped: {report.interrupted})" if report.interrupted else ""
         tests = tests_summary([t for r in report.results.values() for t in r.tests])
         tests = f"; {tests}" if tests else ""
@@ -141,7 +143,7 @@ class PlainLines:
 class LiveView:
     """A TTY: finished nodes scroll above a live panel of what runs now, then a summary table."""
 
-    STYLES = {SUCCESS: "green", ERROR: "bold red", SKIPPED: "yellow", CANCELLED: "magenta"}
+    STYLES = {SUCCESS: "green", ERROR: "bold red", SKIPPED: "yellow", CANCELLED: "magenta", UP_TO_DATE: "dim"}
 
     def __init__(self, secrets: Sequence[str] = (), quiet: bool = False):
         from rich.live import Live
@@ -222,7 +224,7 @@ class LiveView:
                           f"{result.seconds:.2f}s", "" if result.rows is None else f"{result.rows:,}",
                           escape(mask(detail, self.secrets)))
         render.out().print(table)
-        counts = ", ".join(f"{report.count(s)} {s}" for s in (SUCCESS, ERROR, SKIPPED, CANCELLED) if report.count(s))
+        counts = ", ".join(f"{report.count(s)} {s}" for s in STATUSES if report.count(s))
         tail = f" (stopped: {report.interrupted})" if report.interrupted else ""
         tests = tests_summary([t for r in report.results.values() for t in r.tests])
         render.out().print(f"{counts or 'nothing to do'}{'; ' + tests if tests else ''}{tail}")

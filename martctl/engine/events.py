@@ -8,6 +8,7 @@ from typing import Any
 
 # node statuses
 SUCCESS, ERROR, SKIPPED, CANCELLED = "success", "error", "skipped", "cancelled"
+UP_TO_DATE = "up to date"  # not built: nothing that decides its rows changed since its last build
 LOCK_LOST = "lost run lock"  # RunReport.interrupted when the run lock was lost mid-run (exit 3)
 
 
@@ -43,6 +44,7 @@ class NodeResult:
     tests: list[dict] = field(default_factory=list)  # test results from the after_mart hook
     sql_path: str | None = None  # target/compiled/<area>/<name>.sql
     incremental: str | None = None  # full | batch (incremental marts)
+    decision: str | None = None  # why it was built ("never built", "SQL changed", ...) or is up to date
 
     @property
     def failed(self) -> bool:
@@ -152,7 +154,7 @@ class RunReport:
             "elapsed_seconds": round(self.seconds, 4),
             "interrupted": self.interrupted,
             "exit_code": int(self.exit_code()),
-            "counts": {s: self.count(s) for s in (SUCCESS, ERROR, SKIPPED, CANCELLED)},
+            "counts": {s: self.count(s) for s in (SUCCESS, ERROR, SKIPPED, CANCELLED, UP_TO_DATE)},
             "warnings": self.warnings,
             "results": [r.as_dict() for r in self.results.values()],
         }

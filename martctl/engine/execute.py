@@ -24,6 +24,7 @@ from martctl.engine.events import (
     LOCK_LOST,
     SKIPPED,
     SUCCESS,
+    UP_TO_DATE,
     Event,
     MartFinished,
     MartStarted,
@@ -39,6 +40,7 @@ from martctl.errors import AdapterError, LockLost
 if TYPE_CHECKING:
     from martctl.compiler.compile import CompiledMart, CompiledProject
     from martctl.engine.adapters.base import Adapter
+    from martctl.engine.state import Recorder
     from martctl.project.model import SourceTable
 
 
@@ -165,19 +167,22 @@ def _shown(path) -> str:
         return str(path)
 
 
-def _build(step: Step, adapter: "Adapter", full_refresh: bool, after_mart: AfterMart | None, stop: Stop) -> NodeResult:
-    """Run one node on a worker thread; never raises. A lost run lock stops the whole run."""
+def _build(step: Step, adapter: "Adapter", full_refresh: bool, after_mart: AfterMart | None, stop: Stop,
+           recorder: "Recorder | None" = None) -> NodeResult:
+    """Run one node on a worker thread; never raises. A lost run lock stops the whole run. With a
+    `recorder`, the state's record of the build is written in the build's own transaction."""
     result = NodeResult(step.key, step.kind, step.materialized, step.relation, sql_path=step.sql_path)
     result.started_at = time.time()
     clock = time.perf_counter()
+    record = {"then": lambda rows: recorder.built(step.key, rows, time.perf_counter() - clock)} if recorder else {}
     try:
         if step.seed is not None:
-            result.rows = adapter.load_seed(step.seed)
+            result.rows = adapter.load_seed(step.seed, **record)
         else:
             if step.materialized == "incremental":
                 batch = not full_refresh and adapter.exists(*step.relation)
                 result.incremental = "batch" if batch else "full"
-            result.rows = adapter.materialize(step.compiled, full_refresh=full_refresh)
+            result.rows = adapter.materialize(step.compiled, full_refresh=full_refresh, **record)
         result.status = SUCCESS
     except LockLost as exc:
         result.status, result.error = ERROR, str(exc)
@@ -200,8 +205,19 @@ def _build(step: Step, adapter: "Adapter", full_refresh: bool, after_mart: After
             if found.skip_downstream or found.failed_tests:
                 names = ", ".join(found.failed_tests) or "a test"
                 result.test_failure = f"test {names} failed on {step.key}"
+            _record_tests(recorder, adapter, result)
     result.seconds = time.perf_counter() - clock
     return result
+
+
+def _record_tests(recorder: "Recorder | None", adapter: "Adapter", result: NodeResult) -> None:
+    """After the mart's tests: its state record says whether they passed (a failed write fails the node)."""
+    if recorder is None:
+        return
+    try:
+        adapter.execute(recorder.tests_done(result.key, result.test_failure is None))
+    except Exception as exc:
+        result.status, result.error = ERROR, f"cannot record its tests in martctl's state: {exc}"
 
 
 def _descendants(children: dict[str, list[str]], key: str) -> list[str]:
@@ -229,6 +245,8 @@ def run(
     target: str = "",
     selection: Iterable[str] = (),
     run_id: str | None = None,
+    decisions: Mapping[str, tuple[bool, str]] | None = None,
+    recorder: "Recorder | None" = None,
 ) -> RunReport:
     """Build `steps` in dependency order with `threads` workers; return what happened to each.
 
@@ -243,19 +261,24 @@ def run(
     failure: the node keeps status success with `test_failure` set ("test Y failed on X"),
     its downstream is skipped with that reason, and the run exits 1. If the hook raises, the
     node is reported as an error. The hook is called from several threads at once.
+
+    `decisions[key] = (build, reason)`: a node not to build finishes at once as "up to date"; the
+    reason is kept on every node (events, run_results.json). `recorder` writes each build's record
+    into martctl's state within the build's transaction (see engine/state.py).
     """
     run_ = _Run(adapter, steps, max(1, int(threads)), on_event or (lambda event: None), stop if stop is not None else Stop(),
-                fail_fast)
+                fail_fast, decisions or {})
     report = RunReport(run_id or uuid.uuid4().hex, command, target, list(selection), run_.threads, time.time())
-    return run_.execute(report, lambda step: _build(step, adapter, full_refresh, after_mart, run_.stop))
+    return run_.execute(report, lambda step: _build(step, adapter, full_refresh, after_mart, run_.stop, recorder))
 
 
 class _Run:
     """One walk of the graph: what is ready, running, blocked; events emitted from the calling thread."""
 
     def __init__(self, adapter: "Adapter", steps: Sequence[Step], threads: int, emit: Callable[[Event], None],
-                 stop: Stop, fail_fast: bool) -> None:
+                 stop: Stop, fail_fast: bool, decisions: Mapping[str, tuple[bool, str]]) -> None:
         self.adapter, self.threads, self.emit, self.stop, self.fail_fast = adapter, threads, emit, stop, fail_fast
+        self.decisions = decisions
         self.by_key = {s.key: s for s in steps}
         self.position = {s.key: i for i, s in enumerate(steps, 1)}
         self.children: dict[str, list[str]] = {}
@@ -306,12 +329,17 @@ class _Run:
         if key in self.blocked:
             self._not_run(key, SKIPPED, self.blocked[key])
             return False
+        build, why = self.decisions.get(key, (True, None))
+        if not build:
+            self._not_run(key, UP_TO_DATE, why)
+            return False
         step = self.by_key[key]
         started = SeedStarted if step.kind == "seed" else MartStarted
         self.emit(started(key, step.kind, step.materialized, ".".join(step.relation), self.position[key], len(self.by_key)))
         return True
 
     def _finish(self, result: NodeResult) -> None:
+        result.decision = self.decisions.get(result.key, (True, None))[1]
         self.report.results[result.key] = result
         cls = SeedFinished if result.kind == "seed" else MartFinished
         self.emit(cls(result, self.position[result.key], len(self.by_key)))

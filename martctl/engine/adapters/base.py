@@ -13,11 +13,15 @@ from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from importlib import import_module
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Optional, Sequence
 
 if TYPE_CHECKING:
     from martctl.compiler.compile import CompiledMart
     from martctl.project.model import SourceTable, Target
+
+
+# given a build's row count, the statements to run last in its transaction (the state's record)
+Then = Callable[[Optional[int]], Sequence[Any]]
 
 
 @dataclass
@@ -30,6 +34,7 @@ class Adapter(ABC):
     """A handful of methods; everything else (ordering, threads, events) is the runner's job."""
 
     type: str = ""
+    read_only: bool = False  # set before connect: only read (martctl plan); nothing is created or cleaned
 
     def __init__(self, target: "Target", project_root: Path):
         self.target = target
@@ -72,14 +77,23 @@ class Adapter(ABC):
         """Run a query in the target dialect and fetch its rows (at most `limit`)."""
 
     @abstractmethod
-    def materialize(self, compiled: "CompiledMart", full_refresh: bool = False) -> int | None:
+    def materialize(self, compiled: "CompiledMart", full_refresh: bool = False, then: Then | None = None) -> int | None:
         """Build one mart as its materialization says (view | table | incremental) and return
         its row count (None where unknown). A table is built aside and swapped in one
-        transaction: readers see the old or the new version, never none and never half."""
+        transaction: readers see the old or the new version, never none and never half.
+        `then(rows)` returns statements (the state's record) to run last in that same transaction."""
 
     @abstractmethod
-    def load_seed(self, source: "SourceTable") -> int:
+    def load_seed(self, source: "SourceTable", then: Then | None = None) -> int:
         """Load a seed CSV into its table (built aside and swapped like a table); return rows."""
+
+    def execute(self, statements: Sequence[Any]) -> None:
+        """Run statements (sqlglot ASTs) in one transaction."""
+        raise NotImplementedError
+
+    def relations(self) -> set[tuple[str, str]]:
+        """Every (schema, name) in the warehouse, lowercased."""
+        raise NotImplementedError
 
     @abstractmethod
     def columns(self, schema: str, table: str) -> dict[str, str] | None:

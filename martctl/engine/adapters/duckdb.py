@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Sequence
 
 from martctl.engine import ddl
-from martctl.engine.adapters.base import Adapter, QueryResult, row_list
+from martctl.engine.adapters.base import Adapter, QueryResult, Then, row_list
 from martctl.engine.lock import FileLock
 from martctl.errors import AdapterError, LockBusy, ProjectError
 from martctl.project.seedfile import DUCKDB_CSV_OPTIONS
@@ -44,6 +44,12 @@ def statement_error(exc: Exception, secrets: Sequence[str] = ()) -> AdapterError
     error.line = int(match.group(1)) if match else None
     error.cancelled = type(exc).__name__ == "InterruptException"
     return error
+
+
+def _count(results: list) -> int | None:
+    """The row count the first statement of a build returned (CREATE TABLE AS reports it)."""
+    first = results[0] if results else None
+    return int(first[0]) if first and isinstance(first[0], int) else None
 
 
 def _why(path: Path, exc: OSError) -> str:
@@ -83,7 +89,7 @@ class DuckDBAdapter(Adapter):
         try:
             if not self.memory:
                 Path(self.path).parent.mkdir(parents=True, exist_ok=True)
-            self._con = duckdb.connect(self.path)
+            self._con = duckdb.connect(self.path, read_only=self.read_only and not self.memory)
         except OSError as exc:
             raise self._unreachable(_why(Path(self.path), exc)) from None
         except duckdb.Error as exc:
@@ -93,7 +99,8 @@ class DuckDBAdapter(Adapter):
                 raise AdapterError(f"cannot open DuckDB database {self.path}: {exc}") from None
             raise self._unreachable(str(exc).strip().splitlines()[0]) from None
         self._load_relations()
-        self._clean_leftovers()
+        if not self.read_only:
+            self._clean_leftovers()
 
     def _load_relations(self) -> None:
         rows = self._con.execute(_RELATIONS).fetchall()
@@ -184,14 +191,16 @@ class DuckDBAdapter(Adapter):
         return self._lock.taken_over if self._lock else None
 
     # -- work --------------------------------------------------------------------
-    def _run(self, statements: list, transaction: bool = True) -> list:
+    def _run(self, statements: list, transaction: bool = True, then: Then | None = None) -> list:
         """Execute statements (ASTs or text) on this thread's cursor, in one transaction; return the
-        first row of each. Any failure rolls everything back and raises AdapterError."""
+        first row of each. `then(count)` gives statements to run last in the same transaction (the
+        state's record of the build, given the first statement's row count). Any failure rolls
+        everything back and raises AdapterError."""
         import duckdb
 
         cursor = self._cursor()
         texts = [s if isinstance(s, str) else s.sql("duckdb") for s in statements]
-        if len(texts) == 1:
+        if len(texts) == 1 and then is None:
             transaction = False
         results = []
         try:
@@ -201,6 +210,10 @@ class DuckDBAdapter(Adapter):
                 if index and self.between_statements is not None:
                     self.between_statements(index, text)
                 results.append(cursor.execute(text).fetchone())
+            for extra in then(_count(results)) if then is not None else ():
+                if self.between_statements is not None:
+                    self.between_statements(len(results), extra.sql("duckdb"))
+                cursor.execute(extra.sql("duckdb"))
             if transaction:
                 cursor.execute("COMMIT")
         except BaseException as exc:  # an engine error, or anything else mid-way: nothing is kept
@@ -236,7 +249,13 @@ class DuckDBAdapter(Adapter):
                 self._run([ddl.create_schema(schema)])
                 self._schemas.add(schema.lower())
 
-    def _replace_table(self, relation: tuple[str, str], query) -> int | None:
+    def execute(self, statements: list) -> None:
+        self._run(statements)
+
+    def relations(self) -> set[tuple[str, str]]:
+        return set(self._relations)
+
+    def _replace_table(self, relation: tuple[str, str], query, then: Then | None = None) -> int | None:
         """Build the new table and swap it in, in one transaction.
 
         DuckDB's CREATE OR REPLACE TABLE is exactly that: the new rows are written aside and the
@@ -247,11 +266,11 @@ class DuckDBAdapter(Adapter):
             statements = [ddl.create_table_as(ddl.aside(relation), query), *ddl.swap(relation, "VIEW")]
         else:
             statements = [ddl.create_table_as(relation, query, replace=True)]
-        first = self._run(statements)[0]
+        first = self._run(statements, then=then)[0]
         self._relations[(relation[0].lower(), relation[1].lower())] = "TABLE"
         return int(first[0]) if first else None
 
-    def materialize(self, compiled: "CompiledMart", full_refresh: bool = False) -> int | None:
+    def materialize(self, compiled: "CompiledMart", full_refresh: bool = False, then: Then | None = None) -> int | None:
         relation = compiled.relation
         kind = compiled.mart.materialized
         if kind == "view":
@@ -260,20 +279,20 @@ class DuckDBAdapter(Adapter):
             statements = [ddl.create_view(relation, compiled.sql)]
             if existing == "TABLE":
                 statements.insert(0, ddl.drop(relation, "TABLE"))
-            self._run(statements)
+            self._run(statements, then=(lambda count: then(None)) if then else None)
             self._relations[(relation[0].lower(), relation[1].lower())] = "VIEW"
             return None
         if kind == "incremental" and not full_refresh and self._kind(relation) == "TABLE":
-            return self._incremental(compiled)
-        return self._replace_table(relation, compiled.sql)
+            return self._incremental(compiled, then)
+        return self._replace_table(relation, compiled.sql, then)
 
-    def _incremental(self, compiled: "CompiledMart") -> int | None:
+    def _incremental(self, compiled: "CompiledMart", then: Then | None = None) -> int | None:
         """Insert the new rows (merge: delete the rows they replace first), in one transaction."""
         existing = list(self.columns(*compiled.relation) or {})
-        first = self._run(ddl.incremental_statements(compiled, existing))[0]
+        first = self._run(ddl.incremental_statements(compiled, existing), then=then)[0]
         return int(first[0]) if first else None
 
-    def load_seed(self, source: "SourceTable") -> int:
+    def load_seed(self, source: "SourceTable", then: Then | None = None) -> int:
         from sqlglot import exp
 
         overrides = {c: exp.DataType.build(t, dialect=self.target.dialect).sql("duckdb") for c, t in source.column_types.items()}
@@ -284,7 +303,7 @@ class DuckDBAdapter(Adapter):
             args.append(exp.EQ(this=exp.column("types"), expression=struct))
         reader = exp.ReadCSV(this=exp.Literal.string(str(Path(source.seed).resolve())), expressions=args)
         query = exp.select(exp.Star()).from_(exp.Table(this=reader))
-        return self._replace_table((source.schema, source.name), query) or 0
+        return self._replace_table((source.schema, source.name), query, then) or 0
 
     def columns(self, schema: str, table: str) -> dict[str, str] | None:
         rows = self.query_params(_COLUMNS, [schema, table])

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any, Iterator
 from sqlglot import exp
 
 from martctl.engine import ddl
-from martctl.engine.adapters.base import Adapter, QueryResult
+from martctl.engine.adapters.base import Adapter, QueryResult, Then
 from martctl.engine.lock import WaitReporter
 from martctl.errors import AdapterError, LockBusy, LockLost, ProjectError
 from martctl.project.dsnsecrets import password_parts
@@ -394,19 +394,37 @@ class PostgresAdapter(Adapter):
             rows = cur.execute(_COLUMNS, [schema, table]).fetchall()
         return {name: _type_text(kind, length, precision, scale) for name, kind, length, precision, scale in rows}
 
-    def materialize(self, compiled: "CompiledMart", full_refresh: bool = False) -> int | None:
+    def materialize(self, compiled: "CompiledMart", full_refresh: bool = False, then: Then | None = None) -> int | None:
         relation = compiled.relation
         kind = compiled.mart.materialized
         self._ensure_schema(relation[0])
         with self._cursor(f"cannot build {relation[0]}.{relation[1]}", transaction=True) as cur:
             if kind == "view":
                 self._swap(cur, relation, lambda: self._execute(cur, ddl.create_view(relation, compiled.sql, replace=False)), aside=False)
-                return None
+                return self._then(cur, then, None)
             if kind == "incremental" and not full_refresh and self._relkind(cur, relation) == "r":
-                return self._incremental(cur, compiled)
-            return self._swap(cur, relation, lambda: self._execute(cur, ddl.create_table_as(ddl.aside(relation), compiled.sql)).rowcount)
+                return self._then(cur, then, self._incremental(cur, compiled))
+            rows = self._swap(cur, relation, lambda: self._execute(cur, ddl.create_table_as(ddl.aside(relation), compiled.sql)).rowcount)
+            return self._then(cur, then, rows)
 
-    def load_seed(self, source: "SourceTable") -> int:
+    def _then(self, cur, then: Then | None, rows: int | None) -> int | None:
+        """The state's record of the build, last in its transaction (committed with it or not at all)."""
+        for statement in then(rows) if then is not None else ():
+            self._execute(cur, statement)
+        return rows
+
+    def execute(self, statements) -> None:
+        with self._cursor("cannot write martctl's state", transaction=True) as cur:
+            for statement in statements:
+                self._execute(cur, statement)
+
+    def relations(self) -> set[tuple[str, str]]:
+        with self._cursor("cannot list relations") as cur:
+            rows = cur.execute("SELECT n.nspname, c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+                               "WHERE c.relkind IN ('r', 'v', 'm', 'p', 'f')").fetchall()
+        return {(schema.lower(), name.lower()) for schema, name in rows}
+
+    def load_seed(self, source: "SourceTable", then: Then | None = None) -> int:
         import csv
 
         types = seed_types(source)
@@ -427,7 +445,7 @@ class PostgresAdapter(Adapter):
 
         self._ensure_schema(source.schema)
         with self._cursor(f"cannot load seed {source.schema}.{source.name}", transaction=True) as cur:
-            return self._swap(cur, relation, build)
+            return self._then(cur, then, self._swap(cur, relation, build))
 
     # -- helpers --------------------------------------------------------------------------
     def _execute(self, cur, statement: exp.Expression | str, params=None):

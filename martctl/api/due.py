@@ -1,0 +1,92 @@
+"""What a run builds and why: the project's fingerprints against the state in the warehouse."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Iterator, Sequence
+
+from martctl.engine import state
+from martctl.engine.due import Decision, Node, decide
+
+if TYPE_CHECKING:
+    from martctl.compiler.compile import CompiledProject
+    from martctl.compiler.resolve import ProjectGraph
+    from martctl.engine.adapters.base import Adapter
+    from martctl.engine.execute import Step
+    from martctl.project.model import SourceTable, Target
+
+
+@dataclass
+class BuildPlan:
+    """The run's steps in order and, per step, whether it is built and why. Iterating yields the steps."""
+
+    steps: list["Step"]
+    decisions: dict[str, Decision] = field(default_factory=dict)
+    run_id: str = field(default_factory=lambda: uuid.uuid4().hex)
+    recorder: state.Recorder | None = None
+    state_found: bool = False  # the warehouse held a state (else every node is "never built")
+
+    def __iter__(self) -> Iterator["Step"]:
+        return iter(self.steps)
+
+    def __len__(self) -> int:
+        return len(self.steps)
+
+    @property
+    def to_build(self) -> list[str]:
+        return [s.key for s in self.steps if self.decisions.get(s.key) is None or self.decisions[s.key].build]
+
+    def runner_decisions(self) -> dict[str, tuple[bool, str]]:
+        return {key: (d.build, d.reason) for key, d in self.decisions.items()}
+
+    def as_dict(self) -> dict:
+        return {"run_id": self.run_id, "state_found": self.state_found, "to_build": len(self.to_build),
+                "up_to_date": len(self.steps) - len(self.to_build),
+                "nodes": [{**self.decisions[s.key].as_dict(), "upstream": list(s.upstream)} for s in self.steps
+                          if s.key in self.decisions]}
+
+
+def prefix_of(target: "Target") -> str:
+    return target.settings.get("schema_prefix") or ""
+
+
+def _nodes(graph: "ProjectGraph", compiled: "CompiledProject | None", seeds: Sequence["SourceTable"],
+           target: "Target", relations: set[tuple[str, str]] | None) -> list[Node]:
+    from martctl.compiler.fingerprint import fingerprints, seed_hash
+
+    def exists(relation: tuple[str, str]) -> bool:
+        return relations is None or (relation[0].lower(), relation[1].lower()) in relations
+
+    nodes = []
+    for seed in seeds:
+        content = seed_hash(seed)
+        nodes.append(Node(seed.key, "seed", content, content, exists=exists((seed.schema, seed.name))))
+    if compiled is not None:
+        prints = fingerprints(graph, list(compiled.marts), target.dialect, graph.project.sources)
+        for key in (k for k in graph.graph.topological_order() if k in compiled.marts):
+            item, found = compiled.marts[key], prints[key]
+            nodes.append(Node(key, "mart", found.own, found.full, found.sql, (*item.sources, *item.upstream),
+                              exists=exists(item.relation)))
+    return nodes
+
+
+def build_plan(graph: "ProjectGraph", compiled: "CompiledProject | None", seeds: Sequence["SourceTable"],
+               steps: list["Step"], target: "Target", adapter: "Adapter | None", *, force: str | None = None,
+               tested: Sequence[str] = ()) -> BuildPlan:
+    """Decide each step against the state `adapter` reads (None: no warehouse yet, all never built)."""
+    plan = BuildPlan(steps)
+    prefix = prefix_of(target)
+    records = state.read(adapter, prefix) if adapter is not None else {}
+    plan.state_found = bool(records)
+    relations = adapter.relations() if adapter is not None else set()
+    nodes = _nodes(graph, compiled, seeds, target, relations)
+    sources = {s for n in nodes for s in n.inputs if s in graph.project.sources and graph.project.sources[s].seed is None}
+    versions: dict[str, str | None] = {s: None for s in sources}  # no change detection declared: changed
+    plan.decisions = decide(nodes, records, versions, lambda key: f"{plan.run_id}:{key}", force)
+    by_key = {n.key: n for n in nodes}
+    pending = {key: state.Record(key, fingerprint=by_key[key].full, sql_hash=by_key[key].own, sql=by_key[key].sql,
+                                 inputs=d.inputs, kind=d.kind)
+               for key, d in plan.decisions.items() if d.build}
+    plan.recorder = state.Recorder(prefix, plan.run_id, records, pending, set(tested))
+    return plan

@@ -1,0 +1,113 @@
+"""What is due: per node, build or skip, and why (pure: fingerprints and recorded state in, decisions out).
+
+A node is built when it was never built (or its table is gone), its SQL or settings changed, its
+last build's tests did not pass, an input is built in this run, an input was rebuilt or its data
+changed since its last build (a source that cannot tell counts as changed), or the run forces it.
+Every other node is up to date.
+"""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass, field
+from typing import Mapping, Sequence
+
+from martctl.engine.state import OK, Record
+
+UP_TO_DATE = "up to date"
+
+
+@dataclass(frozen=True)
+class Node:
+    """A seed or mart of the run as the decision sees it."""
+
+    key: str
+    kind: str  # seed | mart
+    own: str  # the hash of its SQL and settings (a seed's content hash)
+    full: str  # own + its inputs' fingerprints
+    sql: str = ""  # canonical SQL (for the diff)
+    inputs: tuple[str, ...] = ()  # mart, seed and source keys it reads
+    exists: bool = True  # its relation is in the warehouse
+
+
+@dataclass
+class Decision:
+    key: str
+    kind: str
+    build: bool
+    reason: str
+    diff: str = ""  # the canonical SQL diff when the SQL changed
+    inputs: dict[str, str | None] = field(default_factory=dict)  # input key -> version it is built from
+    record: Record | None = None  # the state's record of its last build
+
+    def as_dict(self) -> dict:
+        last = self.record
+        return {"node": self.key, "kind": self.kind, "action": "build" if self.build else "skip", "reason": self.reason,
+                "sql_diff": self.diff or None,
+                "last_built_at": last.built_at if last else None, "last_run_id": last.run_id if last else None}
+
+
+def sql_diff(before: str, after: str) -> str:
+    """A unified diff of two canonical SQL texts, one clause a line."""
+    def lines(text: str) -> list[str]:
+        import sqlglot
+
+        try:
+            return sqlglot.transpile(text, pretty=True)[0].splitlines()
+        except Exception:
+            return text.splitlines()
+
+    return "\n".join(difflib.unified_diff(lines(before), lines(after), "last build", "now", lineterm="", n=1))
+
+
+def decide(nodes: Sequence[Node], records: Mapping[str, Record], source_versions: Mapping[str, str | None],
+           run_version, force: str | None = None) -> dict[str, Decision]:
+    """One Decision per node (given in dependency order). `run_version(key)` is the version a node
+    built in this run records; `source_versions[key]` the data version of a source (None: cannot tell);
+    `force` the reason to build everything (--full-refresh, --force)."""
+    decisions: dict[str, Decision] = {}
+
+    def version(key: str) -> str | None:
+        if key in decisions:
+            return run_version(key) if decisions[key].build else (records[key].version if key in records else None)
+        if key in records:
+            return records[key].version
+        return source_versions.get(key)
+
+    for node in nodes:
+        record = records.get(node.key)
+        inputs = {key: version(key) for key in node.inputs}
+        reason, diff = _why(node, record, inputs, decisions, force)
+        if reason and reason.startswith("SQL changed") and record is not None and record.sql:
+            diff = sql_diff(record.sql, node.sql)
+        decisions[node.key] = Decision(node.key, node.kind, reason is not None, reason or UP_TO_DATE, diff, inputs,
+                                       record)
+    return decisions
+
+
+def _why(node: Node, record: Record | None, inputs: Mapping[str, str | None],
+         decisions: Mapping[str, Decision], force: str | None) -> tuple[str | None, str]:
+    if force:
+        return force, ""
+    if record is None or record.fingerprint is None:
+        return "never built", ""
+    if not node.exists:
+        return "its table is missing from the warehouse", ""
+    if record.sql_hash != node.own:
+        if node.kind == "seed":
+            return "seed file changed", ""
+        if (record.sql or "") != node.sql:
+            return "SQL changed", ""
+        return "settings changed (materialization, incremental or dialect)", ""
+    if record.status not in (OK, None):
+        return f"its last build's tests {'failed' if record.status != 'testing' else 'did not finish'}", ""
+    for key, current in inputs.items():
+        if key in decisions and decisions[key].build:
+            return f"input {key} is built in this run", ""
+        if current is None:
+            return f"source {key} cannot tell whether its data changed (counts as changed)", ""
+        if record.inputs.get(key) != current:
+            return f"input {key} changed since its last build", ""
+    if record.fingerprint != node.full:
+        return "an input's definition changed", ""
+    return None, ""

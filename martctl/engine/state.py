@@ -1,0 +1,182 @@
+"""The build state in the warehouse: schema <prefix>martctl_state, tables `marts` and `runs`.
+
+`marts` holds one row per mart or seed: the fingerprint of its last successful build, the
+versions of its inputs then, when it was built, its rows and duration. The row is written by
+statements the adapter runs in the same transaction as the swap (see Recorder), so a kill can
+never record a build that did not happen. `runs` holds one row per run: id, command, selection,
+outcome and, once finished, each node's status. A state written by an older martctl (fewer
+columns) is upgraded in place by `ensure`. Every statement is built with sqlglot.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import TYPE_CHECKING, Any, Mapping, Sequence
+
+from sqlglot import exp
+
+from martctl.engine import ddl
+
+if TYPE_CHECKING:
+    from martctl.engine.adapters.base import Adapter
+
+SCHEMA = "martctl_state"
+FORMAT = 2
+TABLES: dict[str, dict[str, str]] = {
+    "marts": {"key": "TEXT", "kind": "TEXT", "fingerprint": "TEXT", "sql_hash": "TEXT", "sql": "TEXT",
+              "inputs": "TEXT", "version": "TEXT", "status": "TEXT", "built_at": "TEXT", "row_count": "BIGINT",
+              "seconds": "DOUBLE", "run_id": "TEXT"},
+    "runs": {"run_id": "TEXT", "command": "TEXT", "target": "TEXT", "selection": "TEXT", "started_at": "TEXT",
+             "finished_at": "TEXT", "outcome": "TEXT", "results": "TEXT", "format": "BIGINT"},
+}
+OK, TESTING, TESTS_FAILED = "ok", "testing", "tests failed"  # marts.status
+
+
+@dataclass
+class Record:
+    """What the state says of one mart or seed's last successful build."""
+
+    key: str
+    fingerprint: str | None = None
+    sql_hash: str | None = None
+    sql: str | None = None
+    inputs: dict[str, str | None] = field(default_factory=dict)
+    version: str | None = None
+    status: str | None = None
+    built_at: str | None = None
+    row_count: int | None = None
+    seconds: float | None = None
+    run_id: str | None = None
+    kind: str | None = None
+
+
+def schema_name(prefix: str = "") -> str:
+    return prefix + SCHEMA
+
+
+def now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="microseconds")
+
+
+def _literal(value: Any) -> exp.Expression:
+    if value is None:
+        return exp.Null()
+    if isinstance(value, (dict, list)):
+        value = json.dumps(value, sort_keys=True)
+    return exp.convert(value)
+
+
+def _eq(column: str, value: Any) -> exp.Expression:
+    return exp.EQ(this=exp.column(column), expression=_literal(value))
+
+
+def upsert(prefix: str, table: str, key_column: str, row: Mapping[str, Any]) -> list[exp.Expression]:
+    """Replace the row whose `key_column` equals row[key_column] (delete + insert: portable, no constraint)."""
+    relation = (schema_name(prefix), table)
+    delete = exp.Delete(this=ddl.table(relation), where=exp.Where(this=_eq(key_column, row[key_column])))
+    columns = list(row)
+    values = exp.Tuple(expressions=[_literal(row[c]) for c in columns])
+    insert = ddl.insert(relation, exp.Values(expressions=[values]), columns)
+    return [delete, insert]
+
+
+def update(prefix: str, table: str, key_column: str, key: str, values: Mapping[str, Any]) -> exp.Update:
+    return exp.Update(this=ddl.table((schema_name(prefix), table)),
+                      expressions=[exp.EQ(this=exp.column(c), expression=_literal(v)) for c, v in values.items()],
+                      where=exp.Where(this=_eq(key_column, key)))
+
+
+def ensure_statements(adapter: "Adapter", prefix: str) -> list[exp.Expression]:
+    """CREATE what is missing: the schema, the tables, and the columns an older state lacks."""
+    schema = schema_name(prefix)
+    statements: list[exp.Expression] = [ddl.create_schema(schema)]
+    for table, columns in TABLES.items():
+        existing = adapter.columns(schema, table)
+        if existing is None:
+            defs = [exp.ColumnDef(this=exp.to_identifier(c), kind=exp.DataType.build(t)) for c, t in columns.items()]
+            statements.append(exp.Create(this=exp.Schema(this=ddl.table((schema, table)), expressions=defs), kind="TABLE"))
+            continue
+        have = {c.lower() for c in existing}
+        for column, kind in columns.items():
+            if column not in have:
+                definition = exp.ColumnDef(this=exp.to_identifier(column), kind=exp.DataType.build(kind))
+                statements.append(exp.Alter(this=ddl.table((schema, table)), kind="TABLE", actions=[definition]))
+    return statements
+
+
+def ensure(adapter: "Adapter", prefix: str) -> None:
+    """Create or upgrade the state in place (run under the run lock)."""
+    adapter.execute(ensure_statements(adapter, prefix))
+
+
+def read(adapter: "Adapter", prefix: str) -> dict[str, Record]:
+    """Every recorded mart and seed; empty when there is no state yet (nothing is created)."""
+    schema = schema_name(prefix)
+    existing = adapter.columns(schema, "marts")
+    if existing is None:
+        return {}
+    columns = [c for c in TABLES["marts"] if c in {e.lower() for e in existing}]
+    query = exp.select(*[exp.column(c) for c in columns]).from_(ddl.table((schema, "marts")))
+    records = {}
+    for row in adapter.query(query.sql(adapter.dialect)).rows:
+        values = dict(zip(columns, row))
+        values["inputs"] = json.loads(values.get("inputs") or "{}")
+        record = Record(**values)
+        records[record.key] = record
+    return records
+
+
+def last_run(adapter: "Adapter", prefix: str, commands: Sequence[str] = ("run", "build")) -> dict | None:
+    """The latest run of one of `commands` (its row, selection and results decoded), or None."""
+    schema = schema_name(prefix)
+    if adapter.columns(schema, "runs") is None:
+        return None
+    columns = list(TABLES["runs"])
+    query = (exp.select(*[exp.column(c) for c in columns]).from_(ddl.table((schema, "runs")))
+             .where(exp.column("command").isin(*commands)).order_by("started_at DESC").limit(1))
+    rows = adapter.query(query.sql(adapter.dialect)).rows
+    if not rows:
+        return None
+    run = dict(zip(columns, rows[0]))
+    run["selection"] = json.loads(run.get("selection") or "[]")
+    run["results"] = json.loads(run["results"]) if run.get("results") else None
+    return run
+
+
+def run_started(prefix: str, run_id: str, command: str, target: str, selection: Sequence[str]) -> list[exp.Expression]:
+    return upsert(prefix, "runs", "run_id", {"run_id": run_id, "command": command, "target": target,
+                                             "selection": list(selection), "started_at": now(), "finished_at": None,
+                                             "outcome": "running", "results": None, "format": FORMAT})
+
+
+def run_finished(prefix: str, run_id: str, outcome: str, results: Mapping[str, str]) -> exp.Update:
+    return update(prefix, "runs", "run_id", run_id, {"finished_at": now(), "outcome": outcome, "results": dict(results)})
+
+
+class Recorder:
+    """What the runner writes in the transaction of each build: the node's new Record."""
+
+    def __init__(self, prefix: str, run_id: str, records: Mapping[str, Record], pending: Mapping[str, Record],
+                 tested: set[str] = frozenset()) -> None:
+        self.prefix, self.run_id = prefix, run_id
+        self.records = dict(records)  # what the state said when the run began
+        self.pending = pending  # key -> the Record to write when it is built (fingerprint, inputs)
+        self.tested = tested  # marts whose tests run after the build: recorded as `testing` until they pass
+
+    def version(self, key: str) -> str:
+        return f"{self.run_id}:{key}"
+
+    def built(self, key: str, rows: int | None, seconds: float) -> list[exp.Expression]:
+        base = self.pending.get(key)
+        if base is None:
+            return []
+        row = {**base.__dict__, "inputs": base.inputs, "version": self.version(key), "built_at": now(), "row_count": rows,
+               "seconds": round(seconds, 4), "run_id": self.run_id, "status": TESTING if key in self.tested else OK}
+        return upsert(self.prefix, "marts", "key", row)
+
+    def tests_done(self, key: str, passed: bool) -> list[exp.Expression]:
+        if key not in self.tested or key not in self.pending:
+            return []
+        return [update(self.prefix, "marts", "key", key, {"status": OK if passed else TESTS_FAILED})]
