@@ -37,7 +37,7 @@ def _root(
     """Build, test and explain SQL data marts."""
 
 
-COMMAND_MODULES = ("project", "run", "test", "lineage")
+COMMAND_MODULES = ("project", "run", "test", "lineage", "state")
 
 
 def _register() -> None:

@@ -12,6 +12,7 @@ from martctl.cli.options import (
     DryRun,
     Exclude,
     FailFast,
+    Force,
     FullRefresh,
     LogFormat,
     ProjectDir,
@@ -72,6 +73,7 @@ def execute_command(
     log_format: str = "text",
     quiet: bool = False,
     wait: float | None = None,
+    force: bool = False,
 ) -> int:
     """seed/run/build through the API, rendered; returns the exit code."""
     import martctl
@@ -89,7 +91,7 @@ def execute_command(
     view = progress.make(log_format, quiet, ws.project.secrets())
     try:
         report = ws.execute(command, select, exclude, threads=threads, fail_fast=fail_fast,
-                            full_refresh=full_refresh, wait=wait, on_event=view, handle_signals=True)
+                            full_refresh=full_refresh, force=force, wait=wait, on_event=view, handle_signals=True)
     finally:
         view.close()
     if command == "build" and log_format != "json":
@@ -114,9 +116,10 @@ def _command(name: str, doc: str):
         log_format: LogFormat = "text",
         quiet: Quiet = False,
         wait: Wait = None,
+        force: Force = False,
     ) -> None:
         code = execute_command(name, project_dir, target, select, exclude, threads, vars, fail_fast, full_refresh,
-                               dry_run, log_format, quiet, wait)
+                               dry_run, log_format, quiet, wait, force)
         raise typer.Exit(code)
 
     command.__doc__ = doc

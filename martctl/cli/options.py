@@ -17,6 +17,7 @@ Json = Annotated[bool, typer.Option("--json", help="Machine-readable output on s
 Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="Only errors and the summary.")]
 Threads = Annotated[Optional[int], typer.Option("--threads", min=1, metavar="N", help="Workers (default: the target's threads).")]
 FailFast = Annotated[bool, typer.Option("--fail-fast", "-x", help="Stop at the first failure.")]
-FullRefresh = Annotated[bool, typer.Option("--full-refresh", help="Rebuild incremental marts from scratch.")]
+FullRefresh = Annotated[bool, typer.Option("--full-refresh", help="Rebuild incremental marts from scratch (and build every selected mart, up to date or not).")]
+Force = Annotated[bool, typer.Option("--force", help="Build every selected mart, even those that are up to date.")]
 DryRun = Annotated[bool, typer.Option("--dry-run", help="Show what would run, touch nothing.")]
 LogFormat = Annotated[str, typer.Option("--log-format", metavar="text|json", help="text or json (one object per event).")]

@@ -1,0 +1,104 @@
+"""plan and retry: what a build would do and why; rerun what the last run did not finish."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from martctl.cli.options import (
+    Exclude,
+    FailFast,
+    Force,
+    FullRefresh,
+    Json,
+    LogFormat,
+    ProjectDir,
+    Quiet,
+    Select,
+    TargetOpt,
+    Threads,
+    Vars,
+)
+
+
+def _tree(plan, title: str):
+    """Nodes built because an input is built hang under that input; the rest at the top."""
+    from rich.markup import escape
+    from rich.tree import Tree
+
+    tree = Tree(escape(title))
+    branches = {}
+    for step in plan.steps:
+        decision = plan.decisions.get(step.key)
+        if decision is None or not decision.build:
+            continue
+        cause = decision.reason.removeprefix("input ").removesuffix(" is built in this run")
+        parent = branches.get(cause, tree) if cause != decision.reason else tree
+        label = f"[bold]{escape(step.key)}[/bold] [dim]({step.materialized})[/dim]: {escape(decision.reason)}"
+        branches[step.key] = parent.add(label)
+        if decision.diff:
+            branches[step.key].add(escape(decision.diff))
+    return tree
+
+
+def plan(
+    project_dir: ProjectDir = Path("."),
+    target: TargetOpt = None,
+    select: Select = None,
+    exclude: Exclude = None,
+    vars: Vars = None,
+    full_refresh: FullRefresh = False,
+    force: Force = False,
+    show_all: bool = typer.Option(False, "--all", help="Also list the up-to-date marts."),
+    json_out: Json = False,
+) -> None:
+    """What `martctl build` would build and why (never built, SQL changed, input X changed, ...); touches nothing."""
+    import martctl
+    from martctl.cli import progress, render
+
+    ws = martctl.open(project_dir, target, vars)
+    found = ws.plan("build", select, exclude, full_refresh=full_refresh, force=force,
+                    on_event=progress.make_warner("json" if json_out else "text"))
+    if json_out:
+        render.print_json(found.as_dict())
+        raise typer.Exit(0)
+    fresh = [s for s in found.steps if not found.decisions[s.key].build]
+    title = f"plan on {ws.target.name}: {len(found.to_build)} to build, {len(fresh)} up to date"
+    if not found.state_found:
+        title += " (no state in the warehouse yet)"
+    tree = _tree(found, title)
+    if show_all and fresh:
+        branch = tree.add("[dim]up to date[/dim]")
+        for step in fresh:
+            branch.add(f"[dim]{step.key}[/dim]")
+    render.out().print(tree)
+    raise typer.Exit(0)
+
+
+def retry(
+    project_dir: ProjectDir = Path("."),
+    target: TargetOpt = None,
+    vars: Vars = None,
+    threads: Threads = None,
+    fail_fast: FailFast = False,
+    log_format: LogFormat = "text",
+    quiet: Quiet = False,
+) -> None:
+    """Rerun what errored, failed its tests or was skipped in the last run or build, and its downstream."""
+    import martctl
+    from martctl.cli import progress
+
+    ws = martctl.open(project_dir, target, vars)
+    view = progress.make(log_format, quiet, ws.project.secrets())
+    try:
+        report = ws.retry(threads=threads, fail_fast=fail_fast, on_event=view, handle_signals=True)
+    finally:
+        view.close()
+    view.summary(report)
+    raise typer.Exit(int(report.exit_code()))
+
+
+def register(app: typer.Typer) -> None:
+    app.command("plan")(plan)
+    app.command("retry")(retry)
