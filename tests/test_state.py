@@ -1,0 +1,171 @@
+"""Build what is due: the state in the warehouse, fingerprints, up-to-date marts skipped with a reason,
+plan and retry, on DuckDB (Postgres: tests/test_state_pg.py)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import duckdb
+import pytest
+from conftest import write_project
+
+import martctl
+
+BASE = "sql: select id, amount from raw.events\n"
+FILES = {
+    "seeds/events.csv": "id,amount\n1,10\n2,20\n3,30\n",
+    "marts/a/base.yml": BASE,
+    "marts/a/mid.yml": "sql: select id, amount * 2 as amount2, cast(:bad as integer) as flag from a.base\n",
+    "marts/a/top.yml": "sql: select count(*) as n, sum(amount2) as total from a.mid\n",
+    "marts/a/side.yml": "materialized: view\nsql: select id from raw.events where id > 1\n",
+    "marts/b/tested.yml": ("sql: select id from a.base where id <= :max_id\n"
+                           "columns:\n  id: {tests: [{accepted_values: [1, 2]}]}\n"),
+    "marts/b/after_tested.yml": "sql: select count(*) as n from b.tested\n",
+}
+CONFIG = ("name: s\ndialect: duckdb\ntargets:\n  local: {type: duckdb, path: wh.duckdb, threads: 2}\n"
+          "vars: {bad: '1', max_id: 2}\n")
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    return write_project(tmp_path / "p", {**FILES, "config.yaml": CONFIG})
+
+
+def statuses(report) -> dict[str, str]:
+    return {key: r.status for key, r in report.results.items()}
+
+
+def built(report) -> set[str]:
+    return {key for key, r in report.results.items() if r.status == "success"}
+
+
+def query(root: Path, sql: str) -> list[tuple]:
+    con = duckdb.connect(str(root / "wh.duckdb"), read_only=True)
+    try:
+        return con.execute(sql).fetchall()
+    finally:
+        con.close()
+
+
+def edit(root: Path, relative: str, text: str) -> None:
+    (root / relative).write_text(text, encoding="utf-8")
+
+
+def test_nothing_changed_or_only_comments_case_and_quoting_builds_nothing(project: Path):
+    first = martctl.open(project).build()
+    assert set(statuses(first).values()) == {"success"}
+    assert first.results["a.base"].decision == "never built"
+    again = martctl.open(project).build()
+    assert set(statuses(again).values()) == {"up to date"}, statuses(again)
+    assert again.exit_code() == 0
+    # same tree: a comment, keyword case, whitespace and quotes that change nothing
+    edit(project, "marts/a/base.yml", 'sql: |\n  -- the events\n  SELECT "id",\n         amount  FROM raw.events /* all */\n')
+    assert set(statuses(martctl.open(project).build()).values()) == {"up to date"}
+    # the state: one row per node, with its fingerprint, rows and duration, and the run rows
+    rows = dict(query(project, "select key, row_count from martctl_state.marts"))
+    assert rows["a.base"] == 3 and rows["raw.events"] == 3 and rows["a.top"] == 1
+    runs = query(project, "select outcome, results from martctl_state.runs order by started_at")
+    assert [r[0] for r in runs] == ["success"] * 3
+    assert json.loads(runs[-1][1])["a.base"] == "up to date"
+    results = json.loads((project / "target" / "run_results.json").read_text())
+    assert {n["status"] for n in results["results"]} == {"up to date"}
+    assert results["counts"]["up to date"] == 7
+
+
+def test_an_edit_mid_dag_builds_it_and_its_downstream_only(project: Path):
+    martctl.open(project).build()
+    edit(project, "marts/a/mid.yml", "sql: select id, amount * 3 as amount2, cast(:bad as integer) as flag from a.base\n")
+    plan = martctl.open(project).plan()
+    assert plan.to_build == ["a.mid", "a.top"]
+    assert "amount * 3" in plan.decisions["a.mid"].diff and "amount * 2" in plan.decisions["a.mid"].diff
+    report = martctl.open(project).build()
+    assert built(report) == {"a.mid", "a.top"}
+    assert report.results["a.mid"].decision == "SQL changed"
+    assert report.results["a.top"].decision == "input a.mid is built in this run"
+    assert query(project, "select total from a.top") == [(180,)]
+    # a var the SQL reads is part of its fingerprint; one it does not read is not
+    assert built(martctl.open(project, vars={"bad": "2"}).build()) == {"a.mid", "a.top"}
+    assert built(martctl.open(project, vars={"bad": "2", "unused": 5}).build()) == set()
+
+
+def test_seed_content_and_settings_changes_rebuild_what_reads_them(project: Path):
+    martctl.open(project).build()
+    edit(project, "seeds/events.csv", "id,amount\n1,10\n2,20\n3,30\n4,40\n")
+    report = martctl.open(project).build()
+    assert report.results["raw.events"].decision == "seed file changed"
+    assert built(report) == {"raw.events", "a.base", "a.mid", "a.top", "a.side", "b.tested", "b.after_tested"}
+    edit(project, "marts/a/top.yml", "materialized: view\n" + FILES["marts/a/top.yml"])
+    report = martctl.open(project).build()
+    assert built(report) == {"a.top"} and report.results["a.top"].decision.startswith("settings changed")
+
+
+def test_force_full_refresh_and_a_dropped_table_build_again(project: Path):
+    martctl.open(project).build()
+    assert len(built(martctl.open(project).build(force=True))) == 7
+    assert len(built(martctl.open(project).run(full_refresh=True))) == 6
+    con = duckdb.connect(str(project / "wh.duckdb"))
+    con.execute("drop table a.top")
+    con.close()
+    report = martctl.open(project).build()
+    assert built(report) == {"a.top"} and "missing" in report.results["a.top"].decision
+
+
+def test_a_failed_test_is_built_again_until_it_passes(project: Path):
+    first = martctl.open(project, vars={"max_id": 3}).build()  # id 3 is not an accepted value
+    assert first.results["b.tested"].test_failure and first.results["b.after_tested"].status == "skipped"
+    again = martctl.open(project, vars={"max_id": 3}).build()
+    assert again.results["b.tested"].decision == "its last build's tests failed"
+    assert again.results["b.after_tested"].status == "skipped"
+
+
+def test_retry_builds_exactly_what_failed_and_was_skipped(project: Path):
+    failed = martctl.open(project, vars={"bad": "x"}).build()  # cast('x' as integer) fails on a.mid
+    assert statuses(failed)["a.mid"] == "error" and statuses(failed)["a.top"] == "skipped"
+    retried = martctl.open(project).retry()  # fixed: a.mid and a.top, nothing else
+    assert statuses(retried) == {"a.mid": "success", "a.top": "success"}
+    assert martctl.open(project).retry().results == {}  # the last run succeeded: nothing to retry
+    assert set(statuses(martctl.open(project).build()).values()) == {"up to date"}
+
+
+def test_plan_touches_nothing_and_says_never_built(project: Path):
+    plan = martctl.open(project).plan()
+    assert not (project / "wh.duckdb").exists()
+    assert {d.reason for d in plan.decisions.values()} == {"never built"}
+    done = subprocess.run([sys.executable, "-m", "martctl", "plan", "--json", "--project-dir", str(project)],
+                          capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    data = json.loads(done.stdout)
+    assert data["to_build"] == 7 and data["state_found"] is False
+    assert not (project / "wh.duckdb").exists()
+
+
+def test_an_older_state_is_upgraded_in_place(project: Path):
+    con = duckdb.connect(str(project / "wh.duckdb"))
+    con.execute("create schema martctl_state")
+    con.execute("create table martctl_state.marts (key text, fingerprint text, version text)")
+    con.execute("insert into martctl_state.marts values ('a.base', 'old', 'v0')")
+    con.close()
+    report = martctl.open(project).build()
+    assert len(built(report)) == 7  # the old record's fingerprint matches nothing: rebuilt
+    columns = {r[0] for r in query(project, "select column_name from information_schema.columns "
+                                            "where table_schema = 'martctl_state' and table_name = 'marts'")}
+    assert {"sql", "status", "inputs", "row_count", "built_at"} <= columns
+    assert set(statuses(martctl.open(project).build()).values()) == {"up to date"}
+
+
+def test_a_source_that_cannot_tell_counts_as_changed(tmp_path: Path):
+    root = write_project(tmp_path / "src", {
+        "config.yaml": CONFIG + "sources:\n  ext:\n    tables: [feed]\n",
+        "marts/x/reads_feed.yml": "sql: select count(*) as n from ext.feed\n",
+        "marts/x/plain.yml": "sql: select 1 as one\n",
+    })
+    con = duckdb.connect(str(root / "wh.duckdb"))
+    con.execute("create schema ext; create table ext.feed as select 1 as i")
+    con.close()
+    martctl.open(root).build()
+    report = martctl.open(root).build()
+    assert statuses(report) == {"x.plain": "up to date", "x.reads_feed": "success"}
+    assert "cannot tell" in report.results["x.reads_feed"].decision
