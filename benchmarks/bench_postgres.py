@@ -131,7 +131,7 @@ def main() -> None:
                 for _ in range(args.runs):
                     timings["direct"].append(direct(dsn, plan))
                     timings["in_process"].append(in_process(root, dsn, threads=1))
-                    timings["cli"].append(martctl(root, dsn, "run", "--threads", "1"))
+                    timings["cli"].append(martctl(root, dsn, "run", "--threads", "1", "--force"))
                 med = {k: statistics.median(v) for k, v in timings.items()}
                 rows.append({"marts": n, **med, "overhead_in_process_ms_per_mart": 1000 * (med["in_process"] - med["direct"]) / n,
                              "overhead_cli_ms_per_mart": 1000 * (med["cli"] - med["direct"]) / n})

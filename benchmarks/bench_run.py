@@ -129,8 +129,8 @@ def main() -> None:
     variants = {
         "raw, 1 thread": lambda: _raw(plan_file, raw_db, 1),
         "raw, 2 threads": lambda: _raw(plan_file, raw_db, 2),
-        "martctl run --threads 1": lambda: timed([*martctl, "run", "--project-dir", str(root), "--quiet", "--threads", "1"])[:2],
-        "martctl run --threads 2": lambda: timed([*martctl, "run", "--project-dir", str(root), "--quiet", "--threads", "2"])[:2],
+        "martctl run --threads 1": lambda: timed([*martctl, "run", "--project-dir", str(root), "--quiet", "--threads", "1", "--force"])[:2],
+        "martctl run --threads 2": lambda: timed([*martctl, "run", "--project-dir", str(root), "--quiet", "--threads", "2", "--force"])[:2],
     }
     for _ in range(args.repeat):
         for name, measure in variants.items():

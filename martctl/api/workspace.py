@@ -207,9 +207,13 @@ class Workspace:
         keys, warnings = self._keys(command, select, exclude)
         catalog_first = command != "seed" and needs_catalog(self.project, self.graph, keys, self.target.dialect)
         compiled = None if command == "seed" or catalog_first else self.compile_keys(keys)
-        if not catalog_first:  # seeds and tests checked before anything is touched
-            seeds, after_mart = self._checked_seeds(command, compiled, select), self._after_mart(command, compiled)
         adapter = get_adapter(self.target, self.root)
+        fresh = not _has_warehouse(adapter)
+        seeds, after_mart, checked = [], None, False
+        if not catalog_first:  # into a new warehouse: seeds and tests checked before anything is touched
+            seeds = self._seeds(command, compiled, select)
+            if fresh:
+                seeds, after_mart, checked = self._checked_seeds(command, compiled, select), self._after_mart(command, compiled), True
         adapter.acquire_lock(wait or 0.0, holder_info(command=f"martctl {command}", target=self.target.name),
                              on_wait=lambda message: emit(LockWaiting(message)))
         stop = stop if stop is not None else execute.Stop()
@@ -219,15 +223,22 @@ class Workspace:
             adapter.connect()
             if catalog_first:  # sources typed from the warehouse's catalog, then compiled and checked
                 compiled = self.compile_keys(keys, adapter=adapter)
-                seeds, after_mart = self._checked_seeds(command, compiled, select), self._after_mart(command, compiled)
+                seeds = self._seeds(command, compiled, select)
             steps = self._steps(command, compiled, seeds)
-            writer = _write_compiled_aside(compiled, self.target_dir)
+            plan = build_plan(self.graph, compiled, seeds, steps, self.target, adapter,
+                              force=_forced(full_refresh, force), tested=self._tested(command, compiled))
+            due = set(plan.to_build)
+            if not checked:  # the seeds and tests of what is due, checked before the state is written
+                from martctl.project.seedfile import check_seeds
+
+                check_seeds([s for s in seeds if s.key in due], self.project.config_file)
+                after_mart = self._after_mart(command, compiled, [k for k in plan.to_build if k in compiled.marts]
+                                              if compiled is not None else None)
+            writer = _write_compiled_aside(_only(compiled, due), self.target_dir)  # the SQL this run executes
             warnings += (compiled.warnings if compiled is not None else []) + adapter_notes(adapter)
             _warn(emit, warnings)
             prefix = prefix_of(self.target)
             state.ensure(adapter, prefix)
-            plan = build_plan(self.graph, compiled, seeds, steps, self.target, adapter,
-                              force=_forced(full_refresh, force), tested=self._tested(command, compiled))
             selection = keys if command != "seed" else [s.key for s in seeds]
             adapter.execute(state.run_started(prefix, plan.run_id, command, self.target.name, selection))
             with execute.handle_signals(stop, enabled=handle_signals):
@@ -362,13 +373,14 @@ class Workspace:
         check_seeds(seeds, self.project.config_file)
         return seeds
 
-    def _after_mart(self, command: str, compiled):
-        """build: each mart's data tests run right after it (see execute.run's after_mart contract)."""
+    def _after_mart(self, command: str, compiled, keys: Sequence[str] | None = None):
+        """build: each mart's data tests run right after it (see execute.run's after_mart contract);
+        those of `keys` (default: every compiled mart)."""
         if command != "build":
             return None
         from martctl.quality.runner import build_hook
 
-        return build_hook(compiled, list(compiled.marts), self.project.secrets())
+        return build_hook(compiled, list(compiled.marts) if keys is None else list(keys), self.project.secrets())
 
     def _reader(self) -> "Adapter | None":
         """A connection that only reads the warehouse, or None when it does not exist yet."""
@@ -402,6 +414,23 @@ class Workspace:
 
             waits = {key: inputs_of_tests(item, compiled) for key, item in compiled.marts.items()}
         return execute.plan(compiled, seeds, Path("target") / "compiled", waits)  # paths relative to the project
+
+
+def _only(compiled, keys: set[str]):
+    """The compiled project cut down to `keys` (None stays None)."""
+    if compiled is None:
+        return None
+    from dataclasses import replace
+
+    return replace(compiled, marts={k: v for k, v in compiled.marts.items() if k in keys})
+
+
+def _has_warehouse(adapter: "Adapter") -> bool:
+    try:
+        adapter.require_existing()
+    except ProjectError:
+        return False
+    return True
 
 
 def _forced(full_refresh: bool, force: bool) -> str | None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
 # node statuses
@@ -51,7 +51,8 @@ class NodeResult:
         return self.status == ERROR or self.test_failure is not None
 
     def as_dict(self) -> dict[str, Any]:
-        data = asdict(self)
+        data = {f.name: getattr(self, f.name) for f in fields(self)}  # asdict's deep copy costs 0.5 ms a node
+        data["tests"] = [dict(t) for t in self.tests]
         data["relation"] = ".".join(self.relation)
         data["started_at"] = iso(self.started_at) if self.started_at else None
         data["seconds"] = round(self.seconds, 4)

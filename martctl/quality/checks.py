@@ -375,10 +375,12 @@ def _spec_problems(spec: TestSpec, item: CompiledMart, project: CompiledProject)
     return messages
 
 
-def test_problems(project: CompiledProject) -> list[Problem]:
-    """Tests naming unknown columns, marts or sources; predicates that do not parse; bad thresholds."""
+def test_problems(project: CompiledProject, keys=None) -> list[Problem]:
+    """Tests naming unknown columns, marts or sources; predicates that do not parse; bad thresholds
+    (of the given marts; default: every compiled one)."""
     problems: list[Problem] = []
-    for key, item in project.marts.items():
+    for key in keys if keys is not None else project.marts:
+        item = project.marts[key]
         for spec in item.mart.all_tests():
             name = f"{short_name(spec)}' on '{key}"
             place = (spec.file or item.mart.file, spec.line or item.mart.line)

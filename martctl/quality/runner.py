@@ -97,7 +97,7 @@ def prepare(compiled, keys: Sequence[str] | None = None) -> list[CompiledTest]:
     from martctl.errors import ProjectError
     from martctl.quality.checks import compile_tests, test_problems
 
-    problems = [p for p in test_problems(compiled) if p.severity == "error"]
+    problems = [p for p in test_problems(compiled, keys) if p.severity == "error"]
     if problems:
         raise ProjectError(problems)
     return compile_tests(compiled, keys)
