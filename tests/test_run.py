@@ -37,7 +37,7 @@ def results(root: Path) -> dict[str, dict]:
 def test_demo_builds_from_scratch_then_again(demo_dir: Path):
     first = martctl(demo_dir, "build")
     assert first.returncode == 0, first.stdout + first.stderr
-    second = martctl(demo_dir, "build")
+    second = martctl(demo_dir, "build", "--force")  # every mart replaced, not skipped as up to date
     assert second.returncode == 0, second.stdout + second.stderr
     marts = json.loads((demo_dir / "target" / "manifest.json").read_text())["marts"]
     assert len(marts) >= 9
@@ -91,7 +91,7 @@ def test_no_ansi_without_a_tty_and_json_lines_parse(tmp_path: Path):
     assert text.returncode == 0
     assert "\x1b" not in text.stdout + text.stderr
     assert "OK" in text.stderr and "a.middle" in text.stderr
-    as_json = martctl(root, "build", "--log-format", "json")
+    as_json = martctl(root, "build", "--log-format", "json", "--force")
     assert as_json.returncode == 0
     events = [json.loads(line) for line in as_json.stdout.splitlines()]
     names = [e["event"] for e in events]
