@@ -169,3 +169,28 @@ def test_a_source_that_cannot_tell_counts_as_changed(tmp_path: Path):
     report = martctl.open(root).build()
     assert statuses(report) == {"x.plain": "up to date", "x.reads_feed": "success"}
     assert "cannot tell" in report.results["x.reads_feed"].decision
+
+
+def test_new_rows_in_a_source_with_loaded_at_rebuild_its_readers_only(tmp_path: Path):
+    root = write_project(tmp_path / "src", {
+        "config.yaml": CONFIG + "sources:\n  ext:\n    loaded_at: loaded\n    tables: [feed, other]\n",
+        "marts/x/reads_feed.yml": "sql: select count(*) as n from ext.feed\n",
+        "marts/x/reads_other.yml": "sql: select count(*) as n from ext.other\n",
+    })
+    con = duckdb.connect(str(root / "wh.duckdb"))
+    con.execute("create schema ext; create table ext.feed (i int, loaded timestamp); create table ext.other (loaded date)")
+    con.execute("insert into ext.feed values (1, '2026-01-01 00:00:00')")
+    con.close()
+    martctl.open(root).build()
+    assert set(statuses(martctl.open(root).build()).values()) == {"up to date"}
+    con = duckdb.connect(str(root / "wh.duckdb"))
+    con.execute("insert into ext.feed values (2, '2026-01-02 00:00:00')")
+    con.close()
+    report = martctl.open(root).build()
+    assert statuses(report) == {"x.reads_feed": "success", "x.reads_other": "up to date"}
+    assert "ext.feed's data changed" in report.results["x.reads_feed"].decision
+    assert query(root, "select n from x.reads_feed") == [(2,)]
+    con = duckdb.connect(str(root / "wh.duckdb"))
+    con.execute("delete from ext.feed where i = 1")  # fewer rows, same max: still a change
+    con.close()
+    assert built(martctl.open(root).build()) == {"x.reads_feed"}

@@ -41,3 +41,26 @@ def test_postgres_builds_what_is_due_and_records_it_with_the_swap(pg_server, tmp
     assert outcomes == ["success"] * 4 + ["error", "success", "error", "success"]
     assert total == 180
     assert set(statuses(martctl.open(root).build()).values()) == {"up to date"}
+
+
+def test_postgres_new_rows_in_a_loaded_at_source_rebuild_its_readers(pg_server, tmp_path: Path, monkeypatch):
+    import psycopg
+
+    dsn = pg_server.new_database()
+    monkeypatch.setenv("MARTCTL_PG_DSN", dsn)
+    root = write_project(tmp_path / "p", {
+        "config.yaml": CONFIG + "sources:\n  ext:\n    tables: {feed: {loaded_at: loaded}, plain: {}}\n",
+        "marts/x/reads_feed.yml": "sql: select count(*) as n from ext.feed\n",
+        "marts/x/reads_plain.yml": "sql: select count(*) as n from ext.plain\n",
+        "marts/x/fixed.yml": "sql: select 1 as one\n",
+    })
+    with psycopg.connect(dsn, autocommit=True) as con:
+        con.execute("CREATE SCHEMA ext; CREATE TABLE ext.feed (i int, loaded timestamptz); CREATE TABLE ext.plain (i int)")
+        con.execute("INSERT INTO ext.feed VALUES (1, '2026-01-01T00:00:00Z')")
+    martctl.open(root).build()
+    again = martctl.open(root).build()
+    assert statuses(again) == {"x.reads_feed": "up to date", "x.reads_plain": "success", "x.fixed": "up to date"}
+    assert "no loaded_at" in again.results["x.reads_plain"].decision
+    with psycopg.connect(dsn, autocommit=True) as con:
+        con.execute("INSERT INTO ext.feed VALUES (2, '2026-01-02T00:00:00Z')")
+    assert built(martctl.open(root).build()) == {"x.reads_feed", "x.reads_plain"}

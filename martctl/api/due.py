@@ -26,6 +26,7 @@ class BuildPlan:
     run_id: str = field(default_factory=lambda: uuid.uuid4().hex)
     recorder: state.Recorder | None = None
     state_found: bool = False  # the warehouse held a state (else every node is "never built")
+    notes: list[str] = field(default_factory=list)  # what a person should know (a source that cannot be read)
 
     def __iter__(self) -> Iterator["Step"]:
         return iter(self.steps)
@@ -71,6 +72,23 @@ def _nodes(graph: "ProjectGraph", compiled: "CompiledProject | None", seeds: Seq
     return nodes
 
 
+def source_versions(adapter: "Adapter | None", sources: Sequence["SourceTable"], notes: list[str]) -> dict[str, str | None]:
+    """The data version of each source: from its `loaded_at` column; None (counts as changed) when it
+    declares none, or when it cannot be read (noted)."""
+    from martctl.errors import AdapterError
+
+    versions: dict[str, str | None] = {}
+    for source in sources:
+        versions[source.key] = None
+        if source.loaded_at and adapter is not None:
+            try:
+                versions[source.key] = state.source_version(adapter, source.schema, source.name, source.loaded_at)
+            except AdapterError as exc:
+                notes.append(f"source {source.key}: cannot read loaded_at column '{source.loaded_at}' "
+                             f"(counts as changed): {str(exc).splitlines()[0]}")
+    return versions
+
+
 def build_plan(graph: "ProjectGraph", compiled: "CompiledProject | None", seeds: Sequence["SourceTable"],
                steps: list["Step"], target: "Target", adapter: "Adapter | None", *, force: str | None = None,
                tested: Sequence[str] = ()) -> BuildPlan:
@@ -82,7 +100,7 @@ def build_plan(graph: "ProjectGraph", compiled: "CompiledProject | None", seeds:
     relations = adapter.relations() if adapter is not None else set()
     nodes = _nodes(graph, compiled, seeds, target, relations)
     sources = {s for n in nodes for s in n.inputs if s in graph.project.sources and graph.project.sources[s].seed is None}
-    versions: dict[str, str | None] = {s: None for s in sources}  # no change detection declared: changed
+    versions = source_versions(adapter, [graph.project.sources[s] for s in sorted(sources)], plan.notes)
     plan.decisions = decide(nodes, records, versions, lambda key: f"{plan.run_id}:{key}", force)
     by_key = {n.key: n for n in nodes}
     pending = {key: state.Record(key, fingerprint=by_key[key].full, sql_hash=by_key[key].own, sql=by_key[key].sql,

@@ -235,7 +235,7 @@ class Workspace:
                 after_mart = self._after_mart(command, compiled, [k for k in plan.to_build if k in compiled.marts]
                                               if compiled is not None else None)
             writer = _write_compiled_aside(_only(compiled, due), self.target_dir)  # the SQL this run executes
-            warnings += (compiled.warnings if compiled is not None else []) + adapter_notes(adapter)
+            warnings += (compiled.warnings if compiled is not None else []) + adapter_notes(adapter) + plan.notes
             _warn(emit, warnings)
             prefix = prefix_of(self.target)
             state.ensure(adapter, prefix)

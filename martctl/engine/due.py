@@ -105,8 +105,10 @@ def _why(node: Node, record: Record | None, inputs: Mapping[str, str | None],
         if key in decisions and decisions[key].build:
             return f"input {key} is built in this run", ""
         if current is None:
-            return f"source {key} cannot tell whether its data changed (counts as changed)", ""
+            return f"source {key} cannot tell whether its data changed (no loaded_at: counts as changed)", ""
         if record.inputs.get(key) != current:
+            if current.startswith("max "):
+                return f"source {key}'s data changed: {current} (was: {record.inputs.get(key) or 'unknown'})", ""
             return f"input {key} changed since its last build", ""
     if record.fingerprint != node.full:
         return "an input's definition changed", ""

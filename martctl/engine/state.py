@@ -180,3 +180,11 @@ class Recorder:
         if key not in self.tested or key not in self.pending:
             return []
         return [update(self.prefix, "marts", "key", key, {"status": OK if passed else TESTS_FAILED})]
+
+
+def source_version(adapter: "Adapter", schema: str, table: str, loaded_at: str) -> str:
+    """The data version of a source that declares `loaded_at: column`: its max and the row count."""
+    column = exp.column(exp.to_identifier(loaded_at))
+    query = exp.select(exp.cast(exp.Max(this=column), "TEXT"), exp.Count(this=exp.Star())).from_(ddl.table((schema, table)))
+    newest, rows = adapter.query(query.sql(adapter.dialect)).rows[0]
+    return f"max {loaded_at} = {newest}, {rows} rows"

@@ -36,8 +36,8 @@ CONFIG_KEYS = {
 }
 TARGET_KEYS = {"type": str, "threads": int, "dialect": str, "path": str, "dsn": str, "schema_prefix": str}
 TARGET_EXTRA_KEYS = {"duckdb": {}, "postgres": {"connect_timeout": int}, "spark": {"master": str, "remote": str, "warehouse": str}}
-SOURCE_KEYS = {"schema": str, "tables": (list, dict), "description": str}
-SOURCE_TABLE_KEYS = {"name": str, "columns": (dict, list), "description": str}
+SOURCE_KEYS = {"schema": str, "tables": (list, dict), "description": str, "loaded_at": str}
+SOURCE_TABLE_KEYS = {"name": str, "columns": (dict, list), "description": str, "loaded_at": str}
 SEEDS_KEYS = {"schema": str, "column_types": dict}
 MART_KEYS = {
     "name": str,
@@ -236,6 +236,7 @@ def _load_sources(config, file: Path, out: Collector) -> dict[str, SourceTable]:
                 continue
             columns: dict[str, str | None] = {}
             description = ""
+            loaded_at = spec.get("loaded_at") if isinstance(spec.get("loaded_at"), str) else None
             if table_spec is not None and not isinstance(table_spec, dict):
                 out.add(f"{what}: table '{table}' must be a mapping (description, columns) or nothing", file, line)
             if isinstance(table_spec, dict):
@@ -248,8 +249,10 @@ def _load_sources(config, file: Path, out: Collector) -> dict[str, SourceTable]:
                 elif isinstance(cols, list):
                     columns = {str(c): None for c in cols}
                 description = table_spec.get("description") or ""
+                if isinstance(table_spec.get("loaded_at"), str):
+                    loaded_at = table_spec["loaded_at"]
             sources[f"{source_name}.{table}"] = SourceTable(
-                table, schema, source_name, columns, description=description
+                table, schema, source_name, columns, description=description, loaded_at=loaded_at
             )
     return sources
 

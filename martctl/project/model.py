@@ -100,6 +100,7 @@ class SourceTable:
     seed: Path | None = None  # CSV loaded into this table by `martctl seed`
     column_types: Mapping[str, str] = field(default_factory=dict)  # seed overrides
     description: str = ""
+    loaded_at: str | None = None  # a column whose max (with the row count) tells that its data changed
 
     @property
     def key(self) -> str:
