@@ -194,3 +194,38 @@ def test_new_rows_in_a_source_with_loaded_at_rebuild_its_readers_only(tmp_path: 
     con.execute("delete from ext.feed where i = 1")  # fewer rows, same max: still a change
     con.close()
     assert built(martctl.open(root).build()) == {"x.reads_feed"}
+
+
+def test_a_daily_mart_builds_once_a_day_however_often_cron_fires(tmp_path: Path):
+    from datetime import datetime, timedelta, timezone
+
+    root = write_project(tmp_path / "sched", {
+        "config.yaml": CONFIG + "sources:\n  ext:\n    tables: [feed]\nareas:\n  daily: {schedule: '@daily'}\n",
+        "marts/daily/rollup.yml": "sql: select count(*) as n from ext.feed\n",
+        "marts/daily/hourly.yml": "schedule: '0 * * * *'\nsql: select count(*) as n from ext.feed\n",
+        "marts/live/reader.yml": "sql: select count(*) as n from ext.feed\n",
+    })
+    con = duckdb.connect(str(root / "wh.duckdb"))
+    con.execute("create schema ext; create table ext.feed as select 1 as i")
+    con.close()
+    start = datetime(2026, 3, 4, 22, 50, tzinfo=timezone.utc)
+    built_daily, built_hourly, reasons = [], [], {}
+    for quarter in range(8):  # cron every 15 minutes, over midnight
+        now = start + timedelta(minutes=15 * quarter)
+        report = martctl.open(root).build(now=now)
+        assert report.results["live.reader"].status == "success"  # cannot tell, no schedule: every run
+        if report.results["daily.rollup"].status == "success":
+            built_daily.append(f"{now:%H:%M}")
+            reasons[f"{now:%H:%M}"] = report.results["daily.rollup"].decision
+        if report.results["daily.hourly"].status == "success":
+            built_hourly.append(f"{now:%H:%M}")
+    assert built_daily == ["22:50", "00:05"]
+    assert reasons["00:05"] == "due by schedule @daily (it fired at 2026-03-05 00:00 UTC)"
+    assert built_hourly == ["22:50", "23:05", "00:05"]
+
+
+def test_a_bad_schedule_is_one_clear_message(tmp_path: Path):
+    root = write_project(tmp_path / "bad", {"config.yaml": CONFIG, "marts/a/m.yml": "schedule: '61 * * * *'\nsql: select 1 as x\n"})
+    done = subprocess.run([sys.executable, "-m", "martctl", "plan", "--project-dir", str(root)], capture_output=True, text=True)
+    assert done.returncode == 2
+    assert "m.yml:1" in done.stderr and "minute: '61' is outside 0-59" in done.stderr and "Traceback" not in done.stderr

@@ -10,6 +10,8 @@ from martctl.engine import state
 from martctl.engine.due import Decision, Node, decide
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
     from martctl.compiler.compile import CompiledProject
     from martctl.compiler.resolve import ProjectGraph
     from martctl.engine.adapters.base import Adapter
@@ -68,7 +70,7 @@ def _nodes(graph: "ProjectGraph", compiled: "CompiledProject | None", seeds: Seq
         for key in (k for k in graph.graph.topological_order() if k in compiled.marts):
             item, found = compiled.marts[key], prints[key]
             nodes.append(Node(key, "mart", found.own, found.full, found.sql, (*item.sources, *item.upstream),
-                              exists=exists(item.relation)))
+                              exists=exists(item.relation), schedule=item.mart.schedule))
     return nodes
 
 
@@ -91,8 +93,9 @@ def source_versions(adapter: "Adapter | None", sources: Sequence["SourceTable"],
 
 def build_plan(graph: "ProjectGraph", compiled: "CompiledProject | None", seeds: Sequence["SourceTable"],
                steps: list["Step"], target: "Target", adapter: "Adapter | None", *, force: str | None = None,
-               tested: Sequence[str] = ()) -> BuildPlan:
-    """Decide each step against the state `adapter` reads (None: no warehouse yet, all never built)."""
+               tested: Sequence[str] = (), now: "datetime | None" = None) -> BuildPlan:
+    """Decide each step against the state `adapter` reads (None: no warehouse yet, all never built);
+    `now` is the clock schedules are read with (default: the time)."""
     plan = BuildPlan(steps)
     prefix = prefix_of(target)
     records = state.read(adapter, prefix) if adapter is not None else {}
@@ -101,10 +104,10 @@ def build_plan(graph: "ProjectGraph", compiled: "CompiledProject | None", seeds:
     nodes = _nodes(graph, compiled, seeds, target, relations)
     sources = {s for n in nodes for s in n.inputs if s in graph.project.sources and graph.project.sources[s].seed is None}
     versions = source_versions(adapter, [graph.project.sources[s] for s in sorted(sources)], plan.notes)
-    plan.decisions = decide(nodes, records, versions, lambda key: f"{plan.run_id}:{key}", force)
+    plan.decisions = decide(nodes, records, versions, lambda key: f"{plan.run_id}:{key}", force, now)
     by_key = {n.key: n for n in nodes}
     pending = {key: state.Record(key, fingerprint=by_key[key].full, sql_hash=by_key[key].own, sql=by_key[key].sql,
                                  inputs=d.inputs, kind=d.kind)
                for key, d in plan.decisions.items() if d.build}
-    plan.recorder = state.Recorder(prefix, plan.run_id, records, pending, set(tested))
+    plan.recorder = state.Recorder(prefix, plan.run_id, records, pending, set(tested), now)
     return plan

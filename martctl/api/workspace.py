@@ -31,6 +31,8 @@ from martctl.project.loader import load_project, missing_env_problems
 from martctl.project.model import Project, SourceTable, Target
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
     from martctl.api.due import BuildPlan
     from martctl.api.lineage_question import LineageAnswer
     from martctl.compiler.compile import CompiledProject
@@ -125,7 +127,7 @@ class Workspace:
 
     def plan(self, command: str = "build", select: Sequence[str] | None = None,
              exclude: Sequence[str] | None = None, *, full_refresh: bool = False, force: bool = False,
-             on_event: EventCallback | None = None) -> "BuildPlan":
+             now: "datetime | None" = None, on_event: EventCallback | None = None) -> "BuildPlan":
         """What `command` would do, in order, and why: each step built (never built, SQL changed, input X
         changed, ...) or up to date, decided against the state in the warehouse, which is only read.
         Iterating the plan yields its steps."""
@@ -139,7 +141,7 @@ class Workspace:
         adapter = self._reader()
         try:
             return build_plan(self.graph, compiled, seeds, steps, self.target, adapter,
-                              force=_forced(full_refresh, force), tested=self._tested(command, compiled))
+                              force=_forced(full_refresh, force), tested=self._tested(command, compiled), now=now)
         finally:
             if adapter is not None:
                 adapter.close()
@@ -192,11 +194,11 @@ class Workspace:
 
     def execute(self, command: str, select: Sequence[str] | None = None, exclude: Sequence[str] | None = None, *,
                 threads: int | None = None, fail_fast: bool = False, full_refresh: bool = False, force: bool = False,
-                wait: float | None = None, on_event: EventCallback | None = None, stop: "Stop | None" = None,
+                now: "datetime | None" = None, wait: float | None = None, on_event: EventCallback | None = None, stop: "Stop | None" = None,
                 handle_signals: bool = False) -> "RunReport":
         """seed, run or build: lock the target, connect, decide what is due (the rest is up to date;
-        `force`/`full_refresh` build everything selected), build it, record each build in the
-        warehouse's state, write the artifacts; the report says what happened."""
+        `force`/`full_refresh` build everything selected; `now`: the clock schedules read, default the
+        time), build it, record each build in the warehouse's state, write the artifacts."""
         from martctl.api.due import build_plan, prefix_of
         from martctl.engine import artifacts, execute, state
         from martctl.engine.adapters.base import get_adapter
@@ -226,7 +228,7 @@ class Workspace:
                 seeds = self._seeds(command, compiled, select)
             steps = self._steps(command, compiled, seeds)
             plan = build_plan(self.graph, compiled, seeds, steps, self.target, adapter,
-                              force=_forced(full_refresh, force), tested=self._tested(command, compiled))
+                              force=_forced(full_refresh, force), tested=self._tested(command, compiled), now=now)
             due = set(plan.to_build)
             if not checked:  # the seeds and tests of what is due, checked before the state is written
                 from martctl.project.seedfile import check_seeds

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import difflib
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from typing import Mapping, Sequence
 
 from martctl.engine.state import OK, Record
@@ -28,6 +29,7 @@ class Node:
     sql: str = ""  # canonical SQL (for the diff)
     inputs: tuple[str, ...] = ()  # mart, seed and source keys it reads
     exists: bool = True  # its relation is in the warehouse
+    schedule: str | None = None  # cron or @daily...: due at each tick, and sources that cannot tell wait for it
 
 
 @dataclass
@@ -61,10 +63,11 @@ def sql_diff(before: str, after: str) -> str:
 
 
 def decide(nodes: Sequence[Node], records: Mapping[str, Record], source_versions: Mapping[str, str | None],
-           run_version, force: str | None = None) -> dict[str, Decision]:
+           run_version, force: str | None = None, now: datetime | None = None) -> dict[str, Decision]:
     """One Decision per node (given in dependency order). `run_version(key)` is the version a node
     built in this run records; `source_versions[key]` the data version of a source (None: cannot tell);
-    `force` the reason to build everything (--full-refresh, --force)."""
+    `force` the reason to build everything (--full-refresh, --force); `now` the clock schedules read."""
+    now = now or datetime.now(timezone.utc)
     decisions: dict[str, Decision] = {}
 
     def version(key: str) -> str | None:
@@ -77,7 +80,7 @@ def decide(nodes: Sequence[Node], records: Mapping[str, Record], source_versions
     for node in nodes:
         record = records.get(node.key)
         inputs = {key: version(key) for key in node.inputs}
-        reason, diff = _why(node, record, inputs, decisions, force)
+        reason, diff = _why(node, record, inputs, decisions, force, now)
         if reason and reason.startswith("SQL changed") and record is not None and record.sql:
             diff = sql_diff(record.sql, node.sql)
         decisions[node.key] = Decision(node.key, node.kind, reason is not None, reason or UP_TO_DATE, diff, inputs,
@@ -85,8 +88,18 @@ def decide(nodes: Sequence[Node], records: Mapping[str, Record], source_versions
     return decisions
 
 
+def _due_by_schedule(node: Node, record: Record, now: datetime) -> str | None:
+    from martctl.project.schedule import latest_tick
+
+    tick = latest_tick(node.schedule, now)
+    built = datetime.fromisoformat(record.built_at) if record.built_at else None
+    if tick is not None and (built is None or built < tick):
+        return f"due by schedule {node.schedule} (it fired at {tick:%Y-%m-%d %H:%M} UTC)"
+    return None
+
+
 def _why(node: Node, record: Record | None, inputs: Mapping[str, str | None],
-         decisions: Mapping[str, Decision], force: str | None) -> tuple[str | None, str]:
+         decisions: Mapping[str, Decision], force: str | None, now: datetime) -> tuple[str | None, str]:
     if force:
         return force, ""
     if record is None or record.fingerprint is None:
@@ -101,9 +114,13 @@ def _why(node: Node, record: Record | None, inputs: Mapping[str, str | None],
         return "settings changed (materialization, incremental or dialect)", ""
     if record.status not in (OK, None):
         return f"its last build's tests {'failed' if record.status != 'testing' else 'did not finish'}", ""
+    if node.schedule and _due_by_schedule(node, record, now):
+        return _due_by_schedule(node, record, now), ""
     for key, current in inputs.items():
         if key in decisions and decisions[key].build:
             return f"input {key} is built in this run", ""
+        if current is None and node.schedule:
+            continue  # a source that cannot tell is read again at the schedule's next tick
         if current is None:
             return f"source {key} cannot tell whether its data changed (no loaded_at: counts as changed)", ""
         if record.inputs.get(key) != current:

@@ -56,8 +56,8 @@ def schema_name(prefix: str = "") -> str:
     return prefix + SCHEMA
 
 
-def now() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="microseconds")
+def now(clock: datetime | None = None) -> str:
+    return (clock or datetime.now(timezone.utc)).isoformat(timespec="microseconds")
 
 
 def _literal(value: Any) -> exp.Expression:
@@ -159,8 +159,8 @@ class Recorder:
     """What the runner writes in the transaction of each build: the node's new Record."""
 
     def __init__(self, prefix: str, run_id: str, records: Mapping[str, Record], pending: Mapping[str, Record],
-                 tested: set[str] = frozenset()) -> None:
-        self.prefix, self.run_id = prefix, run_id
+                 tested: set[str] = frozenset(), clock: datetime | None = None) -> None:
+        self.prefix, self.run_id, self.clock = prefix, run_id, clock  # clock: a fixed time (tests), else now
         self.records = dict(records)  # what the state said when the run began
         self.pending = pending  # key -> the Record to write when it is built (fingerprint, inputs)
         self.tested = tested  # marts whose tests run after the build: recorded as `testing` until they pass
@@ -172,7 +172,7 @@ class Recorder:
         base = self.pending.get(key)
         if base is None:
             return []
-        row = {**base.__dict__, "inputs": base.inputs, "version": self.version(key), "built_at": now(), "row_count": rows,
+        row = {**base.__dict__, "inputs": base.inputs, "version": self.version(key), "built_at": now(self.clock), "row_count": rows,
                "seconds": round(seconds, 4), "run_id": self.run_id, "status": TESTING if key in self.tested else OK}
         return upsert(self.prefix, "marts", "key", row)
 

@@ -33,7 +33,10 @@ CONFIG_KEYS = {
     "vars": dict,
     "seeds": dict,
     "allow_outside": list,  # folders outside the project that files may be read from (symlinks)
+    "schedule": str,  # the default schedule of every mart (cron or @daily...)
+    "areas": dict,  # per area: {schedule: ...}
 }
+AREA_KEYS = {"schedule": str}
 TARGET_KEYS = {"type": str, "threads": int, "dialect": str, "path": str, "dsn": str, "schema_prefix": str}
 TARGET_EXTRA_KEYS = {"duckdb": {}, "postgres": {"connect_timeout": int}, "spark": {"master": str, "remote": str, "warehouse": str}}
 SOURCE_KEYS = {"schema": str, "tables": (list, dict), "description": str, "loaded_at": str}
@@ -53,6 +56,7 @@ MART_KEYS = {
     "unit_tests": list,
     "incremental": dict,
     "meta": dict,
+    "schedule": str,
 }
 COLUMN_KEYS = {"description": str, "tests": list, "type": str}
 INCREMENTAL_KEYS = {"strategy": str, "unique_key": (str, list), "cursor": str, "filter": str}
@@ -112,7 +116,7 @@ def load_project(project_dir: str | Path = ".", environ=None, problems: list[Pro
     sources = _load_sources(config, config_file, out)
     _add_seeds(root, seed_schema, seeds_cfg.get("column_types") or {}, sources, config_file, out)
     vars_ = dict(config.get("vars") or {}) if isinstance(config.get("vars"), dict) else {}
-    marts = _load_marts(root, dialect, config_file, out)
+    marts = _scheduled(_load_marts(root, dialect, config_file, out), config, config_file, out)
     prefixes = [t.settings["schema_prefix"] for t in targets.values() if isinstance(t.settings.get("schema_prefix"), str)]
     out.problems.extend(name_problems(marts.values(), [s for s in sources.values() if s.seed], prefixes, config_file,
                                       key_line(seeds_cfg, "schema")))
@@ -297,6 +301,36 @@ def _add_seeds(root: Path, schema: str, column_types, sources, config_file: Path
         )
 
 
+def _scheduled(marts: dict[str, Mart], config, config_file: Path, out: Collector) -> dict[str, Mart]:
+    """Each mart's schedule: its own, else its area's (config.yaml areas:), else the project's; each checked."""
+    from dataclasses import replace
+
+    from martctl.project.schedule import parse
+
+    def check(expression, file: Path, line: int | None, where: str) -> str | None:
+        if expression is None:
+            return None
+        try:
+            parse(str(expression))
+        except ValueError as exc:
+            out.add(f"{where}: schedule {exc}", file, line,
+                    hint="a cron expression such as '0 6 * * *' (UTC), or @hourly, @daily, @weekly, @monthly")
+            return None
+        return str(expression)
+
+    default = check(config.get("schedule"), config_file, key_line(config, "schedule"), "config.yaml")
+    areas = config.get("areas") if isinstance(config.get("areas"), dict) else {}
+    by_area = {}
+    for area, spec in areas.items():
+        if out.check_mapping(spec or {}, AREA_KEYS, config_file, f"areas.{area}"):
+            by_area[area] = check((spec or {}).get("schedule"), config_file, key_line(areas, area), f"areas.{area}")
+    result = {}
+    for key, mart in marts.items():
+        own = check(mart.schedule, mart.file, mart.line, f"mart '{key}'")
+        result[key] = replace(mart, schedule=own or by_area.get(mart.area) or default)
+    return result
+
+
 def _load_marts(root: Path, dialect: str, config_file: Path, out: Collector) -> dict[str, Mart]:
     marts: dict[str, Mart] = {}
     marts_dir = root / "marts"
@@ -427,6 +461,7 @@ def _load_mart(spec, path: Path, area: str, dialect: str, single: bool, out: Col
         unit_tests=unit_tests,
         incremental=incremental,
         meta=dict(spec.get("meta") or {}),
+        schedule=spec.get("schedule") if isinstance(spec.get("schedule"), str) else None,
     )
 
 

@@ -77,6 +77,7 @@ class Mart:
     unit_tests: tuple[UnitTest, ...] = ()
     incremental: Mapping[str, Any] = field(default_factory=dict)
     meta: Mapping[str, Any] = field(default_factory=dict)
+    schedule: str | None = None  # cron or @daily...: its own, its area's or the project's (None: on change only)
 
     @property
     def key(self) -> str:
