@@ -98,14 +98,6 @@ def compile_project(
     dialect = dialect or (target.dialect if target else project.dialect)
     prefix = (target.settings.get("schema_prefix") or "") if target else ""
     wanted = set(select) if select is not None else set(project.marts)
-    cache_key = None
-    if graph.plan is not None:
-        from martctl.compiler import plancache
-
-        cache_key = plancache.compile_key(graph.plan["key"], dialect, prefix, strict, source_columns or {}, types)
-        hit = _from_cache(graph, cache_key, wanted, dialect, prefix)
-        if hit is not None:
-            return hit
     cross = types or any(project.marts[k].dialect != dialect for k in wanted)
     # marts whose output columns we must know: the wanted ones and, when typing, all their ancestors
     needed = wanted | graph.graph.upstream(wanted) if cross else wanted
@@ -118,56 +110,79 @@ def compile_project(
 
             columns = {**seed_column_types(source.seed), **{c: t for c, t in columns.items() if t}}
         known[key] = columns
+    cache = _Cache(graph, dialect, prefix, strict, types, cross)
     compiled: dict[str, CompiledMart] = {}
     problems: list[Problem] = []
     for key in order:
-        try:
-            with nesting_guard(project.marts[key]):
-                item = _compile_mart(graph, key, dialect, prefix, known, strict, typing=cross)
-        except ProjectError as exc:
-            problems.extend(exc.problems)
-            known[key] = {c: col.type for c, col in project.marts[key].columns.items()}
-            continue
+        item = cache.get(key, known)
+        if item is None:
+            try:
+                with nesting_guard(project.marts[key]):
+                    item = _compile_mart(graph, key, dialect, prefix, known, strict, typing=cross)
+            except ProjectError as exc:
+                problems.extend(exc.problems)
+                known[key] = {c: col.type for c, col in project.marts[key].columns.items()}
+                continue
+            cache.put(key, item)
         known[key] = item.columns
         if key in wanted:
             compiled[key] = item
     if problems:
         raise CompileError(problems)
-    if cache_key is not None:
-        _to_cache(graph, cache_key, compiled)
+    cache.save()
     return CompiledProject(graph, dialect, compiled, prefix)
 
 
-def _from_cache(graph: ProjectGraph, cache_key: str, wanted: set, dialect: str, prefix: str) -> CompiledProject | None:
-    """The compiled marts of an unchanged project, from target/.cache/plan.json."""
-    entries = graph.plan.get("compiled", {}).get(cache_key)
-    if not entries or not wanted <= set(entries):
-        return None
-    marts = {}
-    for key in (k for k in graph.graph.topological_order() if k in wanted):
-        entry, parsed = entries[key], graph.parsed[key]
-        marts[key] = CompiledMart(
+class _Cache:
+    """Each mart's compiled form in target/.cache/plan.json, keyed by its parse entry, the dialect and
+    target settings, and its inputs' columns (so an upstream change that alters them recompiles it)."""
+
+    KEEP = 4  # compiled forms kept per mart (targets, dialects)
+
+    def __init__(self, graph: ProjectGraph, *settings) -> None:
+        from martctl.compiler import plancache
+
+        self.graph, self.settings, self.keys, self.changed = graph, settings, {}, False
+        self.entries = graph.plan.setdefault("compiled", {}) if graph.plan is not None else None
+        self._key = plancache.compile_key
+
+    def _cache_key(self, key: str, known) -> str | None:
+        parse_entry = self.graph.plan.get("marts", {}).get(key) if self.entries is not None else None
+        if parse_entry is None:
+            return None
+        parsed = self.graph.parsed[key]
+        inputs = [(ref, known.get(ref)) for ref in (*parsed.upstream_marts, *parsed.upstream_sources)]
+        return self._key(self.settings, parse_entry["hash"], inputs)
+
+    def get(self, key: str, known) -> CompiledMart | None:
+        self.keys[key] = self._cache_key(key, known)
+        entry = (self.entries.get(key) or {}).get(self.keys[key]) if self.keys[key] else None
+        if entry is None:
+            return None
+        parsed = self.graph.parsed[key]
+        return CompiledMart(
             key=key, mart=parsed.mart, sql=entry["sql"], relation=tuple(entry["relation"]),
             upstream=parsed.upstream_marts, sources=parsed.upstream_sources, columns=entry["columns"],
-            dialect=dialect, warnings=tuple(entry["warnings"]),
+            dialect=self.settings[0], warnings=tuple(entry["warnings"]),
             inputs={k: tuple(v) for k, v in entry["inputs"].items()},
         )
-    return CompiledProject(graph, dialect, marts, prefix)
 
+    def put(self, key: str, item: CompiledMart) -> None:
+        if not self.keys.get(key):
+            return
+        kept = list((self.entries.get(key) or {}).items())[-(self.KEEP - 1):]
+        entry = {"sql": item.sql, "relation": list(item.relation), "columns": dict(item.columns),
+                 "warnings": list(item.warnings), "inputs": {k: list(v) for k, v in item.inputs.items()}}
+        self.entries[key] = {**dict(kept), self.keys[key]: entry}
+        self.changed = True
 
-def _to_cache(graph: ProjectGraph, cache_key: str, compiled: dict[str, CompiledMart], keep: int = 4) -> None:
-    from martctl.compiler import plancache
+    def save(self) -> None:
+        if self.changed:
+            from martctl.compiler import plancache
 
-    data = graph.plan
-    entries = dict(data.get("compiled", {}).get(cache_key, {}))
-    entries.update({
-        key: {"sql": item.sql, "relation": list(item.relation), "columns": dict(item.columns),
-              "warnings": list(item.warnings), "inputs": {k: list(v) for k, v in item.inputs.items()}}
-        for key, item in compiled.items()
-    })
-    others = [(k, v) for k, v in data.get("compiled", {}).items() if k != cache_key][-(keep - 1):]
-    data["compiled"] = {**dict(others), cache_key: entries}
-    plancache.write(graph.target_dir, data)
+            for gone in set(self.entries) - set(self.graph.project.marts):
+                del self.entries[gone]
+            plancache.write(self.graph.target_dir, self.graph.plan)
 
 
 def _compile_mart(graph: ProjectGraph, key: str, dialect: str, prefix: str, known, strict: bool, typing: bool) -> CompiledMart:

@@ -64,14 +64,17 @@ def source_hash(source: "SourceTable") -> str:
 
 def canonical_texts(graph: "ProjectGraph", keys: Iterable[str]) -> dict[str, str]:
     """Each mart's canonical SQL; cached in the plan cache with the parse it comes from."""
-    cache = graph.plan.setdefault("canon", {}) if graph.plan is not None else {}
+    entries = graph.plan.get("marts", {}) if graph.plan is not None else {}
     texts, fresh = {}, False
     for key in keys:
-        text = cache.get(key)
+        entry = entries.get(key, {})
+        text = entry.get("canon")
         if text is None:
             parsed = graph.parsed[key]
-            text = cache[key] = canonical_sql(parsed.tree, parsed.mart.dialect)
-            fresh = True
+            text = canonical_sql(parsed.tree, parsed.mart.dialect)
+            if key in entries:
+                entry["canon"] = text
+                fresh = True
         texts[key] = text
     if fresh and graph.plan is not None:
         from martctl.compiler import plancache

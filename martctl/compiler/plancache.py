@@ -1,10 +1,12 @@
-"""target/.cache/plan.json: the parse and compile results of an unchanged project.
+"""target/.cache/plan.json: the parse and compile results of unchanged marts.
 
-A nightly build of an unchanged project need not parse and compile 1,000 marts again. The key
-hashes everything those results depend on: every mart's SQL, dialect and declared column types,
-the sources (and each seed file's size and mtime, whose sniffed types feed typing), the vars,
-the sqlglot and martctl versions and martctl's own source files. Any change anywhere makes a new
-key, so an entry is never half-valid. The file is written atomically; an unreadable one is ignored.
+A nightly build of an unchanged project need not parse and compile 1,000 marts again, and an edit
+to one mart re-parses only that mart. Each mart's entry is keyed by a hash of its SQL, dialect and
+declared column types and of what every mart shares (`common_key`: the names marts may refer to,
+the sources and each seed file's size and mtime, the vars, the sqlglot and martctl versions and
+martctl's own source files). A compiled entry is keyed besides by the dialect, the target's settings
+and its inputs' columns, so a change upstream that changes a mart's inputs recompiles it. An entry
+is never half-valid. The file is written atomically; an unreadable one is ignored.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ import os
 from pathlib import Path
 from typing import Any, Mapping
 
-FORMAT = 1
+FORMAT = 2
 FILE = Path(".cache") / "plan.json"
 
 
@@ -24,16 +26,13 @@ def _code_stamp() -> list:
     return sorted((str(p.relative_to(here)), p.stat().st_mtime_ns) for p in here.rglob("*.py"))
 
 
-def project_key(project, values: Mapping[str, Any]) -> str:
-    """The hash of everything build_graph and compile_project read."""
+def common_key(project, values: Mapping[str, Any]) -> str:
+    """The hash of what every mart's parse and compile read besides its own SQL: the names it may
+    refer to, the sources (and seed files), the vars, the versions of sqlglot and martctl."""
     import sqlglot
 
     from martctl import __version__
 
-    marts = [
-        (key, m.sql, m.dialect, sorted((c, col.type) for c, col in m.columns.items()))
-        for key, m in project.marts.items()
-    ]
     sources = []
     for key, s in project.sources.items():
         stamp = None
@@ -43,27 +42,34 @@ def project_key(project, values: Mapping[str, Any]) -> str:
         sources.append((key, s.schema, sorted(s.columns.items(), key=lambda kv: kv[0]), stamp,
                         sorted(s.column_types.items())))
     blob = json.dumps(
-        [FORMAT, __version__, sqlglot.__version__, _code_stamp(), project.dialect, marts, sources, values],
+        [FORMAT, __version__, sqlglot.__version__, _code_stamp(), project.dialect, sorted(project.marts), sources, values],
         default=str, sort_keys=True,
     )
     return hashlib.blake2b(blob.encode(), digest_size=16).hexdigest()
 
 
-def compile_key(graph_key: str, *parts: Any) -> str:
-    blob = json.dumps([graph_key, *parts], default=str, sort_keys=True)
+def mart_key(common: str, mart) -> str:
+    """The hash of everything one mart's cached parse (dependencies, canonical SQL) depends on."""
+    return compile_key(common, mart.key, mart.sql, mart.dialect, sorted((c, col.type) for c, col in mart.columns.items()))
+
+
+def compile_key(*parts: Any) -> str:
+    blob = json.dumps(parts, default=str, sort_keys=True)
     return hashlib.blake2b(blob.encode(), digest_size=16).hexdigest()
 
 
-def read(target_dir: Path | None, key: str) -> dict | None:
-    """The cached plan for `key`, or None."""
+def read(target_dir: Path | None) -> dict:
+    """The cache document ({"marts": {key: entry}, "compiled": {key: {compile key: entry}}}), empty when
+    there is none or it is unreadable."""
+    empty = {"format": FORMAT, "marts": {}, "compiled": {}}
     if target_dir is None:
-        return None
+        return empty
     try:
         data = json.loads((Path(target_dir) / FILE).read_text(encoding="utf-8"))
     except (OSError, ValueError):
-        return None
-    if not isinstance(data, dict) or data.get("key") != key:
-        return None
+        return empty
+    if not isinstance(data, dict) or data.get("format") != FORMAT:
+        return empty
     return data
 
 

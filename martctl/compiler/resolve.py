@@ -167,32 +167,38 @@ def _parser(key: str, mart: Mart, project: Project, bare, values):
 def build_graph(project: Project, vars: Mapping[str, Any] | None = None, target_dir: Path | None = None) -> ProjectGraph:
     """Parse every mart and link it to the marts and sources it reads; report every problem.
 
-    With `target_dir`, an unchanged project's dependencies come from the plan cache there
-    (martctl/plancache.py) and each mart is parsed only if something asks for its tree."""
+    With `target_dir`, the dependencies of each unchanged mart come from the plan cache there
+    (martctl/compiler/plancache.py), and it is parsed only if something asks for its tree."""
     values = {**project.vars, **(vars or {})}
     bare = _by_bare_name(project)
-    key = cached = None
+    plan = entries = common = None
     if target_dir is not None:
         from martctl.compiler import plancache
 
-        key = plancache.project_key(project, values)
-        cached = plancache.read(target_dir, key)
-    if cached is not None and set(cached.get("deps", {})) == set(project.marts):
-        parsed = {
-            k: ParsedMart(m, upstream=tuple(cached["deps"][k]), parse=_parser(k, m, project, bare, values))
-            for k, m in project.marts.items()
-        }
-        graph = Graph({k: item.upstream_marts for k, item in parsed.items()})
-        return ProjectGraph(project, graph, parsed, values, cached, target_dir)
+        plan = plancache.read(target_dir)
+        common = plancache.common_key(project, values)
+        entries = plan.get("marts", {})
     problems: list[Problem] = []
-    parsed = {}
+    parsed: dict[str, ParsedMart] = {}
+    fresh: dict[str, dict] = {}
+    changed = False
     for name, mart in project.marts.items():
+        if plan is not None:
+            key = plancache.mart_key(common, mart)
+            entry = entries.get(name)
+            if entry is not None and entry.get("hash") == key:
+                parsed[name] = ParsedMart(mart, upstream=tuple(entry["deps"]), parse=_parser(name, mart, project, bare, values))
+                fresh[name] = entry
+                continue
         item, found = _parse_one(name, mart, project, bare, values)
         problems += found
         if item is not None:
             parsed[name] = item
+            if plan is not None and not found:
+                fresh[name] = {"hash": key, "deps": [list(item.upstream_marts), list(item.upstream_sources)]}
+                changed = True
     graph = Graph({key: item.upstream_marts for key, item in parsed.items()})
-    cycle = graph.find_cycle()
+    cycle = graph.find_cycle() if changed or plan is None or problems else None
     if cycle:
         first = project.marts[cycle[0]]
         error = CycleError(cycle, first.file, first.line)
@@ -201,11 +207,9 @@ def build_graph(project: Project, vars: Mapping[str, Any] | None = None, target_
         problems.extend(error.problems)
     if problems:
         raise ProjectError(problems)
-    plan = None
-    if key is not None:
-        from martctl.compiler import plancache
-
-        deps = {k: [list(item.upstream_marts), list(item.upstream_sources)] for k, item in parsed.items()}
-        plan = {"key": key, "deps": deps, "compiled": {}}
-        plancache.write(target_dir, plan)
+    if plan is not None:
+        changed = changed or set(entries) != set(fresh)
+        plan["marts"] = fresh
+        if changed:
+            plancache.write(target_dir, plan)
     return ProjectGraph(project, graph, parsed, values, plan, target_dir)
