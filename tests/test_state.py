@@ -229,3 +229,19 @@ def test_a_bad_schedule_is_one_clear_message(tmp_path: Path):
     done = subprocess.run([sys.executable, "-m", "martctl", "plan", "--project-dir", str(root)], capture_output=True, text=True)
     assert done.returncode == 2
     assert "m.yml:1" in done.stderr and "minute: '61' is outside 0-59" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_selector_methods_read_the_state(project: Path):
+    def selected(*selectors: str) -> set[str]:
+        return set(martctl.open(project, vars={"max_id": 3}).select(list(selectors))[0])
+
+    assert selected("state:new") == set(martctl.open(project).project.marts)  # no warehouse yet
+    martctl.open(project, vars={"max_id": 3}).build()  # b.tested's test fails, b.after_tested is skipped
+    assert selected("state:new") == {"b.after_tested"} and selected("state:modified") == {"b.after_tested"}
+    assert selected("result:fail") == {"b.tested"} and selected("result:skipped") == {"b.after_tested"}
+    assert selected("result:error") == set() and "a.top" in selected("result:success")
+    edit(project, "marts/a/mid.yml", "sql: select id, amount * 5 as amount2, cast(:bad as integer) as flag from a.base\n")
+    assert selected("state:modified+") == {"a.mid", "a.top", "b.after_tested"}
+    assert selected("state:modified,area:a") == {"a.mid"}
+    with pytest.raises(martctl.errors.ProjectError, match="result:oops"):
+        selected("result:oops")

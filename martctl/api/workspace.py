@@ -78,10 +78,17 @@ class Workspace:
     # -- selection and listing ---------------------------------------------------------------------
 
     def select(self, select: Sequence[str] | None = None, exclude: Sequence[str] | None = None) -> tuple[list[str], list[str]]:
-        """The mart keys a selection picks, in dependency order, and warnings about it."""
+        """The mart keys a selection picks, in dependency order, and warnings about it. The methods
+        state:, result: and source_status: read the warehouse's state (read-only)."""
         from martctl.compiler.select import select as run_select
+        from martctl.compiler.select import uses_state
 
-        return run_select(self.project, self.graph.graph, select, exclude)
+        extra = None
+        if uses_state(select) or uses_state(exclude):
+            from martctl.api.state_select import state_methods
+
+            extra = state_methods(self)
+        return run_select(self.project, self.graph.graph, select, exclude, extra)
 
     def ls(self, select: Sequence[str] | None = None, exclude: Sequence[str] | None = None, *,
            on_event: EventCallback | None = None) -> list[MartInfo]:
@@ -251,8 +258,8 @@ class Workspace:
                     decisions=plan.runner_decisions(), recorder=plan.recorder,
                 )
             outcome = report.interrupted or ("error" if report.failed else "success")
-            adapter.execute([state.run_finished(prefix, plan.run_id, outcome,
-                                                {k: r.status for k, r in report.results.items()})])
+            adapter.execute([state.run_finished(prefix, plan.run_id, outcome, {
+                k: "fail" if r.test_failure else r.status for k, r in report.results.items()})])
         finally:
             try:
                 adapter.close()

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from fnmatch import fnmatchcase
-from typing import Iterable
+from typing import Callable, Iterable, Mapping
 
 from martctl.compiler.graph import Graph
 from martctl.errors import Problem, ProjectError
@@ -52,26 +52,40 @@ def _by_name(project: Project, value: str) -> set[str]:
 METHODS = {"tag": _by_tag, "area": _by_area, "path": _by_path, "materialized": _by_materialized, "owner": _by_owner}
 
 
-def _match_body(body: str, project: Project) -> set[str]:
+# methods whose answer depends on the warehouse's state (the API supplies them); matching no mart is
+# not a mistake for these (nothing was modified, nothing failed)
+STATE_METHODS = ("state", "result", "source_status")
+Extra = Mapping[str, Callable[[str], set]]
+
+
+def _match_body(body: str, project: Project, extra: Extra | None = None) -> set[str]:
     """The marts one selector body (no +) names: `method:value` or a name/glob."""
     if ":" not in body:
         return _by_name(project, body)
     method, _, value = body.partition(":")
+    if method in STATE_METHODS and extra and method in extra:
+        return extra[method](value)
     if method not in METHODS:
         from martctl.errors import did_you_mean
 
+        known = [*METHODS, *STATE_METHODS]
         raise ProjectError(
             f"unknown selector method '{method}:' in '{body}'",
-            hint=did_you_mean(method, METHODS) or f"methods: {', '.join(m + ':' for m in METHODS)}",
+            hint=did_you_mean(method, known) or f"methods: {', '.join(m + ':' for m in known)}",
         )
     return METHODS[method](project, value)
 
 
-def _atom(text: str, project: Project, graph: Graph[str]) -> set[str]:
+def uses_state(selectors: Iterable[str] | None) -> bool:
+    """Whether a selection names a method that reads the warehouse's state."""
+    return any(f"{m}:" in s for s in selectors or () for m in STATE_METHODS)
+
+
+def _atom(text: str, project: Project, graph: Graph[str], extra: Extra | None = None) -> set[str]:
     match = _ATOM.match(text)
     if not match or not match.group("body"):
         raise ProjectError(f"cannot read selector '{text}'", hint="examples: name, +name, name+, tag:daily, area:marketing")
-    base = _match_body(match.group("body"), project)
+    base = _match_body(match.group("body"), project, extra)
     result = set(base)
     if match.group("up"):
         depth = match.group(2)
@@ -83,17 +97,17 @@ def _atom(text: str, project: Project, graph: Graph[str]) -> set[str]:
 
 
 def _expression(tokens: Iterable[str], project: Project, graph: Graph[str], warnings: list[str],
-                unmatched: list[Problem]) -> set[str]:
+                unmatched: list[Problem], extra: Extra | None = None) -> set[str]:
     selected: set[str] = set()
     for token in (t for chunk in tokens for t in chunk.split()):
         parts = [p for p in token.split(",") if p]
         matched = None
         for part in parts:
-            found = _atom(part, project, graph)
-            if not found:
+            found = _atom(part, project, graph, extra)
+            if not found and not uses_state([part]):
                 unmatched.append(_no_match(part, project))
             matched = found if matched is None else matched & found
-        if not matched and len(parts) > 1 and all(_atom(p, project, graph) for p in parts):
+        if not matched and len(parts) > 1 and all(_atom(p, project, graph, extra) for p in parts):
             warnings.append(f"selector '{token}' matches no mart: its parts have no mart in common")
         selected |= matched or set()
     return selected
@@ -124,15 +138,17 @@ def select(
     graph: Graph[str],
     selectors: Iterable[str] | None = None,
     exclude: Iterable[str] | None = None,
+    extra: Extra | None = None,
 ) -> tuple[list[str], list[str]]:
     """The selected mart keys in topological order, and warnings (an intersection with nothing in common).
-    A selector (or exclusion) that matches no mart is an error, with a did-you-mean."""
+    A selector (or exclusion) that matches no mart is an error, with a did-you-mean. `extra` supplies
+    the state methods (state:, result:, source_status:), which may match nothing."""
     warnings: list[str] = []
     unmatched: list[Problem] = []
     selectors = [s for s in (selectors or []) if s.strip()]
-    chosen = _expression(selectors, project, graph, warnings, unmatched) if selectors else set(project.marts)
+    chosen = _expression(selectors, project, graph, warnings, unmatched, extra) if selectors else set(project.marts)
     if exclude:
-        chosen -= _expression(exclude, project, graph, warnings, unmatched)
+        chosen -= _expression(exclude, project, graph, warnings, unmatched, extra)
     if unmatched:
         raise ProjectError(unmatched)
     return [k for k in graph.topological_order() if k in chosen], warnings
