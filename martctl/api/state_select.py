@@ -4,18 +4,15 @@ result:skipped, result:fail (failed tests), result:success, result:cancelled, so
 from __future__ import annotations
 
 from functools import lru_cache
-from typing import TYPE_CHECKING, Callable
+from typing import Any, Callable
 
 from martctl.errors import ProjectError
-
-if TYPE_CHECKING:
-    from martctl.api.workspace import Workspace
 
 RESULTS = ("error", "skipped", "fail", "success", "cancelled")
 
 
-def state_methods(ws: "Workspace") -> dict[str, Callable[[str], set[str]]]:
-    """The methods, each reading the state (read-only) once, when first used."""
+def state_methods(ws: Any) -> dict[str, Callable[[str], set[str]]]:
+    """The methods for Workspace `ws`, each reading the state (read-only) once, when first used."""
     from martctl.api.due import prefix_of, source_versions
     from martctl.compiler.fingerprint import fingerprints
     from martctl.engine import state
