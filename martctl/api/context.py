@@ -12,6 +12,7 @@ from martctl.compiler.sql import parse_literal
 from martctl.errors import ProjectError
 from martctl.project.loader import did_you_mean, load_project, missing_env_problems
 from martctl.project.model import Project, Target
+from martctl.project.yamlfile import PlainLoader
 
 
 @dataclass
@@ -36,7 +37,7 @@ def parse_vars(items: Iterable[str] | None) -> dict[str, Any]:
         text = item.strip()
         if text.startswith("{"):
             try:
-                loaded = yaml.safe_load(text)
+                loaded = yaml.load(text, Loader=PlainLoader)
             except yaml.YAMLError as exc:
                 raise ProjectError(f"--vars: not a YAML mapping: {exc}", hint="--vars key=value or --vars '{key: value}'") from None
             if not isinstance(loaded, dict):

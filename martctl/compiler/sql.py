@@ -198,8 +198,10 @@ def parse_literal(text: str) -> Any:
     """`--vars k=v`: v read as YAML so numbers stay numbers and dates stay strings."""
     import yaml
 
+    from martctl.project.yamlfile import PlainLoader
+
     try:
-        value = yaml.safe_load(text)
+        value = yaml.load(text, Loader=PlainLoader)
     except yaml.YAMLError:
         return text
     if isinstance(value, (dict, list)):
