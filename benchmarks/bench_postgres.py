@@ -49,12 +49,12 @@ def martctl(root: Path, dsn: str, *args: str) -> float:
 
 def statements(root: Path, dsn: str) -> list[list[str]]:
     """Per mart, in dependency order, the transaction martctl runs for it (ddl.py's statements)."""
-    from martctl.api.context import open_project
+    from martctl.api import Workspace
     from martctl.compiler.compile import compile_project
     from martctl.engine import ddl
 
     os.environ["MARTCTL_PG_DSN"] = dsn
-    ctx = open_project(root, target="pg")
+    ctx = Workspace(root, target="pg")
     compiled = compile_project(ctx.graph, target=ctx.target)
     plan = []
     for key in ctx.graph.graph.topological_order():
@@ -85,13 +85,13 @@ def direct(dsn: str, plan: list[list[str]]) -> float:
 
 def in_process(root: Path, dsn: str, threads: int) -> float:
     """execute.run alone (project already loaded and compiled), like the CLI calls it."""
-    from martctl.api.context import open_project
+    from martctl.api import Workspace
     from martctl.compiler.compile import compile_project
     from martctl.engine import execute
     from martctl.engine.adapters.base import get_adapter
 
     os.environ["MARTCTL_PG_DSN"] = dsn
-    ctx = open_project(root, target="pg")
+    ctx = Workspace(root, target="pg")
     compiled = compile_project(ctx.graph, target=ctx.target)
     steps = execute.plan(compiled, [], ctx.target_dir / "compiled")
     adapter = get_adapter(ctx.target, ctx.project.root)

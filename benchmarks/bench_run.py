@@ -28,11 +28,11 @@ sys.path.insert(0, str(HERE.parent))
 
 def statements(root: Path) -> dict:
     """The compiled marts as (key, upstream, statement) in graph order, from martctl itself."""
-    from martctl.api.context import open_project
+    from martctl.api import Workspace
     from martctl.compiler.compile import compile_project
     from martctl.engine import ddl
 
-    ctx = open_project(root)
+    ctx = Workspace(root)
     compiled = compile_project(ctx.graph, target=ctx.target)
     order = [k for k in ctx.graph.graph.topological_order() if k in compiled.marts]
     items = []

@@ -102,6 +102,11 @@ class AdapterError(MartctlError):
     """The warehouse refused or failed: connection, SQL at run time."""
 
 
+class LockLost(AdapterError):
+    """The run's lock was lost mid-run (its session ended): another run may have started, so this
+    one must not swap anything more."""
+
+
 class LockBusy(MartctlError):
     """Another run holds the target's lock."""
 

@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 import pytest
 from conftest import write_project
 
-from martctl.api.context import open_project
+from martctl.api import Workspace
 from martctl.api.validate import validate_project
 from martctl.compiler.compile import compile_project
 from martctl.engine.adapters.base import get_adapter
@@ -84,7 +84,7 @@ def project(root, rows, mart_yaml=ITEMS_MART, config=None):
 
 def build_and_test(root, target=None, keys=None):
     """Seed and build every mart through the target's adapter, then run the data tests."""
-    ctx = open_project(root, target)
+    ctx = Workspace(root, target)
     compiled = compile_project(ctx.graph, target=ctx.target)
     adapter = get_adapter(ctx.target, ctx.project.root)
     adapter.connect()
@@ -157,6 +157,12 @@ columns:
       - not_null: {name: warn_above_5, warn_if: ">5"}
       - not_null: {name: both_above_5, warn_if: ">5", error_if: ">5"}
       - not_null: {name: warn_severity_ignores_error_if, severity: warn, error_if: ">=1"}
+      - not_null: {name: error_up_to_2, error_if: "<=2"}
+      - not_null: {name: error_below_2, error_if: "<2"}
+      - not_null: {name: error_at_2, error_if: "==2"}
+      - not_null: {name: warn_up_to_2, warn_if: "<=2", error_if: ">9"}
+      - not_null: {name: warn_below_2, warn_if: "<2", error_if: ">9"}
+      - not_null: {name: warn_at_3, warn_if: "==3", error_if: ">9"}
 """
 
 
@@ -170,9 +176,15 @@ def test_thresholds_and_severity_decide_the_status(tmp_path):
         "warn_above_5": "FAIL",  # error_if (default !=0) is checked first
         "both_above_5": "PASS",
         "warn_severity_ignores_error_if": "WARN",
+        "error_up_to_2": "FAIL",  # 2 <= 2
+        "error_below_2": "WARN",  # not 2 < 2: the default warn_if (!=0) holds
+        "error_at_2": "FAIL",
+        "warn_up_to_2": "WARN",
+        "warn_below_2": "PASS",
+        "warn_at_3": "PASS",
     }
     assert {r.failures for r in results.values()} == {2}
-    assert [n for n, r in results.items() if r.blocking] == ["plain", "error_from_2", "warn_above_5"]
+    assert [n for n, r in results.items() if r.blocking] == ["plain", "error_from_2", "warn_above_5", "error_up_to_2", "error_at_2"]
 
 
 @pytest.mark.parametrize(
@@ -187,6 +199,21 @@ def test_thresholds_and_severity_decide_the_status(tmp_path):
         ({"error_if": ">10", "warn_if": ">5"}, 6, "WARN"),
         ({"error_if": "!=3"}, 3, "WARN"),
         ({"warn_if": "<>0", "error_if": "=4"}, 4, "FAIL"),
+        # each comparison on both sides of its edge: <= vs <, == vs =/!=
+        ({"error_if": "<=2"}, 2, "FAIL"),
+        ({"error_if": "<=2"}, 3, "WARN"),
+        ({"error_if": "<2"}, 1, "FAIL"),
+        ({"error_if": "<2"}, 2, "WARN"),
+        ({"error_if": "==2"}, 2, "FAIL"),
+        ({"error_if": "==2"}, 1, "WARN"),
+        ({"error_if": "==2"}, 3, "WARN"),
+        ({"error_if": " <= 2 "}, 2, "FAIL"),
+        ({"error_if": ">9", "warn_if": "<=3"}, 3, "WARN"),
+        ({"error_if": ">9", "warn_if": "<=3"}, 4, "PASS"),
+        ({"error_if": ">9", "warn_if": "<3"}, 2, "WARN"),
+        ({"error_if": ">9", "warn_if": "<3"}, 3, "PASS"),
+        ({"error_if": ">9", "warn_if": "==3"}, 3, "WARN"),
+        ({"error_if": ">9", "warn_if": "==3"}, 4, "PASS"),
     ],
 )
 def test_status_rule(options, failures, status):
@@ -252,7 +279,7 @@ def test_bad_tests_are_load_time_errors_with_file_and_line(tmp_path, tests, expe
     found = problems_of(root)
     assert len(found) == 1 and expected in found[0], found
     assert "marts/shop/items.yml:" in found[0]
-    ctx = open_project(root)
+    ctx = Workspace(root)
     with pytest.raises(ProjectError) as raised:  # what test and build do before running anything
         prepare(compile_project(ctx.graph, target=ctx.target))
     assert expected in str(raised.value)
@@ -261,7 +288,7 @@ def test_bad_tests_are_load_time_errors_with_file_and_line(tmp_path, tests, expe
 def test_unknown_kind_has_a_did_you_mean(tmp_path):
     root = project(tmp_path / "p", GOOD, "sql: select * from raw.items\ncolumns:\n  item_id: {tests: [not_nul]}\n")
     with pytest.raises(ProjectError) as raised:
-        open_project(root)
+        Workspace(root)
     assert "unknown test kind 'not_nul'" in str(raised.value) and "did you mean 'not_null'" in str(raised.value)
 
 
@@ -272,8 +299,9 @@ def test_a_relationship_to_an_unselected_mart_is_checked_against_its_real_column
         "marts/shop/pairs.yml": "sql: select person_id from shop.people\n"
                                 "columns:\n  person_id: {tests: [{relationships: {to: shop.people.person_id}}]}\n",
     })
-    ctx = open_project(root, selectors=["pairs"])
-    assert [t.name for t in prepare(compile_project(ctx.graph, target=ctx.target, select=ctx.selected))] == ["relationships__person_id"]
+    ctx = Workspace(root)
+    selected = ctx.select(["pairs"])[0]
+    assert [t.name for t in prepare(compile_project(ctx.graph, target=ctx.target, select=selected))] == ["relationships__person_id"]
     path = root / "marts/shop/pairs.yml"
     path.write_text(path.read_text().replace("shop.people.person_id", "shop.people.persn_id"))
     assert "'persn_id' is not a column of shop.people (did you mean 'person_id'?)" in problems_of(root)[0]

@@ -176,7 +176,7 @@ def test_compile_cli_every_dialect_on_the_demo(demo_dir, dialect):
     assert run.returncode == 0, run.stderr
     project = load_project(demo_dir)
     for key, mart in project.marts.items():
-        path = demo_dir / "target" / "compiled" / mart.area / f"{mart.name}.sql"
+        path = demo_dir / "target" / f"compiled-{dialect}" / mart.area / f"{mart.name}.sql"
         text = path.read_text(encoding="utf-8")
         assert sqlglot.parse_one(text, read=dialect), key  # re-parses in the dialect it was written for
         assert f"-- {key} " in run.stdout

@@ -13,7 +13,7 @@ import duckdb
 import pytest
 from conftest import write_project
 
-from martctl.api.context import open_project
+from martctl.api import Workspace
 from martctl.compiler.compile import compile_project
 from martctl.engine.adapters.duckdb import DuckDBAdapter
 from martctl.engine.events import MartFinished, MartStarted, RunFinished, RunStarted
@@ -22,16 +22,16 @@ from martctl.exitcodes import ExitCode
 
 DIAMOND = {
     "marts/a/root.yml": "sql: select range as i from range(100)\n",
-    "marts/a/left.yml": "sql: select i from a.root where i % 2 = 0\n",
-    "marts/a/right.yml": "materialized: view\nsql: select i from a.root where i % 2 = 1\n",
-    "marts/a/join.yml": "sql: select count(*) as n from (select i from a.left union all select i from a.right)\n",
+    "marts/a/evens.yml": "sql: select i from a.root where i % 2 = 0\n",
+    "marts/a/odds.yml": "materialized: view\nsql: select i from a.root where i % 2 = 1\n",
+    "marts/a/joined.yml": "sql: select count(*) as n from (select i from a.evens union all select i from a.odds)\n",
     "marts/b/alone.yml": "sql: select 1 as one\n",
 }
 
 
 def build(root: Path, **options):
-    ctx = open_project(root)
-    compiled = compile_project(ctx.graph, target=ctx.target, select=ctx.selected)
+    ctx = Workspace(root)
+    compiled = compile_project(ctx.graph, target=ctx.target)
     adapter = DuckDBAdapter(ctx.target, ctx.project.root)
     adapter.connect()
     events: list = []
@@ -59,26 +59,26 @@ def test_upstream_finishes_before_downstream_starts(tmp_path: Path, threads: int
     seen = [(type(e).__name__, getattr(e, "key", None) or getattr(getattr(e, "result", None), "key", None)) for e in events]
     finished_at = {key: i for i, (name, key) in enumerate(seen) if name == "MartFinished"}
     started_at = {key: i for i, (name, key) in enumerate(seen) if name == "MartStarted"}
-    for child, parents in {"a.left": ["a.root"], "a.right": ["a.root"], "a.join": ["a.left", "a.right"]}.items():
+    for child, parents in {"a.evens": ["a.root"], "a.odds": ["a.root"], "a.joined": ["a.evens", "a.odds"]}.items():
         assert all(finished_at[p] < started_at[child] for p in parents)
-    assert scalar(root, "select n from a.join") == 100
-    assert report.results["a.root"].rows == 100 and report.results["a.right"].rows is None
-    assert list(report.results) == [s.key for s in plan(compile_project(open_project(root).graph))]
+    assert scalar(root, "select n from a.joined") == 100
+    assert report.results["a.root"].rows == 100 and report.results["a.odds"].rows is None
+    assert list(report.results) == [s.key for s in plan(compile_project(Workspace(root).graph))]
 
 
 def test_failure_skips_downstream_with_its_reason(tmp_path: Path):
     files = dict(DIAMOND)
-    files["marts/a/left.yml"] = "sql: select cast('no' as integer) as i from a.root\n"
+    files["marts/a/evens.yml"] = "sql: select cast('no' as integer) as i from a.root\n"
     root = write_project(tmp_path / "p", files)
     report, events = build(root, threads=2)
     results = report.results
-    assert results["a.left"].status == "error" and "Could not convert" in results["a.left"].error
-    assert results["a.join"].status == "skipped" and results["a.join"].reason == "upstream a.left failed"
-    assert results["a.right"].status == results["b.alone"].status == "success"
+    assert results["a.evens"].status == "error" and "Could not convert" in results["a.evens"].error
+    assert results["a.joined"].status == "skipped" and results["a.joined"].reason == "upstream a.evens failed"
+    assert results["a.odds"].status == results["b.alone"].status == "success"
     assert report.exit_code() == ExitCode.FAILED
     skipped = [e for e in events if isinstance(e, MartFinished) and e.result.status == "skipped"]
-    assert [e.result.key for e in skipped] == ["a.join"]
-    assert not any(isinstance(e, MartStarted) and e.key == "a.join" for e in events)
+    assert [e.result.key for e in skipped] == ["a.joined"]
+    assert not any(isinstance(e, MartStarted) and e.key == "a.joined" for e in events)
 
 
 def test_after_mart_hook_failure_skips_downstream(tmp_path: Path):
@@ -88,19 +88,19 @@ def test_after_mart_hook_failure_skips_downstream(tmp_path: Path):
     def hook(key, adapter):
         calls.append(key)
         assert adapter.query(f"select count(*) from {key}").rows[0][0] >= 1  # the mart is there to test
-        if key == "a.left":
-            return AfterMartResult(tests=[{"name": "not_null__a.left__i", "status": "FAIL", "failures": 3}],
-                                   failed_tests=["not_null__a.left__i"])
+        if key == "a.evens":
+            return AfterMartResult(tests=[{"name": "not_null__a.evens__i", "status": "FAIL", "failures": 3}],
+                                   failed_tests=["not_null__a.evens__i"])
         return AfterMartResult(tests=[{"name": f"row_count__{key}", "status": "PASS"}])
 
     report, _ = build(root, threads=2, after_mart=hook)
     results = report.results
-    assert results["a.left"].status == "success"
-    assert results["a.left"].test_failure == "test not_null__a.left__i failed on a.left"
-    assert results["a.join"].status == "skipped"
-    assert results["a.join"].reason == "test not_null__a.left__i failed on a.left"
+    assert results["a.evens"].status == "success"
+    assert results["a.evens"].test_failure == "test not_null__a.evens__i failed on a.evens"
+    assert results["a.joined"].status == "skipped"
+    assert results["a.joined"].reason == "test not_null__a.evens__i failed on a.evens"
     assert results["a.root"].tests == [{"name": "row_count__a.root", "status": "PASS"}]
-    assert "a.join" not in calls and report.exit_code() == ExitCode.FAILED
+    assert "a.joined" not in calls and report.exit_code() == ExitCode.FAILED
 
 
 def test_hook_that_raises_is_an_error_on_its_mart(tmp_path: Path):
@@ -113,7 +113,7 @@ def test_hook_that_raises_is_an_error_on_its_mart(tmp_path: Path):
 
     report, _ = build(root, after_mart=hook)
     assert report.results["b.alone"].status == "error" and "boom" in report.results["b.alone"].error
-    assert report.results["a.join"].status == "success"
+    assert report.results["a.joined"].status == "success"
 
 
 def test_a_stopped_run_starts_nothing(tmp_path: Path):

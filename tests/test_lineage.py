@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -276,9 +277,18 @@ def test_mermaid_and_dot(demo_lineage):
     assert mermaid.startswith("flowchart LR\n")
     assert 'subgraph g0["marketing.campaign_roas"]' in mermaid
     assert mermaid.count(" --> ") == len(graph["edges"])
-    assert "#quot;" not in mermaid or '"' not in mermaid.split("#quot;")[0][-1:]
+    labels = re.findall(r'^\s*n\d+\[\(?"(.*)"\)?\]$', mermaid, flags=re.MULTILINE)
+    assert len(labels) == len(graph["nodes"]) and not any('"' in label for label in labels), mermaid
     dot = to_dot(demo_lineage.tables(["marketing.campaign_roas"]))
     assert dot.startswith("digraph lineage {") and '"marketing.campaign_performance" -> "marketing.campaign_roas";' in dot
+
+
+def test_mermaid_escapes_what_would_end_or_break_a_label():
+    expression = 'CASE WHEN "a b" > 1 AND x < 2 THEN \'p|q\' ELSE a & b END'
+    graph = {"kind": "column", "root": "m.c", "edges": [],
+             "nodes": {"m.c": {"kind": "mart", "relation": "s.m", "column": "c", "expression": expression}}}
+    label = re.search(r'n0\["(.*)"\]', to_mermaid(graph)).group(1)
+    assert label == "c<br/>CASE WHEN #quot;a b#quot; #gt; 1 AND x #lt; 2 THEN 'p#124;q' ELSE a #amp; b END"
 
 
 # --- the command ----------------------------------------------------------------------------------

@@ -165,9 +165,9 @@ def test_dependencies_are_scope_aware(tmp_path):
         "marts/a/base.yml": "sql: select 1 as customer_id\n",
         "marts/a/scalar_src.yml": "sql: select 1 as x\n",
         "marts/b/flags.yml": "sql: select 1 as id\n",
-        "marts/c/user.yml": "sql: |\n" + "".join("  " + line + "\n" for line in DEPS.splitlines()),
+        "marts/c/reader.yml": "sql: |\n" + "".join("  " + line + "\n" for line in DEPS.splitlines()),
     })
-    parsed = build_graph(load_project(root)).parsed["c.user"]
+    parsed = build_graph(load_project(root)).parsed["c.reader"]
     assert set(parsed.upstream_marts) == {"a.base", "a.scalar_src", "b.flags"}
     assert parsed.upstream_sources == ("raw.orders",)
 
@@ -177,12 +177,12 @@ def test_tables_the_scope_walk_misses_are_still_dependencies(tmp_path):
     root = write_project(tmp_path, {
         "config.yaml": CONFIG,
         "marts/a/base.yml": "sql: select 1 as x\n",
-        "marts/c/user.yml": "sql: select x from (from a.base)\n",  # a FROM holding a FROM-first query
-        "marts/c/values.yml": "sql: select * from (values (1), (2)) as v(x)\n",
+        "marts/c/reader.yml": "sql: select x from (from a.base)\n",  # a FROM holding a FROM-first query
+        "marts/c/listed.yml": "sql: select * from (values (1), (2)) as v(x)\n",
     })
     graph = build_graph(load_project(root))
-    assert graph.parsed["c.user"].upstream_marts == ("a.base",)
-    assert graph.parsed["c.values"].upstream_marts == ()
+    assert graph.parsed["c.reader"].upstream_marts == ("a.base",)
+    assert graph.parsed["c.listed"].upstream_marts == ()
     # the bare form (DuckDB's parser refuses it, so no mart gets this far) escapes the scope walk
     import sqlglot
 

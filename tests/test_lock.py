@@ -8,11 +8,11 @@ import socket
 import subprocess
 import sys
 import threading
-import time
 from pathlib import Path
 
 import pytest
 from conftest import write_project
+from gate import ROW, FileOpens, Gate
 
 from martctl.engine.lock import FileLock, holder_info
 from martctl.errors import LockBusy
@@ -37,13 +37,19 @@ def test_second_holder_is_refused_with_the_holders_name(tmp_path: Path):
 def test_wait_gets_the_lock_once_released(tmp_path: Path):
     path = tmp_path / "x.lock"
     first = FileLock(path)
-    first.acquire()
-    threading.Timer(0.3, first.release).start()
+    first.acquire(info={"holder": "first"})
+    opens = FileOpens(path)
     second = FileLock(path)
-    started = time.monotonic()
-    second.acquire(wait_seconds=10)
-    assert 0.2 < time.monotonic() - started < 5
-    assert json.loads(path.read_text())["pid"] == os.getpid()
+    waiter = threading.Thread(target=second.acquire, kwargs={"wait_seconds": 120, "info": {"holder": "second"}})
+    waiter.start()
+    try:
+        opens.wait()  # the second tried while the first holds it
+        assert not second.held and json.loads(path.read_text()) == {"holder": "first"}
+    finally:
+        opens.close()
+        first.release()
+    waiter.join(120)
+    assert second.held and json.loads(path.read_text()) == {"holder": "second"}
     second.release()
     with pytest.raises(LockBusy, match="after waiting 0.2s"):
         first.acquire()
@@ -63,7 +69,13 @@ def test_lock_of_a_dead_process_is_taken_over(tmp_path: Path):
     assert path.read_text() == ""  # released: nobody named
 
 
-SLOW = {"marts/a/slow.yml": "sql: select sum(i * i) as s from range(600000000) t(i)\n"}
+def _gated_project(root: Path) -> tuple[Path, Gate]:
+    """A project whose one mart reads `gate` (var): a regular CSV by default, the FIFO when asked."""
+    root.mkdir(parents=True)
+    (root / "open.csv").write_text(ROW)
+    config = f"name: p\ndialect: duckdb\ntargets:\n  local: {{type: duckdb, path: wh.duckdb}}\nvars: {{gate: '{root / 'open.csv'}'}}\n"
+    write_project(root, {"config.yaml": config, "marts/a/gated.yml": "sql: select x from read_csv(:gate, header = true)\n"})
+    return root, Gate(root / "gate.fifo")
 
 
 def _build(root: Path, *args: str) -> subprocess.Popen:
@@ -71,24 +83,69 @@ def _build(root: Path, *args: str) -> subprocess.Popen:
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
-def _wait_running(proc: subprocess.Popen) -> None:
-    for line in proc.stdout:
-        if json.loads(line)["event"] == "MartStarted":
-            return
-
-
 def test_concurrent_builds_never_interleave(tmp_path: Path):
-    root = write_project(tmp_path / "p", SLOW)
-    first = _build(root)
-    _wait_running(first)
-    second = subprocess.run([sys.executable, "-m", "martctl", "build", "--project-dir", str(root)],
-                            capture_output=True, text=True, timeout=60)
-    assert second.returncode == ExitCode.LOCKED
-    assert f"pid {first.pid}" in second.stderr and "martctl build" in second.stderr
-    waiting = _build(root, "--wait", "120")
-    out_first, _ = first.communicate(timeout=120)
+    root, gate = _gated_project(tmp_path / "p")
+    first = _build(root, "--vars", f"gate={gate.path}")
+    gate.wait_for_reader(first)  # first holds the run lock and is inside its mart's statement
+    try:
+        second = subprocess.run([sys.executable, "-m", "martctl", "build", "--project-dir", str(root)],
+                                capture_output=True, text=True, timeout=60)
+        assert second.returncode == ExitCode.LOCKED, second.stdout + second.stderr
+        assert f"pid {first.pid}" in second.stderr and "martctl build" in second.stderr
+        opens = FileOpens(root / "wh.duckdb.martctl.lock")
+        try:
+            waiting = _build(root, "--wait", "120")
+            opens.wait()  # it tried the lock while first holds it: it is waiting now
+        finally:
+            opens.close()
+    finally:
+        gate.release()
+    out_first, err_first = first.communicate(timeout=120)
     out_wait, err_wait = waiting.communicate(timeout=120)
-    assert first.returncode == 0 and waiting.returncode == 0, err_wait
+    assert first.returncode == 0 and waiting.returncode == 0, err_first + err_wait
     first_end = json.loads(out_first.splitlines()[-1])["finished_at"]
-    second_start = json.loads(out_wait.splitlines()[0])["at"]
+    lines = [json.loads(line) for line in out_wait.splitlines()]
+    assert lines[0]["event"] == "LockWaiting" and f"pid {first.pid}" in lines[0]["message"]  # said at once
+    second_start = next(line["at"] for line in lines if line["event"] == "RunStarted")
     assert first_end <= second_start  # ISO timestamps in UTC: the waiting run started after the first ended
+
+
+def test_test_during_a_build_is_locked_out_with_the_holder_named(tmp_path: Path):
+    root, gate = _gated_project(tmp_path / "p")
+    mart = root / "marts/a/gated.yml"
+    mart.write_text(mart.read_text() + "columns: {x: {tests: [not_null]}}\n")
+    first = _build(root, "--vars", f"gate={gate.path}")
+    gate.wait_for_reader(first)  # the build has the warehouse open for writing, inside its mart
+    try:
+        tested = subprocess.run([sys.executable, "-m", "martctl", "test", "--project-dir", str(root)],
+                                capture_output=True, text=True, timeout=60)
+        assert tested.returncode == ExitCode.LOCKED, tested.stderr
+        assert f"pid {first.pid}" in tested.stderr and "martctl build" in tested.stderr
+        assert "Could not set lock" not in tested.stderr and "Traceback" not in tested.stderr
+        as_json = subprocess.run([sys.executable, "-m", "martctl", "build", "--project-dir", str(root), "--log-format", "json"],
+                                 capture_output=True, text=True, timeout=60)
+        assert as_json.returncode == ExitCode.LOCKED
+        (event,) = [json.loads(line) for line in as_json.stdout.splitlines()]  # one JSON object, nothing else
+        assert event["kind"] == "locked" and event["exit_code"] == 3 and f"pid {first.pid}" in event["message"]
+    finally:
+        gate.release()
+        first.communicate(timeout=120)
+
+
+def test_a_waiting_run_says_who_holds_the_lock_at_once_and_again(tmp_path: Path, monkeypatch):
+    import martctl
+    from martctl.api import LockWaiting
+    from martctl.engine import lock as lock_module
+
+    root = write_project(tmp_path / "p", {"marts/a/m.yml": "sql: select 1 as x\n"})
+    monkeypatch.setattr(lock_module, "REPORT_WAITING_EVERY", 0.1)
+    holder = FileLock(root / "wh.duckdb.martctl.lock")
+    holder.acquire(info=holder_info(command="martctl build"))
+    said = []
+    try:
+        with pytest.raises(LockBusy, match="after waiting 0.5s"):
+            martctl.open(root).run(wait=0.5, on_event=lambda e: said.append(e) if isinstance(e, LockWaiting) else None)
+    finally:
+        holder.release()
+    assert len(said) >= 2 and all(f"pid {os.getpid()}" in e.message and "martctl build" in e.message for e in said)
+    assert said[0].message.startswith("waiting for the run lock (0s of 0.5s)")

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from conftest import write_project
 
-from martctl.api.context import open_project
+from martctl.api import Workspace
 from martctl.compiler.compile import compile_project
 from martctl.engine import execute
 from martctl.quality.checks import inputs_of_tests
@@ -23,7 +23,7 @@ FILES = {
 
 def compiled_sql(root: Path, **kwargs) -> tuple[dict, bool]:
     """Compiled SQL per mart, and whether the graph came from the cache (trees not parsed)."""
-    ctx = open_project(root, **kwargs)
+    ctx = Workspace(root, **kwargs)
     from_cache = all(item._tree is None for item in ctx.graph.parsed.values())
     compiled = compile_project(ctx.graph, target=ctx.target)
     return {k: m.sql for k, m in compiled.marts.items()}, from_cache
@@ -35,9 +35,13 @@ def test_unchanged_project_comes_from_the_cache_with_the_same_sql(tmp_path: Path
     assert not cached and (root / "target" / ".cache" / "plan.json").is_file()
     second, cached = compiled_sql(root)
     assert cached and second == first
-    ctx = open_project(root)  # a cached mart still gives its tree when asked (parsed on demand)
-    assert ctx.graph.parsed["a.top"].tree.find(type(ctx.graph.parsed["a.top"].tree)) is not None
-    assert ctx.graph.parsed["a.top"].upstream_marts == ("a.base",)
+    cached_top = Workspace(root).graph.parsed["a.top"]  # a cached mart still gives its tree when asked
+    assert cached_top._tree is None and cached_top.upstream_marts == ("a.base",)
+    (root / "target" / ".cache" / "plan.json").unlink()
+    fresh_top = Workspace(root).graph.parsed["a.top"]
+    assert fresh_top._tree is not None  # parsed, not from the cache
+    assert cached_top.tree == fresh_top.tree and cached_top.tree.sql() == "SELECT MAX(price) AS top FROM a.base"
+    assert list(cached_top.marts.values()) == ["a.base"]  # the reference map is rebuilt with the tree
 
 
 def test_changes_make_a_fresh_plan(tmp_path: Path):
@@ -65,7 +69,7 @@ def test_a_corrupt_cache_is_ignored(tmp_path: Path):
 def test_build_waits_for_what_a_mart_s_tests_read(tmp_path: Path):
     """a.top's relationships test reads raw.items: in a build it waits for that seed too."""
     root = write_project(tmp_path / "p", FILES)
-    ctx = open_project(root)
+    ctx = Workspace(root)
     compiled = compile_project(ctx.graph, target=ctx.target)
     waits = {k: inputs_of_tests(item, compiled) for k, item in compiled.marts.items()}
     assert waits == {"a.base": set(), "a.top": {"raw.items"}}

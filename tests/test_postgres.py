@@ -42,10 +42,10 @@ def adapter(pg_dsn, tmp_path):
 
 
 def compiled_marts(root: Path, target: str = "pg", vars: dict | None = None):
-    from martctl.api.context import open_project
+    from martctl.api import Workspace
     from martctl.compiler.compile import compile_project
 
-    ctx = open_project(root, target=target, vars=vars or {})
+    ctx = Workspace(root, target=target, vars=vars or {})
     compiled = compile_project(ctx.graph, target=ctx.target)
     order = [k for k in ctx.graph.graph.topological_order() if k in compiled.marts]
     return ctx, [compiled.marts[k] for k in order]
@@ -293,7 +293,10 @@ def test_a_failing_test_on_postgres_fails_the_build(demo_dir, pg_dsn):
     assert tested.returncode == 1, tested.stdout + tested.stderr
     failing = [r for r in json.loads(tested.stdout)["results"] if r["status"] == "FAIL"]
     assert any(r["mart"] == "marketing.campaign_performance" and r["failures"] == 1 for r in failing), failing
-    assert built.returncode in (0, 1)
+    assert built.returncode == 1, built.stdout + built.stderr  # the build ran the same test right after the mart
+    assert "FAIL expression__spend on marketing.campaign_performance" in built.stdout
+    skipped = [line for line in built.stderr.splitlines() if " SKIP " in line]  # its downstream mart is not built
+    assert len(skipped) == 1 and "marketing.campaign_roas" in skipped[0] and "test expression__spend failed" in skipped[0], built.stderr
 
 
 def test_wrong_password_on_the_cli_is_one_masked_line(demo_dir, pg_server):

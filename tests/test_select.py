@@ -70,9 +70,17 @@ def test_area_path_and_exclude(demo):
     assert pick(demo)[0] == graph.topological_order()  # nothing selected = everything, in order
 
 
-def test_matching_nothing_warns(demo):
-    keys, warnings = pick(demo, "no_such_mart", "tag:daily", exclude=["tag:nope"])
-    assert keys and warnings == ["selector 'no_such_mart' matches no mart", "selector 'tag:nope' matches no mart"]
+def test_matching_nothing_is_an_error_naming_every_such_selector(demo):
+    with pytest.raises(ProjectError) as info:
+        pick(demo, "custmer_ltv", "tag:daily", exclude=["tag:dayly"])
+    found = [(p.message, p.hint) for p in info.value.problems]
+    assert found == [("selector 'custmer_ltv' matches no mart", "did you mean 'customer_ltv'?"),
+                     ("selector 'tag:dayly' matches no mart", "did you mean 'tag:daily'?")]
+
+
+def test_an_intersection_with_nothing_in_common_only_warns(demo):
+    keys, warnings = pick(demo, "tag:weekly,area:data_analyst", "tag:daily")
+    assert keys and warnings == ["selector 'tag:weekly,area:data_analyst' matches no mart: its parts have no mart in common"]
 
 
 def test_unknown_method_is_an_error(demo):
@@ -111,8 +119,16 @@ def test_union_intersection_and_exclude_are_set_algebra(demo_like, a, b):
     project, graph = demo_like
 
     def sel(*s, exclude=None):
-        return set(select(project, graph, list(s), exclude)[0])
+        """The selection, or None when a selector in it matches no mart (an error)."""
+        try:
+            return set(select(project, graph, list(s), exclude)[0])
+        except ProjectError as exc:
+            assert all("matches no mart" in p.message for p in exc.problems)
+            return None
 
+    if sel(a) is None or sel(b) is None:  # any expression holding a selector that matches nothing fails
+        assert None is sel(f"{a} {b}") is sel(a, b) is sel(f"{a},{b}") is sel(a, exclude=[b]) is sel(b, exclude=[a])
+        return
     assert sel(f"{a} {b}") == sel(a) | sel(b) == sel(a, b)
     assert sel(f"{a},{b}") == sel(a) & sel(b)
     assert sel(a, exclude=[b]) == sel(a) - sel(b)
@@ -127,6 +143,10 @@ def test_graph_operators(demo_like, name, depth):
     def sel(text):
         return set(select(project, graph, [text])[0])
 
+    if not matches:
+        with pytest.raises(ProjectError, match="matches no mart"):
+            sel(f"+{name}")
+        return
     assert sel(name) == matches
     assert sel(f"+{name}") == matches | graph.upstream(matches)
     assert sel(f"{name}+") == matches | graph.downstream(matches)

@@ -57,6 +57,16 @@ GROUP_BY_ALL = [
     "SELECT 'x' AS tag, kind, max(n) AS m FROM raw.events GROUP BY ALL",
     "SELECT count(*) AS c FROM raw.events GROUP BY ALL",
     "WITH t AS (SELECT kind, sum(n) AS s FROM raw.events GROUP BY ALL) SELECT * FROM t WHERE s > 2",
+    "SELECT kind, sum(n) AS s, rank() OVER (ORDER BY sum(n) DESC) AS r FROM raw.events GROUP BY ALL",
+]
+# A window function is computed after grouping: never a GROUP BY key (Postgres refuses it there:
+# "window functions are not allowed in GROUP BY"). DuckDB itself refuses a window holding no
+# aggregate under GROUP BY ALL ("Cannot group on a window clause"), so its side of the comparison
+# is the same query with the keys written out.
+GROUP_BY_ALL_WINDOWS = [
+    ("SELECT kind, count(*) AS c, row_number() OVER (ORDER BY kind) AS rn FROM raw.events GROUP BY ALL", "kind"),
+    ("SELECT kind, n, sum(n) OVER (PARTITION BY kind) AS t FROM raw.events GROUP BY ALL", "kind, n"),
+    ("SELECT kind, count(*) AS c, lag(kind) OVER (ORDER BY kind) AS prev FROM raw.events GROUP BY ALL", "kind"),
 ]
 
 
@@ -72,11 +82,25 @@ def test_group_by_all_is_expanded_and_runs_on_postgres(sql, pg):
     assert pg_rows(pg, written) == duckdb_rows(sql)
 
 
+@pytest.mark.parametrize("sql, keys", GROUP_BY_ALL_WINDOWS)
+def test_group_by_all_with_a_window_groups_by_the_other_columns_on_postgres(sql, keys, pg):
+    written = to_postgres(sql)
+    assert "OVER" in written.split("GROUP BY")[0] and "OVER" not in written.split("GROUP BY")[1]
+    assert pg_rows(pg, written) == duckdb_rows(sql.replace("GROUP BY ALL", f"GROUP BY {keys}"))
+
+
 def test_group_by_all_keeps_non_aggregates_in_select_order():
     tree = expand_group_by_all(sqlglot.parse_one(
         "SELECT 1 AS one, kind, upper(kind) AS k, sum(n) + 1 AS s, kind FROM raw.events GROUP BY ALL", read="duckdb"))
     group = tree.args["group"].expressions
     assert [g.sql() for g in group] == ["kind", "UPPER(kind)"]
+
+
+def test_group_by_all_leaves_window_functions_out_of_the_keys():
+    tree = expand_group_by_all(sqlglot.parse_one(
+        "SELECT kind, row_number() OVER (ORDER BY kind) AS rn, lag(kind) OVER w AS prev, count(*) AS c "
+        "FROM raw.events GROUP BY ALL WINDOW w AS (ORDER BY kind)", read="duckdb"))
+    assert [g.sql() for g in tree.args["group"].expressions] == ["kind"]
 
 
 def test_group_by_all_of_only_aggregates_drops_the_clause():

@@ -10,15 +10,15 @@ from decimal import Decimal
 import pytest
 from conftest import write_project
 
-from martctl.api.context import open_project
+from martctl.api import Workspace
 from martctl.api.validate import validate_project
-from martctl.quality.runner import TestResult
+from martctl.quality.results import TestResult
 from martctl.quality.unit import compare_into, run_unit_tests, same
 
 
 def unit_results(root, target=None):
-    ctx = open_project(root, target, need_target=False)
-    return {(r.mart, r.name): r for r in run_unit_tests(ctx.graph, ctx.selected)}
+    ctx = Workspace(root, target)
+    return {(r.mart, r.name): r for r in run_unit_tests(ctx.graph, ctx.select()[0])}
 
 
 def martctl(*args, cwd):
@@ -53,6 +53,9 @@ def test_unit_tests_never_touch_the_warehouse_whatever_the_target(demo_dir):
     run = martctl("test", "--kind", "unit", "-t", "pg", cwd=demo_dir)  # $MARTCTL_PG_DSN is not set
     assert run.returncode == 0, run.stdout + run.stderr
     assert "3 PASS" in run.stdout
+    local = martctl("test", "--kind", "unit", cwd=demo_dir)  # the DuckDB target: opening it would create the file
+    assert local.returncode == 0, local.stdout + local.stderr
+    assert "3 PASS" in local.stdout
     assert not (demo_dir / "warehouse.duckdb").exists()
 
 
@@ -122,8 +125,8 @@ sql: select cast(name as integer) as n from raw.customers
 unit_tests:
   - {name: cast_fails, given: {raw.customers: [{id: 1, name: abc}]}, expect: [{n: 1}]}
 """
-    root = write_project(tmp_path / "p", {"seeds/customers.csv": "id,name\n1,a\n", "marts/shop/cast.yml": mart})
-    result = unit_results(root)[("shop.cast", "cast_fails")]
+    root = write_project(tmp_path / "p", {"seeds/customers.csv": "id,name\n1,a\n", "marts/shop/casting.yml": mart})
+    result = unit_results(root)[("shop.casting", "cast_fails")]
     assert result.status == "ERROR" and "Conversion Error" in result.message
 
 
@@ -154,13 +157,22 @@ unit_tests:
         ("2026-01-02 10:00:00", datetime(2026, 1, 2, 10)),
         (True, True),
         (None, None),
+        (100.0, 100.00005),  # relative 5e-7: inside the README's 1e-6
+        (-2.5, Decimal("-2.5000015")),
+        (0, 1e-10),  # near zero: absolute 1e-9
     ],
 )
 def test_values_that_are_the_same(expected, actual):
     assert same(expected, actual)
 
 
-@pytest.mark.parametrize("expected, actual", [(0.3, 0.31), (None, 0), (1, "1x"), ("2026-01-02", date(2026, 1, 3)), (True, False)])
+@pytest.mark.parametrize("expected, actual", [
+    (0.3, 0.31), (None, 0), (1, "1x"), ("2026-01-02", date(2026, 1, 3)), (True, False),
+    (100.0, 100.0002),  # relative 2e-6: outside 1e-6 (a looser tolerance would accept it)
+    (1.0, 1.005),  # relative 5e-3: a 1e-2 tolerance would accept it
+    (-2.5, Decimal("-2.5001")),
+    (0, 1e-7),  # near zero: outside the absolute 1e-9
+])
 def test_values_that_differ(expected, actual):
     assert not same(expected, actual)
 

@@ -36,7 +36,12 @@ def validate_project(project_dir: str | Path = ".", target: str | None = None, d
     except ProjectError as exc:
         return project, problems + [p for p in exc.problems if not _about_broken_mart(p, project, problems)]
     try:
-        compiled = compile_project(graph, dialect=dialect, target=None if dialect else chosen)
+        if target and not dialect:  # validate -t: typed from the target's catalog like build would
+            from martctl.api.compiling import compile_for_target
+
+            compiled = compile_for_target(graph, None, chosen)
+        else:
+            compiled = compile_project(graph, dialect=dialect, target=None if dialect else chosen)
     except ProjectError as exc:
         return project, problems + exc.problems
     from martctl.quality.checks import test_problems

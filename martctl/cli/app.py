@@ -19,6 +19,7 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
+    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 120},
 )
 
 
@@ -48,46 +49,78 @@ def _register() -> None:
 _register()
 
 
+SELECTOR_OPTIONS = ("-s", "--select", "--exclude")
+POSITIONAL_COMMANDS = ("lineage", "init")  # their bare words are arguments, not more selectors
+
+
+def join_selector_words(args: list[str]) -> list[str]:
+    """`-s a b` means `-s "a b"` (dbt's habit): the words after a selector option, up to the next
+    option, are one space-separated selection."""
+    if not args or args[0] in POSITIONAL_COMMANDS:
+        return args
+    joined: list[str] = []
+    i = 0
+    while i < len(args):
+        joined.append(args[i])
+        i += 1
+        if joined[-1] in SELECTOR_OPTIONS:
+            words = []
+            while i < len(args) and not args[i].startswith("-"):
+                words.append(args[i])
+                i += 1
+            if words:
+                joined.append(" ".join(words))
+    return joined
+
+
 def _debug() -> bool:
     return "--debug" in sys.argv or bool(os.environ.get("MARTCTL_DEBUG"))
 
 
+def _json_logs(args: list[str]) -> bool:
+    """--log-format json (or =json): errors too are one JSON object on stdout."""
+    pairs = zip(args, args[1:] + [""])
+    return "--log-format=json" in args or any(a == "--log-format" and b == "json" for a, b in pairs)
+
+
 def main() -> None:
     """Entry point: every expected failure ends in a clear message and its exit code."""
-    from martctl.errors import AdapterError, LockBusy, ProjectError
-
+    args = join_selector_words(sys.argv[1:])
     try:
-        app()  # typer exits itself: 0, a command's typer.Exit(code), or 2 for a bad command line
-    except ProjectError as exc:
-        if _debug():  # the traceback for the curious, and still the exit code of a project error
-            import traceback
-
-            traceback.print_exc()
-        from martctl.cli import render
-
-        render.problems(exc.problems)
-        sys.exit(ExitCode.INVALID)
-    except LockBusy as exc:
-        from martctl.cli import render
-
-        render.error(str(exc))
-        sys.exit(ExitCode.LOCKED)
-    except AdapterError as exc:
-        if _debug():
-            raise
-        from martctl.cli import render
-
-        render.error(str(exc))
-        sys.exit(ExitCode.FAILED)
+        app(args=args, prog_name="martctl")  # typer exits itself: 0, a command's typer.Exit(code), or 2 for a bad command line
     except KeyboardInterrupt:
         sys.exit(ExitCode.INTERRUPTED)
-    except Exception:
-        if _debug():
-            raise
+    except Exception as exc:  # noqa: BLE001 - every failure becomes a message and an exit code
+        sys.exit(report_failure(exc, _json_logs(args), _debug()))
+
+
+def report_failure(exc: Exception, json_logs: bool = False, debug: bool = False) -> int:
+    """Render a failure (text on stderr, or one JSON object on stdout) and return its exit code:
+    bad input 2, another run holds the lock 3, the warehouse failed 1, a bug in martctl 1."""
+    from martctl.cli import render
+    from martctl.errors import AdapterError, LockBusy, ProjectError
+
+    if isinstance(exc, ProjectError):
+        code, kind, message = ExitCode.INVALID, "invalid", str(exc)
+    elif isinstance(exc, LockBusy):
+        code, kind, message = ExitCode.LOCKED, "locked", str(exc)
+    elif isinstance(exc, AdapterError):
+        code, kind, message = ExitCode.FAILED, "failed", str(exc)
+    else:
+        code, kind = ExitCode.FAILED, "internal"
+        message = "internal error (a bug in martctl); rerun with --debug for the traceback: " + \
+            (f"{type(exc).__name__}: {exc}".strip())
+    if debug:
         import traceback
 
-        from martctl.cli import render
-
-        render.error("internal error (a bug in martctl); rerun with --debug for the traceback")
-        render.info(traceback.format_exc().strip().splitlines()[-1])
-        sys.exit(ExitCode.FAILED)
+        traceback.print_exception(exc)
+    if json_logs:
+        event = {"event": "Error", "kind": kind, "message": message, "exit_code": int(code)}
+        if isinstance(exc, ProjectError):
+            event["problems"] = [p.as_dict() for p in exc.problems]
+        render.print_json_line(event)
+    elif isinstance(exc, ProjectError):
+        render.problems(exc.problems)
+    else:
+        render.error(message)
+    return int(code)

@@ -11,19 +11,18 @@ from typing_extensions import Annotated
 from martctl.cli.options import Debug, Exclude, ProjectDir, Select, TargetOpt, Vars
 
 FORMATS = ("tree", "json", "mermaid", "dot")
-_SELECTOR_CHARS = set("+:*?[], ")
 
 
 def lineage(
-    names: Annotated[Optional[List[str]], typer.Argument(
+    names: Annotated[Optional[List[str]], typer.Argument(metavar="NAME", 
         help="area.mart (or a selector: +name, tag:x …) for table lineage; area.mart.column or source.table.column "
              "for column lineage.", show_default=False)] = None,
     upstream: Annotated[bool, typer.Option("--upstream", help="Only what it reads from.")] = False,
     downstream: Annotated[bool, typer.Option("--downstream", help="Only what reads it (for a column: its impact).")] = False,
-    depth: Annotated[Optional[int], typer.Option("--depth", min=1, help="At most N marts away.")] = None,
-    impact: Annotated[Optional[str], typer.Option("--impact", help="Every mart column that depends on this column "
+    depth: Annotated[Optional[int], typer.Option("--depth", min=1, metavar="N", help="At most N marts away.")] = None,
+    impact: Annotated[Optional[str], typer.Option("--impact", metavar="COLUMN", help="Every mart column that depends on this column "
                                                   "(source.table.column or area.mart.column).", show_default=False)] = None,
-    output: Annotated[str, typer.Option("--format", "-f", help="tree, json, mermaid or dot.")] = "tree",
+    output: Annotated[str, typer.Option("--format", "-f", metavar="tree|json|mermaid|dot", help="tree, json, mermaid or dot.")] = "tree",
     project_dir: ProjectDir = Path("."),
     select: Select = None,
     exclude: Exclude = None,
@@ -33,72 +32,17 @@ def lineage(
     debug: Debug = False,
 ) -> None:
     """Where a mart or column comes from, and what depends on it."""
-    from martctl.api.context import parse_vars
-    from martctl.engine.catalog import catalog_columns
-    from martctl.errors import ProjectError
-    from martctl.lineage.trace import project_lineage
-    from martctl.project.loader import load_project
-
+    import martctl
 
     if output not in FORMATS:
-        from martctl.project.loader import did_you_mean
+        from martctl.errors import did_you_mean
 
-        raise ProjectError(f"--format: unknown format '{output}'", hint=did_you_mean(output, FORMATS) or f"one of {', '.join(FORMATS)}")
-    project = load_project(project_dir)
-    chosen = project.target(target)  # an unknown target is an error here as everywhere
-    cache = None if no_cache else project.root / "target"
-    catalog = catalog_columns(project, chosen)  # only for sources that declare no columns
-    lin = project_lineage(project, parse_vars(vars), cache_dir=cache, catalog=catalog)
-    names = list(names or [])
-    if impact:
-        if names:
-            raise ProjectError("--impact takes the column itself; give no other name", hint=f"martctl lineage --impact {impact}")
-        names, downstream, upstream = [impact], True, False
-    column_names = [n for n in names if not (_SELECTOR_CHARS & set(n)) and lin.resolve(n)[1] is not None]
-    if column_names:
-        if len(names) != 1:
-            raise ProjectError("name one column at a time", hint=f"martctl lineage {column_names[0]}")
-        if upstream and downstream:
-            raise ProjectError("for a column, pick --upstream (where it comes from) or --downstream (its impact)")
-        relation, column = lin.resolve(column_names[0])
-        graph = lin.impact(relation, column, depth) if downstream else lin.column_upstream(relation, column, depth)
-        _emit(graph, output, _column_tree)
-        return
-    if impact:
-        raise ProjectError(f"--impact needs a column, got the table '{impact}'", hint=f"martctl lineage --impact {impact}.<column>")
-    roots = _roots(lin, names, select, exclude)
-    if not roots:
-        if output == "tree":
-            raise ProjectError("name a mart, a column or a selector",
-                               hint="martctl lineage marketing.campaign_roas, or martctl lineage marketing.campaign_roas.spend")
-        roots = list(lin.hops)
-    both = upstream == downstream
-    graph = lin.tables(roots, upstream=both or upstream, downstream=both or downstream, depth=depth)
-    _emit(graph, output, _table_trees)
-
-
-def _roots(lin, names: list[str], select, exclude) -> list[str]:
-    """Mart/source keys named directly, or picked by the selection grammar."""
-    from martctl.compiler.select import select as run_select
-    from martctl.errors import ProjectError
-    from martctl.project.loader import did_you_mean
-
-    roots: list[str] = []
-    selectors = list(select or [])
-    for name in names:
-        if _SELECTOR_CHARS & set(name):
-            selectors.append(name)
-        else:
-            roots.append(lin.resolve(name)[0])
-    if selectors or exclude and not roots:
-        keys, warnings = run_select(lin.project, lin.graph, selectors or None, exclude)
-        if not keys:
-            choices = list(lin.project.marts) + [m.name for m in lin.project.marts.values()]
-            hint = did_you_mean(selectors[0].strip("+"), choices) if selectors else None
-            raise ProjectError(f"the selection '{' '.join(selectors)}' matches no mart",
-                               hint=hint or "martctl ls lists the marts; selectors: name, +name, name+, tag:x, area:x")
-        roots.extend(k for k in keys if k not in roots)
-    return roots
+        raise martctl.ProjectError(f"--format: unknown format '{output}'", hint=did_you_mean(output, FORMATS) or f"one of {', '.join(FORMATS)}")
+    ws = martctl.open(project_dir, target, vars)
+    question = ws.lineage_question(list(names or []), upstream=upstream, downstream=downstream, depth=depth,
+                                   impact=impact, select=select, exclude=exclude, use_cache=not no_cache,
+                                   any_table=output != "tree")
+    _emit(question.graph, output, _column_tree if question.kind == "column" else _table_trees)
 
 
 def _emit(graph: dict, output: str, tree_renderer) -> None:
@@ -109,7 +53,7 @@ def _emit(graph: dict, output: str, tree_renderer) -> None:
     elif output in ("mermaid", "dot"):
         import sys
 
-        from martctl.lineage.export import to_dot, to_mermaid
+        from martctl.api import to_dot, to_mermaid
 
         sys.stdout.write((to_mermaid if output == "mermaid" else to_dot)(graph))
     else:

@@ -11,29 +11,22 @@ from typing_extensions import Annotated
 from martctl.cli.options import Debug, Exclude, Json, ProjectDir, Select, TargetOpt, Vars
 
 
-def _warnings(messages) -> None:
-    from martctl.cli import render
-
-    for message in messages:
-        render.warn(message)
-
-
 def validate(
     project_dir: ProjectDir = Path("."),
     target: TargetOpt = None,
-    dialect: Annotated[Optional[str], typer.Option("--dialect", help="Check compiling to this dialect instead of the target's.")] = None,
+    dialect: Annotated[Optional[str], typer.Option("--dialect", metavar="DIALECT", help="Check compiling to this dialect instead of the target's.")] = None,
     json_output: Json = False,
     debug: Debug = False,
 ) -> None:
     """Load the whole project and report every problem (exit 2 when any)."""
-    from martctl.api.validate import validate_project
+    import martctl
     from martctl.cli import render
     from martctl.exitcodes import ExitCode
 
-    project, problems = validate_project(project_dir, target, dialect)
-    errors = [p for p in problems if p.severity == "error"]
+    found = martctl.validate(project_dir, target, dialect)
+    project, problems, errors = found.project, found.problems, found.errors
     if json_output:
-        render.print_json({"valid": not errors, "problems": [p.as_dict() for p in problems]})
+        render.print_json(found.as_dict())
     else:
         render.problems(problems)
         if not errors:
@@ -54,28 +47,11 @@ def ls(
     debug: Debug = False,
 ) -> None:
     """List marts: kind, tags, owner, upstream."""
-    from martctl.api.context import open_project
-    from martctl.cli import render
+    import martctl
+    from martctl.cli import progress, render
 
-    ctx = open_project(project_dir, target, select, exclude, need_target=False)
-    _warnings(ctx.warnings)
-    rows = []
-    for key in ctx.selected:
-        mart = ctx.project.marts[key]
-        parsed = ctx.graph.parsed[key]
-        rows.append(
-            {
-                "name": key,
-                "area": mart.area,
-                "materialized": mart.materialized,
-                "tags": list(mart.tags),
-                "owner": mart.owner,
-                "description": mart.description,
-                "dialect": mart.dialect,
-                "upstream": list(parsed.upstream_marts) + list(parsed.upstream_sources),
-                "file": str(mart.file),
-            }
-        )
+    ws = martctl.open(project_dir, target)
+    rows = [info.as_dict() for info in ws.ls(select, exclude, on_event=progress.make_warner())]
     if json_output:
         render.print_json(rows)
         return
@@ -98,7 +74,7 @@ def compile(
     select: Select = None,
     exclude: Exclude = None,
     target: TargetOpt = None,
-    dialect: Annotated[Optional[str], typer.Option("--dialect", "-d", help="Any sqlglot dialect (postgres, snowflake, bigquery, spark, trino …), no target needed.")] = None,
+    dialect: Annotated[Optional[str], typer.Option("--dialect", "-d", metavar="DIALECT", help="Any sqlglot dialect (postgres, snowflake, bigquery, spark, trino …), no target needed.")] = None,
     allow_unsupported: Annotated[bool, typer.Option("--allow-unsupported", help="Warn instead of failing on constructs the dialect cannot express.")] = False,
     vars: Vars = None,
     json_output: Json = False,
@@ -106,49 +82,34 @@ def compile(
     debug: Debug = False,
 ) -> None:
     """Print the SQL as the target will run it; also written to target/compiled/."""
-    from martctl.api.context import open_project
-    from martctl.cli import render
-    from martctl.compiler.compile import compile_project, write_compiled
+    import martctl
+    from martctl.cli import progress, render
 
-    ctx = open_project(project_dir, target, select, exclude, vars, need_target=False)
-    if dialect:
-        from martctl.errors import ProjectError
-        from martctl.project.loader import dialect_problems
-
-        if dialect_problems(dialect):
-            raise ProjectError(dialect_problems(dialect))
-    _warnings(ctx.warnings)
-    catalog = {}
-    if not dialect:  # sources that declare no columns: their types from the target's catalog, if reachable
-        from martctl.engine.catalog import catalog_types
-
-        catalog = catalog_types(ctx.project, ctx.target)
-    compiled = compile_project(
-        ctx.graph,
-        dialect=dialect,
-        target=None if dialect else ctx.target,
-        select=ctx.selected,
-        strict=not allow_unsupported,
-        source_columns=catalog,
-    )
-    write_compiled(compiled, ctx.target_dir)
-    _warnings(compiled.warnings)
+    ws = martctl.open(project_dir, target, vars)
+    compiled = ws.compile(select, exclude, dialect=dialect, allow_unsupported=allow_unsupported,
+                          on_event=progress.make_warner())
     if json_output:
         render.print_json({key: item.sql for key, item in compiled.marts.items()})
         return
     if quiet:
         return
+    from martctl.api import later_run_statements
+
     for key, item in compiled.marts.items():
-        render.sql(f"-- {key} ({item.mart.materialized}) -> {'.'.join(item.relation)}\n{item.sql};\n", compiled.dialect)
+        text = f"-- {key} ({item.mart.materialized}) -> {'.'.join(item.relation)}\n{item.sql};\n"
+        later = later_run_statements(item)
+        if later:
+            text += "-- later runs insert only the new rows, in one transaction:\n" + ";\n".join(later) + ";\n"
+        render.sql(text, compiled.dialect)
 
 
 def init(
-    directory: Annotated[Path, typer.Argument(help="Folder for the new project.")] = Path("."),
+    directory: Annotated[Path, typer.Argument(metavar="DIR", help="Folder for the new project.")] = Path("."),
     debug: Debug = False,
 ) -> None:
     """Scaffold a new project that builds at once."""
+    from martctl.api import init_project
     from martctl.cli import render
-    from martctl.project.scaffold import init_project
 
     written = init_project(directory)
     render.info(f"created {len(written)} files in {directory}")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 from typing import Optional
 
@@ -22,91 +21,29 @@ def test(
     target: TargetOpt = None,
     threads: Threads = None,
     vars: Vars = None,
-    kind: Annotated[str, typer.Option("--kind", help="all, data (warehouse) or unit (in-memory DuckDB).")] = "all",
-    junit_xml: Annotated[Optional[Path], typer.Option("--junit-xml", help="Also write JUnit XML here (for CI).")] = None,
+    kind: Annotated[str, typer.Option("--kind", metavar="all|data|unit", help="all, data (warehouse) or unit (in-memory DuckDB).")] = "all",
+    junit_xml: Annotated[Optional[Path], typer.Option("--junit-xml", metavar="FILE", help="Also write JUnit XML here (for CI).")] = None,
     json_output: Json = False,
     debug: Debug = False,
 ) -> None:
     """Run data tests and unit tests of the selected marts; exit 1 when an error-level test fails."""
-    from martctl.cli import render
-    from martctl.errors import ProjectError
-    from martctl.exitcodes import ExitCode
+    import martctl
+    from martctl.cli import progress, render
 
     if kind not in KINDS:
-        raise ProjectError(f"--kind must be one of {', '.join(KINDS)}, got '{kind}'")
-    started = time.time()
-    ctx, results = run(project_dir, select, exclude, target, threads, vars, kind)
-    finished = time.time()
-    from martctl.quality.runner import failed, summary
-
-    code = ExitCode.FAILED if failed(results) else ExitCode.OK
-    write_run_results(ctx, results, started, finished, int(code))
+        raise martctl.ProjectError(f"--kind must be one of {', '.join(KINDS)}, got '{kind}'")
+    ws = martctl.open(project_dir, target, vars)
+    report = ws.test(select, exclude, threads=threads, kind=kind, on_event=progress.make_warner("text"))
     if junit_xml:
-        from martctl.quality.junit import write_junit
+        from martctl.api import write_junit
 
-        write_junit(results, junit_xml)
+        write_junit(report.results, junit_xml)
     if json_output:
-        render.print_json({"summary": summary(results), "exit_code": int(code), "results": [r.as_dict() for r in results]})
+        render.print_json({"summary": report.summary(), "exit_code": report.exit_code(),
+                           "results": [r.as_dict() for r in report.results]})
     else:
-        show(results, finished - started)
-    raise typer.Exit(code)
-
-
-def run(project_dir, select, exclude, target, threads, vars, kind: str = "all"):
-    """Load, compile, check the tests are sound (exit 2 if not), then run them."""
-    from martctl.api.context import open_project
-    from martctl.cli import render
-    from martctl.compiler.compile import compile_project
-    from martctl.engine.adapters.base import get_adapter
-    from martctl.quality.runner import in_mart_order, not_built, prepare, run_data_tests
-    from martctl.quality.unit import run_unit_tests
-
-    ctx = open_project(project_dir, target, select, exclude, vars, need_target=kind != "unit")
-    for message in ctx.warnings:
-        render.warn(message)
-    compiled = compile_project(ctx.graph, target=ctx.target, select=ctx.selected)
-    tests = prepare(compiled, ctx.selected)
-    results = []
-    if kind in ("all", "unit"):
-        results += run_unit_tests(ctx.graph, ctx.selected)
-    if kind == "unit":
-        tests = []
-    if tests:
-        adapter = get_adapter(ctx.target, ctx.project.root)
-        adapter.require_existing()
-        adapter.connect()
-        try:
-            relations = {key: compiled.marts[key].relation for key in {t.mart for t in tests}}
-            runnable, missing = not_built(tests, relations, adapter)
-            results += missing
-            results += run_data_tests(runnable, adapter, threads or ctx.target.threads, secrets=ctx.project.secrets())
-        finally:
-            adapter.close()
-    return ctx, in_mart_order(results, ctx.selected)
-
-
-def write_run_results(ctx, results, started: float, finished: float, exit_code: int) -> Path:
-    """target/run_results.json for `martctl test`."""
-    import json
-
-    from martctl.engine.events import iso
-    from martctl.quality.runner import summary
-
-    path = ctx.target_dir / "run_results.json"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    data = {
-        "command": "test",
-        "target": ctx.target.name,
-        "selection": ctx.selected,
-        "started_at": iso(started),
-        "finished_at": iso(finished),
-        "elapsed_seconds": round(finished - started, 4),
-        "exit_code": exit_code,
-        "counts": summary(results),
-        "tests": [r.as_dict() for r in results],
-    }
-    path.write_text(json.dumps(data, indent=2, default=str) + "\n", encoding="utf-8")
-    return path
+        show(report.results, report.seconds)
+    raise typer.Exit(report.exit_code())
 
 
 # -- rendering --------------------------------------------------------------------------------------
@@ -172,15 +109,9 @@ def show_failure(result) -> None:
 
 
 def _console():
-    """stdout; in logs and pipes wide enough that test names and rows do not fold."""
     from martctl.cli import render
 
-    console = render.out()
-    if console.is_terminal:
-        return console
-    from rich.console import Console
-
-    return Console(width=max(console.width, 160), highlight=False, no_color=True, soft_wrap=False)
+    return render.out()
 
 
 def _cell(value) -> str:
@@ -188,7 +119,7 @@ def _cell(value) -> str:
 
 
 def summary_line(results, seconds: float) -> str:
-    from martctl.quality.runner import summary
+    from martctl.api import summary
 
     counts = summary(results)
     parts = [f"{counts[s]} {s}" for s in ("PASS", "WARN", "FAIL", "ERROR", "SKIPPED") if counts[s] or s == "PASS"]
@@ -206,7 +137,7 @@ def register(app) -> None:
 
 def show_build_failures(report) -> None:
     """After `martctl build`: each test that did not pass, with its failing rows and SQL."""
-    from martctl.quality.runner import from_dict
+    from martctl.api import from_dict
 
     for node in report.results.values():
         for data in node.tests:

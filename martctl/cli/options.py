@@ -8,16 +8,16 @@ from typing import List, Optional
 import typer
 from typing_extensions import Annotated
 
-ProjectDir = Annotated[Path, typer.Option("--project-dir", help="Folder holding config.yaml.", show_default=False)]
-TargetOpt = Annotated[Optional[str], typer.Option("--target", "-t", help="Target from config.yaml (default: default_target).")]
-Select = Annotated[Optional[List[str]], typer.Option("--select", "-s", help="Marts to act on: name, +name, name+, tag:x, area:x, path:..., globs.")]
-Exclude = Annotated[Optional[List[str]], typer.Option("--exclude", help="Marts to leave out (same grammar as --select).")]
-Vars = Annotated[Optional[List[str]], typer.Option("--vars", help="Override a var: key=value (repeatable) or '{key: value}'.")]
+ProjectDir = Annotated[Path, typer.Option("--project-dir", metavar="DIR", help="Folder holding config.yaml (default: this folder or the nearest parent that has one).", show_default=False)]
+TargetOpt = Annotated[Optional[str], typer.Option("--target", "-t", metavar="NAME", help="Target from config.yaml (default: default_target).")]
+Select = Annotated[Optional[List[str]], typer.Option("--select", "-s", metavar="SELECTOR", help="Marts to act on: name, +name, name+, tag:x, area:x, path:..., globs.")]
+Exclude = Annotated[Optional[List[str]], typer.Option("--exclude", metavar="SELECTOR", help="Marts to leave out (same grammar as --select).")]
+Vars = Annotated[Optional[List[str]], typer.Option("--vars", metavar="KEY=VALUE", help="Override a var: key=value (repeatable) or '{key: value}'.")]
 Json = Annotated[bool, typer.Option("--json", help="Machine-readable output on stdout.")]
 Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="Only errors and the summary.")]
 Debug = Annotated[bool, typer.Option("--debug", help="Show tracebacks.")]
-Threads = Annotated[Optional[int], typer.Option("--threads", min=1, help="Workers (default: the target's threads).")]
+Threads = Annotated[Optional[int], typer.Option("--threads", min=1, metavar="N", help="Workers (default: the target's threads).")]
 FailFast = Annotated[bool, typer.Option("--fail-fast", "-x", help="Stop at the first failure.")]
 FullRefresh = Annotated[bool, typer.Option("--full-refresh", help="Rebuild incremental marts from scratch.")]
 DryRun = Annotated[bool, typer.Option("--dry-run", help="Show what would run, touch nothing.")]
-LogFormat = Annotated[str, typer.Option("--log-format", help="text or json (one object per event).")]
+LogFormat = Annotated[str, typer.Option("--log-format", metavar="text|json", help="text or json (one object per event).")]

@@ -9,20 +9,22 @@ import sys
 import time
 from typing import Sequence, TextIO
 
-from martctl.engine.events import (
+from martctl.api import (
     CANCELLED,
     ERROR,
     SKIPPED,
     SUCCESS,
     Event,
+    LockWaiting,
     NodeFinished,
     NodeResult,
     NodeStarted,
     RunFinished,
     RunReport,
     RunStarted,
+    Warned,
+    mask,
 )
-from martctl.project.envvars import mask
 
 LABELS = {SUCCESS: "OK", ERROR: "ERROR", SKIPPED: "SKIP", CANCELLED: "CANCEL"}
 
@@ -91,26 +93,34 @@ class PlainLines:
         self.secrets = secrets
         self.quiet = quiet
         self.stream = stream or sys.stderr
+        self.finished = 0
 
     def line(self, text: str, stream: TextIO | None = None) -> None:
         stamp = time.strftime("%Y-%m-%dT%H:%M:%S%z")
         (stream or self.stream).write(mask(f"{stamp} {text}", self.secrets) + "\n")
 
     def __call__(self, event: Event) -> None:
-        if isinstance(event, RunStarted):
+        if isinstance(event, Warned):
+            from martctl.cli import render
+
+            render.warn(mask(event.message, self.secrets))
+        elif isinstance(event, LockWaiting):
+            self.line(event.message)
+        elif isinstance(event, RunStarted):
             if not self.quiet:
                 self.line(f"START run {event.run_id[:8]}: {event.command} on target {event.target}, "
                           f"{len(event.nodes)} nodes, {event.threads} threads")
         elif isinstance(event, NodeStarted):
             if not self.quiet:
-                self.line(f"RUN    {event.index}/{event.total} {event.key} ({event.materialized})")
+                self.line(f"RUN    {event.key} ({event.materialized}), {self.finished}/{event.total} done")
         elif isinstance(event, NodeFinished):
+            self.finished += 1  # the counter counts finished nodes, whatever order they finish in
             result = event.result
             if self.quiet and not result.failed:
                 return
             label = "FAIL" if result.test_failure else LABELS[result.status]
             detail = _outcome(result).replace("\n", "\n    ")
-            self.line(f"{label:<6} {event.index}/{event.total} {result.key} ({result.materialized}) {detail}")
+            self.line(f"{label:<6} {self.finished}/{event.total} {result.key} ({result.materialized}) {detail}")
         self.stream.flush()
 
     def close(self) -> None:
@@ -166,7 +176,11 @@ class LiveView:
     def __call__(self, event: Event) -> None:
         from rich.markup import escape
 
-        if isinstance(event, RunStarted):
+        if isinstance(event, Warned):
+            self.live.console.print(f"[yellow]warning:[/yellow] {escape(mask(event.message, self.secrets))}")
+        elif isinstance(event, LockWaiting):
+            self.live.console.print(escape(mask(event.message, self.secrets)))
+        elif isinstance(event, RunStarted):
             self.total = len(event.nodes)
         elif isinstance(event, NodeStarted):
             self.running[event.key] = (event.materialized, time.perf_counter())
@@ -223,3 +237,18 @@ def make(log_format: str = "text", quiet: bool = False, secrets: Sequence[str] =
     if render.err().is_terminal and not render.err().is_dumb_terminal:
         return LiveView(secrets, quiet)
     return PlainLines(secrets, quiet)
+
+
+def make_warner(log_format: str = "text", secrets: Sequence[str] = ()):
+    """For commands without a run view: warnings on stderr (none with --log-format json, whose
+    output is one JSON document)."""
+    if log_format == "json":
+        return lambda event: None
+
+    def warn(event: Event) -> None:
+        if isinstance(event, Warned):
+            from martctl.cli import render
+
+            render.warn(mask(event.message, secrets))
+
+    return warn

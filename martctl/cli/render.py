@@ -9,11 +9,14 @@ from functools import lru_cache
 
 from rich.console import Console
 
+OFF_TTY_WIDTH = 1000  # logs and pipes: a table is as wide as its content, no word is broken
+
 
 @lru_cache(maxsize=None)
 def out() -> Console:
-    """Results: tables, trees, SQL."""
-    return Console(highlight=False, soft_wrap=not sys.stdout.isatty(), no_color=_no_color())
+    """Results: tables, trees, SQL. Off a terminal, as wide as the content needs."""
+    tty = sys.stdout.isatty()
+    return Console(highlight=False, soft_wrap=not tty, no_color=_no_color(), width=None if tty else OFF_TTY_WIDTH)
 
 
 @lru_cache(maxsize=None)
@@ -28,6 +31,12 @@ def _no_color() -> bool:
 
 def print_json(data) -> None:
     sys.stdout.write(json.dumps(data, indent=2, default=str) + "\n")
+    sys.stdout.flush()
+
+
+def print_json_line(data) -> None:
+    """One JSON object on one line (--log-format json)."""
+    sys.stdout.write(json.dumps(data, default=str) + "\n")
     sys.stdout.flush()
 
 

@@ -174,9 +174,10 @@ def _compile_mart(graph: ProjectGraph, key: str, dialect: str, prefix: str, know
     declared = {c: col.type for c, col in mart.columns.items()}
     physical = {node: inputs[ref] for node, ref in (*parsed.marts.items(), *parsed.sources.items())}
     needs_tree = typing or mart.dialect != dialect or (has_star(parsed.tree) and schema)
+    blind = [ref for ref in inputs if not known.get(ref)]
     try:
         if needs_tree:
-            tree, text, warnings = _transpiled(parsed, physical, schema, dialect, strict, typing)
+            tree, text, warnings = _transpiled(parsed, physical, schema, dialect, strict, typing, blind)
         else:  # same dialect, nothing to expand: generate from the shared tree, renamed for the while
             tree = parsed.tree
             with renamed_tables(tree, physical):
@@ -185,7 +186,6 @@ def _compile_mart(graph: ProjectGraph, key: str, dialect: str, prefix: str, know
         raise unsupported_error(mart, dialect, str(exc)) from None
     columns = {c: declared.get(c) or t for c, t in output_columns(tree).items()}
     if mart.dialect != dialect:
-        blind = [ref for ref in inputs if not known.get(ref)]
         if blind:
             warnings.append(
                 f"transpiled from {mart.dialect} without the columns of {', '.join(blind)}: types may not carry over "
@@ -215,7 +215,16 @@ def _compile_mart(graph: ProjectGraph, key: str, dialect: str, prefix: str, know
     )
 
 
-def _transpiled(parsed, physical, schema, dialect: str, strict: bool, typing: bool):
+def _blind_hint(blind) -> str | None:
+    """Which inputs' columns nobody could tell, and how to tell them."""
+    if not blind:
+        return None
+    sources = [ref for ref in blind if "." in ref]
+    return (f"martctl does not know the columns of {', '.join(sources)}: declare them (columns:) under sources in "
+            "config.yaml, or make the target reachable so that they are read from its catalog")
+
+
+def _transpiled(parsed, physical, schema, dialect: str, strict: bool, typing: bool, blind=()):
     """Copy the tree, point it at physical names, type it (or expand its stars), fix, generate."""
     mart = parsed.mart
     tree = parsed.tree.copy()
@@ -226,7 +235,8 @@ def _transpiled(parsed, physical, schema, dialect: str, strict: bool, typing: bo
         try:
             tree = typed(tree, schema, mart.dialect)
         except Exception as exc:  # sqlglot's optimizer raises several kinds
-            raise CompileError(Problem(f"mart '{mart.key}': cannot resolve its columns: {exc}", mart.sql_path, mart.sql_line)) from None
+            raise CompileError(Problem(f"mart '{mart.key}': cannot resolve its columns: {exc}", mart.sql_path, mart.sql_line,
+                                       hint=_blind_hint(blind))) from None
     else:
         tree = expand_stars(tree, schema, mart.dialect)
     tree = apply_transforms(tree, mart.dialect, dialect)
@@ -234,11 +244,17 @@ def _transpiled(parsed, physical, schema, dialect: str, strict: bool, typing: bo
     return tree, text, warnings
 
 
-def write_compiled(compiled: CompiledProject, target_dir: Path) -> list[Path]:
-    """target/compiled/<area>/<name>.sql for each compiled mart."""
+def write_compiled(compiled: CompiledProject, target_dir: Path, folder: str = "compiled") -> list[Path]:
+    """target/<folder>/<area>/<name>.sql for each compiled mart."""
+    from martctl.project.paths import ProjectFolder
+
     written = []
+    compiled_dir = ProjectFolder(target_dir / folder)
     for item in compiled.marts.values():
-        path = target_dir / "compiled" / item.mart.area / f"{item.mart.name}.sql"
+        path = target_dir / folder / item.mart.area / f"{item.mart.name}.sql"
+        if not compiled_dir.contains(path):  # names are checked on load; this is the last guard
+            raise ProjectError(f"mart '{item.mart.area}.{item.mart.name}': its compiled SQL would be written "
+                               f"outside target/{folder} ({path})", hint="rename the mart: a plain identifier")
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(item.sql.rstrip() + ";\n", encoding="utf-8")
         written.append(path)

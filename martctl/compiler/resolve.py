@@ -11,8 +11,7 @@ from sqlglot import exp
 from martctl.compiler.engineparse import engine_problem
 from martctl.compiler.graph import Graph
 from martctl.compiler.sql import parse_mart, substitute_vars, table_line, table_name, table_references
-from martctl.errors import CycleError, Problem, ProjectError
-from martctl.project.loader import did_you_mean
+from martctl.errors import CycleError, Problem, ProjectError, did_you_mean
 from martctl.project.model import Mart, Project
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from contextlib import contextmanager
 from typing import Any, Mapping
 
@@ -11,12 +12,6 @@ from sqlglot.errors import ErrorLevel, OptimizeError, ParseError, SqlglotError, 
 
 from martctl.errors import CompileError, Problem
 from martctl.project.model import Mart
-
-
-def dialect_names() -> list[str]:
-    from sqlglot.dialects.dialect import Dialects
-
-    return sorted(d.value for d in Dialects if d.value)
 
 
 def sql_location(mart: Mart, line: int | None, col: int | None):
@@ -175,7 +170,7 @@ def substitute_vars(tree: exp.Expression, values: Mapping[str, Any], mart: Mart)
         if name is None:
             continue
         if name not in values:
-            from martctl.project.loader import did_you_mean
+            from martctl.errors import did_you_mean
 
             raise CompileError(
                 Problem(
@@ -189,8 +184,14 @@ def substitute_vars(tree: exp.Expression, values: Mapping[str, Any], mart: Mart)
     return tree
 
 
+_NON_FINITE = {"inf": "Infinity", "-inf": "-Infinity", "nan": "NaN"}
+
+
 def literal(value: Any) -> exp.Expression:
-    """A Python value as a SQL literal AST."""
+    """A Python value as a SQL literal AST. Infinity and NaN (YAML .inf, -.inf, .nan) become
+    CAST('Infinity' AS DOUBLE): sqlglot would write a bare `inf` column, or NULL for NaN."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return exp.cast(exp.Literal.string(_NON_FINITE[repr(value)]), exp.DataType.build("DOUBLE"))
     return exp.convert(value)
 
 

@@ -112,29 +112,6 @@ def delete_matching(relation: Relation, source: Relation, keys: Sequence[str]) -
     return exp.Delete(this=table(relation), where=exp.Where(this=exp.Exists(this=probe)))
 
 
-def merge(relation: Relation, source: Relation, keys: Sequence[str], columns: Sequence[str]) -> exp.Merge:
-    """MERGE INTO relation USING source ON keys: update the other columns, insert new keys."""
-    target_alias, source_alias = "__martctl_dst", "__martctl_src"
-    others = [c for c in columns if c not in keys]
-    whens = []
-    if others:
-        update = exp.Update(
-            expressions=[exp.EQ(this=exp.column(c), expression=exp.column(c, source_alias)) for c in others]
-        )
-        whens.append(exp.When(matched=True, then=update))
-    insert_node = exp.Insert(
-        this=exp.Tuple(expressions=[exp.column(c) for c in columns]),
-        expression=exp.Tuple(expressions=[exp.column(c, source_alias) for c in columns]),
-    )
-    whens.append(exp.When(matched=False, then=insert_node))
-    return exp.Merge(
-        this=table(relation, target_alias),
-        using=table(source, source_alias),
-        on=_key_match(keys, target_alias, source_alias),
-        whens=exp.Whens(expressions=whens),
-    )
-
-
 def _this_to(tree: exp.Expression, relation: Relation) -> exp.Expression:
     """Point every table named `this` (the mart's current table, in incremental filters) at `relation`."""
     for node in list(tree.find_all(exp.Table)):
@@ -174,6 +151,22 @@ def filtered(query: Query, predicate: exp.Expression | None) -> exp.Expression:
         return _query(query)
     inner = exp.Subquery(this=_query(query), alias=exp.TableAlias(this=exp.to_identifier("__martctl_new_rows")))
     return exp.select(exp.Star()).from_(inner).where(exp.paren(predicate))
+
+
+def incremental_statements(compiled, columns: Sequence[str], query: Query | None = None) -> list[exp.Expression]:
+    """What a later run of an incremental mart executes, in one transaction: the new rows (cursor
+    and/or filter) into a batch table, with `strategy: merge` and a unique_key the rows they replace
+    deleted, the batch inserted into the existing `columns`, the batch dropped."""
+    relation, spec = compiled.relation, compiled.mart.incremental
+    predicate = new_rows_predicate(spec, relation, compiled.mart.dialect)
+    batch_relation = batch(relation)
+    query = compiled.sql if query is None else query  # the compiled text, or its tree (to render elsewhere)
+    statements: list[exp.Expression] = [create_table_as(batch_relation, filtered(query, predicate))]
+    keys = tuple(spec.get("unique_key") or ())
+    if spec.get("strategy", "merge") == "merge" and keys:
+        statements.append(delete_matching(relation, batch_relation, keys))
+    statements += [insert(relation, select_columns(batch_relation, columns), columns), drop(batch_relation)]
+    return statements
 
 
 def render(statements: Iterable[exp.Expression], dialect: str) -> list[str]:

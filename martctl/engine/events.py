@@ -8,6 +8,7 @@ from typing import Any
 
 # node statuses
 SUCCESS, ERROR, SKIPPED, CANCELLED = "success", "error", "skipped", "cancelled"
+LOCK_LOST = "lost run lock"  # RunReport.interrupted when the run lock was lost mid-run (exit 3)
 
 
 @dataclass
@@ -114,7 +115,7 @@ class RunReport:
     started_at: float
     finished_at: float = 0.0
     results: dict[str, NodeResult] = field(default_factory=dict)
-    interrupted: str | None = None  # SIGINT | SIGTERM | fail-fast
+    interrupted: str | None = None  # SIGINT | SIGTERM | fail-fast | lost run lock
     warnings: list[str] = field(default_factory=list)
 
     @property
@@ -128,10 +129,6 @@ class RunReport:
     def failed(self) -> list[NodeResult]:
         return [r for r in self.results.values() if r.failed]
 
-    @property
-    def ok(self) -> bool:
-        return not self.failed and self.interrupted in (None, "fail-fast")
-
     def exit_code(self) -> int:
         from martctl.exitcodes import ExitCode
 
@@ -139,7 +136,9 @@ class RunReport:
             return ExitCode.INTERRUPTED
         if self.interrupted == "SIGTERM":
             return ExitCode.TERMINATED
-        return ExitCode.FAILED if self.failed else ExitCode.OK
+        if self.interrupted == LOCK_LOST:  # another run may be going
+            return ExitCode.LOCKED
+        return ExitCode.FAILED if self.failed or self.interrupted else ExitCode.OK  # stopped early: not a success
 
     def as_dict(self) -> dict[str, Any]:
         return {

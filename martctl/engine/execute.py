@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Callable, Iterable, Mapping, Sequence
 from martctl.engine.events import (
     CANCELLED,
     ERROR,
+    LOCK_LOST,
     SKIPPED,
     SUCCESS,
     Event,
@@ -33,7 +34,7 @@ from martctl.engine.events import (
     SeedFinished,
     SeedStarted,
 )
-from martctl.errors import AdapterError
+from martctl.errors import AdapterError, LockLost
 
 if TYPE_CHECKING:
     from martctl.compiler.compile import CompiledMart, CompiledProject
@@ -98,31 +99,39 @@ def plan(
 
 
 class Stop:
-    """Why the run must stop (SIGINT, SIGTERM, fail-fast), set from any thread or a signal handler."""
+    """Why the run must stop (SIGINT, SIGTERM, fail-fast, a caller's reason), set from any thread or a
+    signal handler. Callbacks registered with `on_stop` (the adapter's cancel) run when it is set."""
 
     def __init__(self) -> None:
         self._event = threading.Event()
         self.reason: str | None = None
+        self._callbacks: list[Callable[[], None]] = []
+
+    def on_stop(self, callback: Callable[[], None]) -> None:
+        self._callbacks.append(callback)
 
     def stop(self, reason: str) -> None:
-        if not self._event.is_set():
-            self.reason = reason
-            self._event.set()
+        if self._event.is_set():
+            return
+        self.reason = reason
+        self._event.set()
+        for callback in self._callbacks:
+            callback()
 
     def __bool__(self) -> bool:
         return self._event.is_set()
 
 
 @contextmanager
-def handle_signals(stop: Stop, adapter: "Adapter"):
-    """While inside: SIGINT/SIGTERM stop the run and cancel running statements (main thread only)."""
-    if threading.current_thread() is not threading.main_thread():
+def handle_signals(stop: Stop, enabled: bool = True):
+    """While inside: SIGINT/SIGTERM stop the run (main thread only; `stop`'s callbacks cancel the
+    running statements)."""
+    if not enabled or threading.current_thread() is not threading.main_thread():
         yield
         return
 
     def handler(signum, frame):
         stop.stop(signal.Signals(signum).name)
-        adapter.cancel()
 
     previous = {s: signal.signal(s, handler) for s in (signal.SIGINT, signal.SIGTERM)}
     try:
@@ -133,19 +142,31 @@ def handle_signals(stop: Stop, adapter: "Adapter"):
 
 
 def _error_text(step: Step, exc: Exception) -> str:
-    """The engine's message plus, where it named a line, that line of the compiled SQL."""
+    """The engine's message, where the mart's SQL is written (the YAML or .sql file the user edits),
+    and, where the engine named a line, that line of the compiled SQL."""
     text = str(exc)
+    if step.compiled is None:
+        return text
+    mart = step.compiled.mart
+    text += f"\n  in {_shown(mart.sql_path)}:{mart.sql_line} (the mart's SQL)"
     line = getattr(exc, "line", None)
-    if line and step.compiled is not None:
-        lines = step.compiled.sql.splitlines()
-        if 0 < line <= len(lines):
-            where = f"{step.sql_path}:{line}" if step.sql_path else f"line {line}"
-            text += f"\n  compiled SQL {where}: {lines[line - 1].strip()}"
+    lines = step.compiled.sql.splitlines()
+    if line and 0 < line <= len(lines):
+        where = f"{step.sql_path}:{line}" if step.sql_path else f"line {line}"
+        text += f"\n  compiled SQL {where}: {lines[line - 1].strip()}"
     return text
 
 
-def _build(step: Step, adapter: "Adapter", full_refresh: bool, after_mart: AfterMart | None) -> NodeResult:
-    """Run one node on a worker thread; never raises."""
+def _shown(path) -> str:
+    """A path relative to the working folder when it lies inside it."""
+    try:
+        return str(Path(path).resolve().relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
+
+
+def _build(step: Step, adapter: "Adapter", full_refresh: bool, after_mart: AfterMart | None, stop: Stop) -> NodeResult:
+    """Run one node on a worker thread; never raises. A lost run lock stops the whole run."""
     result = NodeResult(step.key, step.kind, step.materialized, step.relation, sql_path=step.sql_path)
     result.started_at = time.time()
     clock = time.perf_counter()
@@ -158,6 +179,10 @@ def _build(step: Step, adapter: "Adapter", full_refresh: bool, after_mart: After
                 result.incremental = "batch" if batch else "full"
             result.rows = adapter.materialize(step.compiled, full_refresh=full_refresh)
         result.status = SUCCESS
+    except LockLost as exc:
+        result.status, result.error = ERROR, str(exc)
+        stop.stop(LOCK_LOST)
+        adapter.cancel()  # the others roll back too: another run may be building the same marts
     except AdapterError as exc:
         if getattr(exc, "cancelled", False):
             result.status, result.reason = CANCELLED, "cancelled while running (rolled back)"
@@ -219,85 +244,107 @@ def run(
     its downstream is skipped with that reason, and the run exits 1. If the hook raises, the
     node is reported as an error. The hook is called from several threads at once.
     """
-    emit = on_event or (lambda event: None)
-    stop = stop if stop is not None else Stop()
-    threads = max(1, int(threads))
-    by_key = {s.key: s for s in steps}
-    position = {s.key: i for i, s in enumerate(steps, 1)}
-    total = len(steps)
-    children: dict[str, list[str]] = {}
-    for step in steps:
-        for up in step.upstream:
-            if up in by_key:
-                children.setdefault(up, []).append(step.key)
-    report = RunReport(run_id or uuid.uuid4().hex, command, target, list(selection), threads, time.time())
-    emit(RunStarted(report.run_id, command, target, threads, list(by_key)))
+    run_ = _Run(adapter, steps, max(1, int(threads)), on_event or (lambda event: None), stop if stop is not None else Stop(),
+                fail_fast)
+    report = RunReport(run_id or uuid.uuid4().hex, command, target, list(selection), run_.threads, time.time())
+    return run_.execute(report, lambda step: _build(step, adapter, full_refresh, after_mart, run_.stop))
 
-    blocked: dict[str, str] = {}
-    sorter = TopologicalSorter({s.key: [u for u in s.upstream if u in by_key] for s in steps})
-    sorter.prepare()
-    ready: deque[str] = deque()
-    running: dict = {}
 
-    def finish(result: NodeResult) -> None:
-        report.results[result.key] = result
+class _Run:
+    """One walk of the graph: what is ready, running, blocked; events emitted from the calling thread."""
+
+    def __init__(self, adapter: "Adapter", steps: Sequence[Step], threads: int, emit: Callable[[Event], None],
+                 stop: Stop, fail_fast: bool) -> None:
+        self.adapter, self.threads, self.emit, self.stop, self.fail_fast = adapter, threads, emit, stop, fail_fast
+        self.by_key = {s.key: s for s in steps}
+        self.position = {s.key: i for i, s in enumerate(steps, 1)}
+        self.children: dict[str, list[str]] = {}
+        for step in steps:
+            for up in step.upstream:
+                if up in self.by_key:
+                    self.children.setdefault(up, []).append(step.key)
+        self.blocked: dict[str, str] = {}  # key -> why it will be skipped
+        self.sorter = TopologicalSorter({s.key: [u for u in s.upstream if u in self.by_key] for s in steps})
+        self.report: RunReport | None = None
+
+    def execute(self, report: RunReport, build: Callable[[Step], NodeResult]) -> RunReport:
+        self.report = report
+        self.emit(RunStarted(report.run_id, report.command, report.target, self.threads, list(self.by_key)))
+        self.sorter.prepare()
+        ready: deque[str] = deque()
+        running: dict = {}
+        pool = ThreadPoolExecutor(max_workers=self.threads, thread_name_prefix="martctl")
+        try:
+            while self.sorter.is_active():
+                ready.extend(sorted(self.sorter.get_ready(), key=self.position.__getitem__))
+                while ready and (self.stop or len(running) < self.threads):
+                    key = ready.popleft()
+                    if self._start(key):
+                        running[pool.submit(build, self.by_key[key])] = key
+                if not running:
+                    if ready or self.sorter.is_active():
+                        continue
+                    break
+                done, _ = wait(list(running), timeout=0.25, return_when=FIRST_COMPLETED)
+                for future in sorted(done, key=lambda f: self.position[running[f]]):
+                    running.pop(future)
+                    self._finish(future.result())
+        finally:
+            pool.shutdown(wait=True)
+        report.results = {key: report.results[key] for key in self.by_key if key in report.results}  # plan order
+        if self.stop.reason:
+            report.interrupted = self.stop.reason
+        report.finished_at = time.time()
+        self.emit(RunFinished(report))
+        return report
+
+    def _start(self, key: str) -> bool:
+        """Announce the node and return True, or finish it at once as cancelled/skipped."""
+        if self.stop:
+            self._not_run(key, CANCELLED, _stop_reason(self.stop, self.report))
+            return False
+        if key in self.blocked:
+            self._not_run(key, SKIPPED, self.blocked[key])
+            return False
+        step = self.by_key[key]
+        started = SeedStarted if step.kind == "seed" else MartStarted
+        self.emit(started(key, step.kind, step.materialized, ".".join(step.relation), self.position[key], len(self.by_key)))
+        return True
+
+    def _finish(self, result: NodeResult) -> None:
+        self.report.results[result.key] = result
         cls = SeedFinished if result.kind == "seed" else MartFinished
-        emit(cls(result, position[result.key], total))
-        cause = None
-        if result.status == ERROR:
-            cause = f"upstream {result.key} failed"
-        elif result.test_failure:
-            cause = result.test_failure
-        elif result.status == CANCELLED:
-            cause = f"upstream {result.key} was cancelled"
+        self.emit(cls(result, self.position[result.key], len(self.by_key)))
+        cause = _downstream_cause(result)
         if cause:
-            for node in _descendants(children, result.key):
-                blocked.setdefault(node, cause)
-        if fail_fast and result.failed:
-            stop.stop("fail-fast")
-            adapter.cancel()
-        sorter.done(result.key)
+            for node in _descendants(self.children, result.key):
+                self.blocked.setdefault(node, cause)
+        if self.fail_fast and result.failed:
+            self.stop.stop("fail-fast")
+            self.adapter.cancel()  # also when the caller's Stop has no callback
+        self.sorter.done(result.key)
 
-    def not_run(key: str, status: str, reason: str) -> None:
-        step = by_key[key]
-        finish(NodeResult(key, step.kind, step.materialized, step.relation, status=status, reason=reason, sql_path=step.sql_path))
+    def _not_run(self, key: str, status: str, reason: str) -> None:
+        step = self.by_key[key]
+        self._finish(NodeResult(key, step.kind, step.materialized, step.relation, status=status, reason=reason,
+                                sql_path=step.sql_path))
 
-    pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="martctl")
-    try:
-        while sorter.is_active():
-            ready.extend(sorted(sorter.get_ready(), key=position.__getitem__))
-            while ready and (stop or len(running) < threads):
-                key = ready.popleft()
-                if stop:
-                    not_run(key, CANCELLED, _stop_reason(stop, report))
-                    continue
-                if key in blocked:
-                    not_run(key, SKIPPED, blocked[key])
-                    continue
-                step = by_key[key]
-                started = SeedStarted if step.kind == "seed" else MartStarted
-                emit(started(key, step.kind, step.materialized, ".".join(step.relation), position[key], total))
-                running[pool.submit(_build, step, adapter, full_refresh, after_mart)] = key
-            if not running:
-                if ready or sorter.is_active():
-                    continue
-                break
-            done, _ = wait(list(running), timeout=0.25, return_when=FIRST_COMPLETED)
-            for future in sorted(done, key=lambda f: position[running[f]]):
-                running.pop(future)
-                finish(future.result())
-    finally:
-        pool.shutdown(wait=True)
-    report.results = {key: report.results[key] for key in by_key if key in report.results}  # plan order
-    if stop.reason:
-        report.interrupted = stop.reason
-    report.finished_at = time.time()
-    emit(RunFinished(report))
-    return report
+
+def _downstream_cause(result: NodeResult) -> str | None:
+    """Why the node's downstream must be skipped, if it must."""
+    if result.status == ERROR:
+        return f"upstream {result.key} failed"
+    if result.test_failure:
+        return result.test_failure
+    if result.status == CANCELLED:
+        return f"upstream {result.key} was cancelled"
+    return None
 
 
 def _stop_reason(stop: Stop, report: RunReport) -> str:
     if stop.reason == "fail-fast":
         failed = next((r.key for r in report.results.values() if r.failed), None)
         return f"not started: --fail-fast after {failed} failed" if failed else "not started: --fail-fast"
+    if stop.reason == LOCK_LOST:
+        return "not started: the run lock was lost"
     return f"not started: run stopped by {stop.reason}"

@@ -12,6 +12,7 @@ import os
 import socket
 import time
 from pathlib import Path
+from typing import Callable
 
 from martctl.errors import LockBusy
 
@@ -34,6 +35,26 @@ def describe(holder: dict) -> str:
     if holder.get("command"):
         text += f" ({holder['command']})"
     return text
+
+
+REPORT_WAITING_EVERY = 60.0  # seconds between "still waiting for the lock" messages
+
+
+class WaitReporter:
+    """Calls `on_wait(message)` when a run starts waiting for the lock, then every REPORT_WAITING_EVERY seconds."""
+
+    def __init__(self, on_wait: Callable[[str], None] | None, wait_seconds: float):
+        self.on_wait, self.wait_seconds = on_wait, wait_seconds
+        self.started = time.monotonic()
+        self.next_at = self.started
+
+    def tick(self, holder: Callable[[], str]) -> None:
+        now = time.monotonic()
+        if self.on_wait is None or now < self.next_at:
+            return
+        self.next_at = now + REPORT_WAITING_EVERY
+        waited = now - self.started
+        self.on_wait(f"waiting for the run lock ({waited:.0f}s of {self.wait_seconds:g}s): {holder()}")
 
 
 def pid_alive(pid: int) -> bool:
@@ -80,12 +101,16 @@ class FileLock:
         self._fd = fd
         return True
 
-    def acquire(self, wait_seconds: float = 0.0, info: dict | None = None) -> None:
+    def acquire(self, wait_seconds: float = 0.0, info: dict | None = None,
+                on_wait: Callable[[str], None] | None = None) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         deadline = time.monotonic() + max(0.0, wait_seconds)
         delay = 0.05
+        reporter = WaitReporter(on_wait, wait_seconds)
         while not self._try():
-            if time.monotonic() >= deadline:
+            if time.monotonic() < deadline:
+                reporter.tick(lambda: describe(self._read()))
+            else:
                 holder = self._read()
                 waited = f" after waiting {wait_seconds:g}s" if wait_seconds else ""
                 raise LockBusy(
@@ -112,6 +137,10 @@ class FileLock:
         finally:
             os.close(self._fd)
             self._fd = None
+
+    def holder(self) -> dict:
+        """Who holds (or last held) the lock, from the lock file."""
+        return self._read()
 
     @property
     def held(self) -> bool:

@@ -6,14 +6,14 @@ import json
 import os
 from pathlib import Path
 
+FORMAT_VERSION = 1  # of the lineage JSON and of target/lineage.json; bumped on any incompatible change
+
 CACHE_FILE = "lineage.json"
 
 
 def read_cache(target_dir: Path) -> dict | None:
     """The cached {"key", "hops"}, or None when missing, unreadable or of another format."""
     import gc
-
-    from martctl.lineage.trace import FORMAT_VERSION
 
     path = Path(target_dir) / CACHE_FILE
     collecting = gc.isenabled()
@@ -32,8 +32,6 @@ def read_cache(target_dir: Path) -> dict | None:
 
 def write_cache(target_dir: Path, key: str, hops: dict) -> Path | None:
     """Write atomically (temp file + rename); a read-only target/ only costs the cache."""
-    from martctl.lineage.trace import FORMAT_VERSION
-
     path = Path(target_dir) / CACHE_FILE
     try:
         path.parent.mkdir(parents=True, exist_ok=True)

@@ -20,12 +20,9 @@ from dataclasses import dataclass, field
 from typing import Any, Iterable, Mapping
 
 from martctl.compiler.graph import Graph
-from martctl.errors import ProjectError
-from martctl.project.loader import did_you_mean
+from martctl.errors import ProjectError, did_you_mean
+from martctl.lineage.cache import FORMAT_VERSION
 from martctl.project.model import Project
-
-FORMAT_VERSION = 1
-
 
 # --- one hop: a mart's output columns -> its direct inputs' columns -------------------------------
 

@@ -33,6 +33,6 @@ def mask(text: str, secrets) -> str:
     """Replace every secret (and the password part of a DSN) with ****."""
     for secret in sorted({s for s in secrets if s and len(s) >= 3}, key=len, reverse=True):
         text = text.replace(secret, "****")
-    text = re.sub(r"(://[^:/@\s]+:)[^@\s]+@", r"\1****@", text)
+    text = re.sub(r"(://[^:/@\s]+:)\S*@", r"\1****@", text)  # to the last '@': a password may hold one
     text = re.sub(r"(password\s*=\s*)('[^']*'|\S+)", r"\1****", text, flags=re.IGNORECASE)
     return text

@@ -6,7 +6,8 @@ import csv
 from pathlib import Path
 from typing import Any
 
-from martctl.errors import Problem, ProjectError, did_you_mean  # noqa: F401 (did_you_mean: re-exported)
+from martctl.errors import Problem, ProjectError, did_you_mean
+from martctl.project.dsnsecrets import password_parts
 from martctl.project.envvars import expand
 from martctl.project.model import (
     MATERIALIZATIONS,
@@ -16,6 +17,8 @@ from martctl.project.model import (
     SourceTable,
     Target,
 )
+from martctl.project.names import mart_name_problem, name_problems
+from martctl.project.paths import ProjectFolder
 from martctl.project.testspecs import load_tests, load_unit_tests
 from martctl.project.textfile import UnreadableFile, read_text
 from martctl.project.yamlcheck import Collector
@@ -29,6 +32,7 @@ CONFIG_KEYS = {
     "sources": dict,
     "vars": dict,
     "seeds": dict,
+    "allow_outside": list,  # folders outside the project that files may be read from (symlinks)
 }
 TARGET_KEYS = {"type": str, "threads": int, "dialect": str, "path": str, "dsn": str, "schema_prefix": str}
 TARGET_EXTRA_KEYS = {"duckdb": {}, "postgres": {"connect_timeout": int}, "spark": {"master": str, "remote": str, "warehouse": str}}
@@ -55,11 +59,14 @@ INCREMENTAL_KEYS = {"strategy": str, "unique_key": (str, list), "cursor": str, "
 INCREMENTAL_STRATEGIES = ("merge", "append")
 CONFIG_NAMES = ("config.yaml", "config.yml")
 def find_config(project_dir: Path) -> Path:
-    for name in CONFIG_NAMES:
-        if (project_dir / name).is_file():
-            return project_dir / name
+    """config.yaml in `project_dir` or, as git finds its repository, in the nearest parent holding one."""
+    start = project_dir.resolve()
+    for folder in (start, *start.parents):
+        for name in CONFIG_NAMES:
+            if (folder / name).is_file():
+                return folder / name
     raise ProjectError(
-        f"no config.yaml in {project_dir.resolve()}",
+        f"no config.yaml in {start} or any folder above it",
         hint="run martctl from a project folder, pass --project-dir, or create one with `martctl init`",
     )
 
@@ -69,15 +76,21 @@ def load_project(project_dir: str | Path = ".", environ=None, problems: list[Pro
 
     With a `problems` list, problems are appended to it and the marts that did load are kept
     (so `validate` can go on to check the rest)."""
-    root = Path(project_dir)
-    config_file = find_config(root)
-    out = Collector()
+    config_file = find_config(Path(project_dir))
+    root = config_file.parent if Path(project_dir).resolve() != config_file.parent else Path(project_dir)
+    folder = ProjectFolder(root)
+    outside = folder.problem(config_file, "this config file")
+    if outside:
+        raise ProjectError([outside])
+    out = Collector(folder)
     try:
         config = read_yaml(config_file) or {}
     except YamlProblem as exc:
         raise ProjectError([exc.problem]) from None
     if not out.check_mapping(config, CONFIG_KEYS, config_file, "config.yaml"):
         raise ProjectError(out.problems)
+    for allowed in config.get("allow_outside") or []:
+        folder.allow(str(allowed))
     dialect = config.get("dialect") if isinstance(config.get("dialect"), str) else "duckdb"
     if not _check_dialect(dialect, config_file, key_line(config, "dialect"), out):
         dialect = "duckdb"  # reported; `validate` goes on checking the marts with the default
@@ -100,6 +113,9 @@ def load_project(project_dir: str | Path = ".", environ=None, problems: list[Pro
     _add_seeds(root, seed_schema, seeds_cfg.get("column_types") or {}, sources, config_file, out)
     vars_ = dict(config.get("vars") or {}) if isinstance(config.get("vars"), dict) else {}
     marts = _load_marts(root, dialect, config_file, out)
+    prefixes = [t.settings["schema_prefix"] for t in targets.values() if isinstance(t.settings.get("schema_prefix"), str)]
+    out.problems.extend(name_problems(marts.values(), [s for s in sources.values() if s.seed], prefixes, config_file,
+                                      key_line(seeds_cfg, "schema")))
     if out.problems:
         if problems is None:
             raise ProjectError(out.problems)
@@ -125,6 +141,13 @@ def _check_dialect(dialect: str, file, line, out: Collector) -> bool:
     return not found
 
 
+def dialect_names() -> list[str]:
+    """Every dialect sqlglot knows."""
+    from sqlglot.dialects.dialect import Dialects
+
+    return sorted(d.value for d in Dialects if d.value)
+
+
 def dialect_problems(dialect: str, file=None, line=None) -> list[Problem]:
     """[] when sqlglot knows the dialect, else one problem with a did-you-mean."""
     from sqlglot.dialects.dialect import Dialect
@@ -132,7 +155,6 @@ def dialect_problems(dialect: str, file=None, line=None) -> list[Problem]:
     try:
         Dialect.get_or_raise(dialect)
     except ValueError:
-        from martctl.compiler.sql import dialect_names
 
         return [Problem(f"unknown SQL dialect '{dialect}'", file, line, hint=did_you_mean(dialect, dialect_names()))]
     return []
@@ -164,7 +186,7 @@ def _load_targets(config, file: Path, out: Collector, environ) -> dict[str, Targ
         for key, value in spec.items():
             if isinstance(value, str):
                 value, found, absent = expand(value, environ)
-                secrets += found
+                secrets += found + (password_parts(value) if key == "dsn" else [])
                 missing += [(m, key_line(spec, key)) for m in absent]
             settings[key] = value
         if missing:
@@ -173,8 +195,8 @@ def _load_targets(config, file: Path, out: Collector, environ) -> dict[str, Targ
             del settings["dialect"]  # reported; the type's own dialect for the rest of the checks
         threads = spec.get("threads", 4)
         lines = {"": key_line(raw, name), **{str(k): key_line(spec, k) for k in spec}}
-        targets[name] = Target(str(name), kind, settings, threads if isinstance(threads, int) else 4, tuple(secrets),
-                               file, lines)
+        targets[name] = Target(str(name), kind, settings, threads if isinstance(threads, int) else 4,
+                               tuple(dict.fromkeys(secrets)), file, lines)
     return targets
 
 
@@ -238,6 +260,10 @@ def _add_seeds(root: Path, schema: str, column_types, sources, config_file: Path
         return
     for path in sorted(seed_dir.glob("*.csv")):
         name = path.stem
+        outside = out.folder.problem(path, "this seed")
+        if outside:
+            out.problems.append(outside)
+            continue
         key = f"{schema}.{name}"
         try:
             header = _header(path)
@@ -275,6 +301,10 @@ def _load_marts(root: Path, dialect: str, config_file: Path, out: Collector) -> 
         return marts
     for path in sorted(marts_dir.rglob("*.y*ml")):
         if path.suffix not in (".yml", ".yaml"):
+            continue
+        outside = out.folder.problem(path, "this mart file")
+        if outside:
+            out.problems.append(outside)
             continue
         relative = path.relative_to(marts_dir)
         if len(relative.parts) < 2:
@@ -327,6 +357,10 @@ def _load_mart(spec, path: Path, area: str, dialect: str, single: bool, out: Col
     name = spec.get("name") if isinstance(spec.get("name"), str) else (path.stem if single else None)
     if not name:
         out.add("a mart in a 'marts:' list needs a name", path, spec.line)
+        return None
+    bad_name = mart_name_problem(str(name), path, spec.line)
+    if bad_name:
+        out.problems.append(bad_name)
         return None
     sql, sql_file, sql_line = _mart_sql(spec, path, name, single, out)
     if sql is None:
@@ -399,12 +433,20 @@ def _mart_sql(spec, path: Path, name: str, single: bool, out: Collector):
     sibling = path.with_suffix(".sql") if single else path.with_name(f"{name}.sql")
     if sql_file:
         sql_path = path.parent / sql_file
+        outside = out.folder and out.folder.problem(sql_path, f"sql_file '{sql_file}'", path, key_line(spec, "sql_file"))
+        if outside:
+            out.problems.append(outside)
+            return None, None, 1
         if not sql_path.is_file():
             out.add(f"sql_file '{sql_file}' not found", path, key_line(spec, "sql_file"),
                     hint=f"looked for {sql_path}")
             return None, None, 1
     elif sibling.is_file():
         sql_path = sibling
+        outside = out.folder and out.folder.problem(sibling, "this SQL file")
+        if outside:
+            out.problems.append(outside)
+            return None, None, 1
     else:
         sql_path = None
     if inline and sql_path:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from martctl.errors import did_you_mean
+from martctl.errors import Problem, did_you_mean
 from martctl.project.model import SEVERITIES, TestSpec, UnitTest
 from martctl.project.textfile import UnreadableFile, read_text
 from martctl.project.yamlcheck import Collector, describe
@@ -76,72 +76,97 @@ def load_tests(raw, path: Path, column: str | None, out: Collector, mart_level: 
             yield spec
 
 
+class _Invalid(Exception):
+    """A test spec that cannot be used: the message (and hint) for the Collector, or a whole Problem
+    placed elsewhere (in the test's SQL file)."""
+
+    def __init__(self, message: str, hint: str | None = None, problem: Problem | None = None):
+        super().__init__(message)
+        self.message, self.hint, self.problem = message, hint, problem
+
+
+REQUIRED_ARG = {"accepted_values": "values", "relationships": "to", "expression": "expression", "freshness": "max_age"}
+STRING_ARGS = ("sql", "sql_file", "expression", "where")
+
+
 def _test_spec(kind, args, options, column, path, line, mart_level, out: Collector) -> TestSpec | None:
+    """A TestSpec from one parsed `tests:` item, or None after reporting why it cannot be one."""
     severity = options.get("severity", "error")
-    if severity not in SEVERITIES:
-        out.add(f"severity must be error or warn, got {severity!r}", path, line)
-        return None
-    if kind == "unique":
-        cols = args.get("columns", [column] if column else [])
-        cols = [cols] if isinstance(cols, str) else cols
-        if not isinstance(cols, list) or not all(isinstance(c, str) for c in cols):
-            out.add(f"'unique' takes column names, got {describe(cols)}", path, line, hint="unique: [a, b] or unique: a")
-            return None
-        args["columns"] = tuple(cols)
-        if not args["columns"]:
-            out.add("a mart-level 'unique' test needs its columns: unique: [a, b]", path, line)
-            return None
-    if kind in ("not_null", "accepted_values", "freshness") and not column and not args.get("column"):
-        if kind == "not_null" and args.get("columns"):
-            pass
-        elif kind != "freshness" or not args.get("column"):
-            out.add(f"test '{kind}' belongs under a column (or give column:)", path, line)
-            return None
-    required = {"accepted_values": "values", "relationships": "to", "expression": "expression", "freshness": "max_age"}
-    if kind in required and args.get(required[kind]) in (None, "", []):
-        out.add(f"test '{kind}' needs '{required[kind]}'", path, line)
-        return None
-    if kind == "accepted_values" and not isinstance(args["values"], list):
-        out.add(f"accepted_values takes a list, got {describe(args['values'])}", path, line,
-                hint="accepted_values: [a, b] or accepted_values: {values: [a, b]}")
-        return None
-    if kind == "sql" and not (args.get("sql") or args.get("sql_file")):
-        out.add("a custom 'sql' test needs sql: (a query returning the failing rows) or sql_file:", path, line)
-        return None
-    for key in ("sql", "sql_file", "expression", "where", "max_age"):
-        if key in args or key in options:
-            value = args.get(key, options.get(key))
-            if key != "max_age" and not isinstance(value, str):
-                out.add(f"'{key}' of test '{kind}' must be a string, got {describe(value)}", path, line)
-                return None
-    if kind == "sql" and args.get("sql_file"):
-        sql_path = path.parent / args["sql_file"]
-        if not sql_path.is_file():
-            out.add(f"test sql_file '{args['sql_file']}' not found", path, line, hint=f"looked for {sql_path}")
-            return None
-        try:
-            args["sql"] = read_text(sql_path)
-        except UnreadableFile as exc:
+    try:
+        if severity not in SEVERITIES:
+            raise _Invalid(f"severity must be error or warn, got {severity!r}")
+        for check in (_check_unique, _check_placement, _check_required, _check_types):
+            check(kind, args, options, column)
+        if kind == "sql" and args.get("sql_file"):
+            args["sql"] = _read_test_sql(path, args["sql_file"], line, out)
+    except _Invalid as exc:
+        if exc.problem is not None:
             out.problems.append(exc.problem)
-            return None
-    if kind == "row_count" and not isinstance(args.get("min", 0), int):
-        out.add("row_count takes {min: N, max: M}", path, line)
+        else:
+            out.add(exc.message, path, line, hint=exc.hint)
         return None
     for key in ("warn_if", "error_if"):
         if key in options:
             options[key] = str(options[key])
-    return TestSpec(
-        kind=kind,
-        args=args,
-        column=column,
-        severity=severity,
-        where=options.get("where"),
-        warn_if=options.get("warn_if"),
-        error_if=options.get("error_if"),
-        name=options.get("name"),
-        file=path,
-        line=line,
-    )
+    return TestSpec(kind=kind, args=args, column=column, severity=severity, where=options.get("where"),
+                    warn_if=options.get("warn_if"), error_if=options.get("error_if"), name=options.get("name"),
+                    file=path, line=line)
+
+
+def _check_unique(kind, args, options, column) -> None:
+    """unique: its columns (the column it sits under, or a list), normalised to a tuple."""
+    if kind != "unique":
+        return
+    cols = args.get("columns", [column] if column else [])
+    cols = [cols] if isinstance(cols, str) else cols
+    if not isinstance(cols, list) or not all(isinstance(c, str) for c in cols):
+        raise _Invalid(f"'unique' takes column names, got {describe(cols)}", hint="unique: [a, b] or unique: a")
+    args["columns"] = tuple(cols)
+    if not args["columns"]:
+        raise _Invalid("a mart-level 'unique' test needs its columns: unique: [a, b]")
+
+
+def _check_placement(kind, args, options, column) -> None:
+    """Column tests sit under a column (or name it with column:); not_null may take columns: at mart level."""
+    if kind not in ("not_null", "accepted_values", "freshness") or column or args.get("column"):
+        return
+    if kind == "not_null" and args.get("columns"):
+        return
+    raise _Invalid(f"test '{kind}' belongs under a column (or give column:)")
+
+
+def _check_required(kind, args, options, column) -> None:
+    if kind in REQUIRED_ARG and args.get(REQUIRED_ARG[kind]) in (None, "", []):
+        raise _Invalid(f"test '{kind}' needs '{REQUIRED_ARG[kind]}'")
+    if kind == "sql" and not (args.get("sql") or args.get("sql_file")):
+        raise _Invalid("a custom 'sql' test needs sql: (a query returning the failing rows) or sql_file:")
+
+
+def _check_types(kind, args, options, column) -> None:
+    if kind == "accepted_values" and not isinstance(args["values"], list):
+        raise _Invalid(f"accepted_values takes a list, got {describe(args['values'])}",
+                       hint="accepted_values: [a, b] or accepted_values: {values: [a, b]}")
+    for key in STRING_ARGS:
+        if key in args or key in options:
+            value = args.get(key, options.get(key))
+            if not isinstance(value, str):
+                raise _Invalid(f"'{key}' of test '{kind}' must be a string, got {describe(value)}")
+    if kind == "row_count" and not isinstance(args.get("min", 0), int):
+        raise _Invalid("row_count takes {min: N, max: M}")
+
+
+def _read_test_sql(path: Path, sql_file: str, line, out: Collector) -> str:
+    """A custom test's SQL file, which must lie inside the project (symlinks followed)."""
+    sql_path = path.parent / sql_file
+    outside = out.folder and out.folder.problem(sql_path, f"test sql_file '{sql_file}'", path, line)
+    if outside:
+        raise _Invalid(outside.message, outside.hint)
+    if not sql_path.is_file():
+        raise _Invalid(f"test sql_file '{sql_file}' not found", hint=f"looked for {sql_path}")
+    try:
+        return read_text(sql_path)
+    except UnreadableFile as exc:
+        raise _Invalid(exc.problem.message, problem=exc.problem) from None
 
 
 def load_unit_tests(raw, path: Path, out: Collector):

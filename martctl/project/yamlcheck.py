@@ -19,8 +19,9 @@ def type_name(types) -> str:
 class Collector:
     """Gathers every problem so `validate` can report them all at once."""
 
-    def __init__(self):
+    def __init__(self, folder=None):
         self.problems: list[Problem] = []
+        self.folder = folder  # a paths.ProjectFolder: files read while checking must lie inside it
 
     def add(self, message, file=None, line=None, hint=None, **kw):
         self.problems.append(Problem(message, file, line, hint=hint, **kw))
@@ -29,7 +30,7 @@ class Collector:
         """Unknown keys (with a did-you-mean) and wrong value types; such keys are reported, then dropped
         from `mapping` so the code reading it further sees only well-typed values."""
         if not isinstance(mapping, dict):
-            self.add(f"{what} must be a mapping, got {type(mapping).__name__}", file, getattr(mapping, "line", None))
+            self.add(f"{what} must be a mapping, got {kind_of(mapping)}", file, getattr(mapping, "line", None))
             return False
         bad = []
         for key, value in mapping.items():
@@ -60,7 +61,16 @@ def example(types) -> str:
     return EXAMPLES.get(types[0] if isinstance(types, tuple) else types, "...")
 
 
+def kind_of(value) -> str:
+    """The YAML kind of a loaded value, as a user wrote it (not the loader's YamlMap/YamlList)."""
+    if isinstance(value, dict):
+        return "mapping"
+    if isinstance(value, list):
+        return "list"
+    return type(value).__name__
+
+
 def describe(value) -> str:
     if value is None:
         return "nothing"
-    return f"{type(value).__name__} {value!r}"[:60]
+    return f"{kind_of(value)} {value!r}"[:60]

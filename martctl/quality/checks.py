@@ -18,8 +18,7 @@ from sqlglot.errors import SqlglotError
 from martctl.compiler.compile import CompiledMart, CompiledProject
 from martctl.compiler.sql import literal, rename_tables, substitute_vars, table_references
 from martctl.compiler.transforms import apply_transforms
-from martctl.errors import Problem, ProjectError
-from martctl.project.loader import did_you_mean
+from martctl.errors import Problem, ProjectError, did_you_mean
 from martctl.project.model import Mart, TestSpec
 
 PASS, WARN, FAIL, ERROR, SKIPPED = "PASS", "WARN", "FAIL", "ERROR", "SKIPPED"

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any, Iterable, Sequence
 
 from martctl.quality.checks import ERROR, FAIL, SKIPPED, WARN
-from martctl.quality.runner import TestResult
+from martctl.quality.results import TestResult
 
 
 def format_rows(columns: Sequence[str], rows: Iterable[Sequence[Any]], prefix: str = "") -> str:

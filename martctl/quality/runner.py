@@ -4,48 +4,13 @@ from __future__ import annotations
 
 import time
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import asdict, dataclass, field
-from typing import Any, Callable, Iterable, Sequence
+from typing import Callable, Iterable, Sequence
 
 from martctl.project.envvars import mask
-from martctl.quality.checks import ERROR, FAIL, PASS, SKIPPED, WARN, CompiledTest
+from martctl.quality.checks import ERROR, PASS, CompiledTest
+from martctl.quality.results import TestResult
 
 SAMPLE_ROWS = 5
-STATUSES = (PASS, WARN, FAIL, ERROR, SKIPPED)
-
-
-@dataclass
-class TestResult:
-    """One data test or unit test, as run."""
-
-    __test__ = False  # not a pytest class
-
-    name: str
-    mart: str
-    kind: str  # the data test's kind, or "unit"
-    status: str  # PASS | WARN | FAIL | ERROR | SKIPPED
-    severity: str = "error"
-    failures: int | None = None  # failing rows (data) or mismatched rows (unit)
-    columns: list[str] = field(default_factory=list)  # of the sample rows
-    sample: list[tuple] = field(default_factory=list)  # a few failing rows
-    sql: str | None = None  # the query that returns the failing rows (data tests)
-    seconds: float = 0.0
-    message: str | None = None
-    file: str | None = None
-    line: int | None = None
-    missing: list[tuple] = field(default_factory=list)  # unit tests: expected rows not returned
-    unexpected: list[tuple] = field(default_factory=list)  # unit tests: rows returned, not expected
-
-    @property
-    def blocking(self) -> bool:
-        """Fails the run (exit 1) and, in a build, stops the mart's downstream."""
-        return self.status == FAIL or (self.status == ERROR and self.severity == "error")
-
-    def as_dict(self) -> dict[str, Any]:
-        data = asdict(self)
-        for key in ("sample", "missing", "unexpected"):
-            data[key] = [list(row) for row in data[key]]
-        return data
 
 
 def run_test(test: CompiledTest, adapter, secrets: Sequence[str] = (), sample_size: int = SAMPLE_ROWS) -> TestResult:
@@ -101,20 +66,6 @@ def run_data_tests(
         return [one(t) for t in tests]
     with ThreadPoolExecutor(max_workers=threads, thread_name_prefix="martctl-test") as pool:
         return list(pool.map(one, tests))
-
-
-def summary(results: Iterable[TestResult]) -> dict[str, int]:
-    """Counts per status, plus the total."""
-    counts = {status: 0 for status in STATUSES}
-    for result in results:
-        counts[result.status] += 1
-    counts["total"] = sum(counts.values())
-    return counts
-
-
-def failed(results: Iterable[TestResult]) -> bool:
-    """True when an error-level test failed (the run exits 1)."""
-    return any(r.blocking for r in results)
 
 
 def not_built(tests: Sequence[CompiledTest], relations: dict, adapter) -> tuple[list[CompiledTest], list[TestResult]]:
@@ -176,16 +127,3 @@ def build_hook(compiled, keys: Sequence[str], secrets: Sequence[str] = (),
                                skip_downstream=bool(failed_tests))
 
     return after_mart
-
-
-def after_mart_hook(ctx, compiled):
-    """What `martctl build` passes the runner as `after_mart` (see martctl.cli.cmd_run)."""
-    return build_hook(compiled, list(compiled.marts), ctx.project.secrets())
-
-
-def from_dict(data: dict) -> TestResult:
-    """A result back from its as_dict() form (build events and run_results.json carry dicts)."""
-    known = {k: v for k, v in data.items() if k in TestResult.__dataclass_fields__}
-    for key in ("sample", "missing", "unexpected"):
-        known[key] = [tuple(row) for row in known.get(key) or ()]
-    return TestResult(**known)

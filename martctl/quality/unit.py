@@ -19,7 +19,7 @@ from martctl.compiler.compile import CompiledMart, CompiledProject, compile_proj
 from martctl.compiler.resolve import ProjectGraph
 from martctl.project.model import UnitTest
 from martctl.quality.checks import ERROR, FAIL, PASS, resolve_table
-from martctl.quality.runner import TestResult
+from martctl.quality.results import TestResult
 
 DIALECT = "duckdb"
 REL_TOL = 1e-6

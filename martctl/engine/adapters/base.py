@@ -13,18 +13,11 @@ from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from importlib import import_module
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Sequence
 
 if TYPE_CHECKING:
     from martctl.compiler.compile import CompiledMart
     from martctl.project.model import SourceTable, Target
-
-
-@dataclass(frozen=True)
-class Capabilities:
-    transactional_ddl: bool = True  # create/rename/drop can be rolled back together
-    merge: bool = False  # MERGE INTO ... (else delete+insert / insert on conflict)
-    server_lock: bool = False  # the run lock lives in the server (advisory lock), not a file
 
 
 @dataclass
@@ -37,7 +30,6 @@ class Adapter(ABC):
     """A handful of methods; everything else (ordering, threads, events) is the runner's job."""
 
     type: str = ""
-    capabilities = Capabilities()
 
     def __init__(self, target: "Target", project_root: Path):
         self.target = target
@@ -66,8 +58,10 @@ class Adapter(ABC):
 
     # -- run lock ----------------------------------------------------------------
     @abstractmethod
-    def acquire_lock(self, wait_seconds: float = 0.0, info: dict | None = None) -> None:
-        """Take the target's run lock or raise LockBusy naming the holder (pid, host, start time)."""
+    def acquire_lock(self, wait_seconds: float = 0.0, info: dict | None = None,
+                     on_wait: Callable[[str], None] | None = None) -> None:
+        """Take the target's run lock or raise LockBusy naming the holder (pid, host, start time).
+        While waiting (`wait_seconds`), `on_wait(message)` says who holds it, at once and every minute."""
 
     @abstractmethod
     def release_lock(self) -> None: ...

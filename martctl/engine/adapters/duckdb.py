@@ -11,12 +11,12 @@ from __future__ import annotations
 import re
 import threading
 from pathlib import Path
-from typing import TYPE_CHECKING, Sequence
+from typing import TYPE_CHECKING, Callable, Sequence
 
 from martctl.engine import ddl
-from martctl.engine.adapters.base import Adapter, Capabilities, QueryResult, row_list
+from martctl.engine.adapters.base import Adapter, QueryResult, row_list
 from martctl.engine.lock import FileLock
-from martctl.errors import AdapterError, ProjectError
+from martctl.errors import AdapterError, LockBusy, ProjectError
 from martctl.project.seedfile import DUCKDB_CSV_OPTIONS
 
 if TYPE_CHECKING:
@@ -54,7 +54,10 @@ def _why(path: Path, exc: OSError) -> str:
 
 class DuckDBAdapter(Adapter):
     type = "duckdb"
-    capabilities = Capabilities(transactional_ddl=True, merge=False, server_lock=False)
+    # Test seam (tests/test_faults.py): called between the statements of one transaction with the
+    # index and text of the statement about to run; raising there fails the transaction at that
+    # point, as a crash or an engine error would. Always None outside tests.
+    between_statements: Callable[[int, str], None] | None = None
 
     def __init__(self, target: "Target", project_root: Path):
         super().__init__(target, project_root)
@@ -85,6 +88,8 @@ class DuckDBAdapter(Adapter):
             raise self._unreachable(_why(Path(self.path), exc)) from None
         except duckdb.Error as exc:
             if "lock" in str(exc).lower():  # another process has the file open: a run-time conflict
+                if self._lock is not None and not self._lock.held:
+                    raise self._busy() from None
                 raise AdapterError(f"cannot open DuckDB database {self.path}: {exc}") from None
             raise self._unreachable(str(exc).strip().splitlines()[0]) from None
         self._load_relations()
@@ -156,12 +161,19 @@ class DuckDBAdapter(Adapter):
             )
 
     # -- run lock ----------------------------------------------------------------
-    def acquire_lock(self, wait_seconds: float = 0.0, info: dict | None = None) -> None:
+    def acquire_lock(self, wait_seconds: float = 0.0, info: dict | None = None, on_wait=None) -> None:
         if self._lock is not None:
             try:
-                self._lock.acquire(wait_seconds, info)
+                self._lock.acquire(wait_seconds, info, on_wait)
             except OSError as exc:
                 raise self._unreachable(_why(Path(self.path), exc)) from None
+
+    def _busy(self) -> LockBusy:
+        """Another process has the database file open for writing (a build): say who, as the lock does."""
+        from martctl.engine.lock import describe
+
+        holder = self._lock.holder()
+        return LockBusy(f"another run is using {self.path}: {describe(holder)}; wait for it to finish", holder)
 
     def release_lock(self) -> None:
         if self._lock is not None:
@@ -185,17 +197,21 @@ class DuckDBAdapter(Adapter):
         try:
             if transaction:
                 cursor.execute("BEGIN TRANSACTION")
-            for text in texts:
+            for index, text in enumerate(texts):
+                if index and self.between_statements is not None:
+                    self.between_statements(index, text)
                 results.append(cursor.execute(text).fetchone())
             if transaction:
                 cursor.execute("COMMIT")
-        except duckdb.Error as exc:
+        except BaseException as exc:  # an engine error, or anything else mid-way: nothing is kept
             if transaction:
                 try:
                     cursor.execute("ROLLBACK")
                 except duckdb.Error:
                     pass
-            raise statement_error(exc, self.target.secrets) from None
+            if isinstance(exc, duckdb.Error):
+                raise statement_error(exc, self.target.secrets) from None
+            raise
         return results
 
     def query(self, sql: str, limit: int | None = None) -> QueryResult:
@@ -253,17 +269,8 @@ class DuckDBAdapter(Adapter):
 
     def _incremental(self, compiled: "CompiledMart") -> int | None:
         """Insert the new rows (merge: delete the rows they replace first), in one transaction."""
-        relation = compiled.relation
-        spec = compiled.mart.incremental
-        existing = list(self.columns(*relation) or {})
-        predicate = ddl.new_rows_predicate(spec, relation, compiled.mart.dialect)
-        batch = ddl.batch(relation)
-        statements = [ddl.create_table_as(batch, ddl.filtered(compiled.sql, predicate))]
-        keys = tuple(spec.get("unique_key") or ())
-        if spec.get("strategy", "merge") == "merge" and keys:
-            statements.append(ddl.delete_matching(relation, batch, keys))
-        statements += [ddl.insert(relation, ddl.select_columns(batch, existing), existing), ddl.drop(batch)]
-        first = self._run(statements)[0]
+        existing = list(self.columns(*compiled.relation) or {})
+        first = self._run(ddl.incremental_statements(compiled, existing))[0]
         return int(first[0]) if first else None
 
     def load_seed(self, source: "SourceTable") -> int:

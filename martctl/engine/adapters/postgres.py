@@ -20,8 +20,10 @@ from typing import TYPE_CHECKING, Any, Iterator
 from sqlglot import exp
 
 from martctl.engine import ddl
-from martctl.engine.adapters.base import Adapter, Capabilities, QueryResult
-from martctl.errors import AdapterError, LockBusy, ProjectError
+from martctl.engine.adapters.base import Adapter, QueryResult
+from martctl.engine.lock import WaitReporter
+from martctl.errors import AdapterError, LockBusy, LockLost, ProjectError
+from martctl.project.dsnsecrets import password_parts
 from martctl.project.envvars import mask
 
 if TYPE_CHECKING:
@@ -57,6 +59,13 @@ SELECT column_name, data_type, character_maximum_length, numeric_precision, nume
 FROM information_schema.columns
 WHERE table_schema = %s AND table_name = %s
 ORDER BY ordinal_position
+"""
+
+# our lock session still holds the run lock (same backend pid and start: a pid can be reused)
+_LOCK_STILL_HELD = """
+SELECT 1 FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
+WHERE l.locktype = 'advisory' AND l.granted AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
+  AND l.classid = %s AND l.objid = %s AND l.objsubid = 1 AND l.pid = %s AND a.backend_start = %s
 """
 
 _LOCK_HOLDER = """
@@ -117,9 +126,14 @@ def _lock_key(name: str) -> int:
     return int.from_bytes(hashlib.blake2b(name.encode(), digest_size=8).digest(), "big", signed=True)
 
 
+def _key_halves(key: int) -> tuple[int, int]:
+    """pg_locks shows a bigint advisory key as classid (high 32 bits) and objid (low 32 bits)."""
+    unsigned = key & 0xFFFFFFFFFFFFFFFF
+    return unsigned >> 32, unsigned & 0xFFFFFFFF
+
+
 class PostgresAdapter(Adapter):
     type = "postgres"
-    capabilities = Capabilities(transactional_ddl=True, merge=False, server_lock=True)
 
     def __init__(self, target, project_root):
         super().__init__(target, project_root)
@@ -128,6 +142,7 @@ class PostgresAdapter(Adapter):
         self._guard = threading.Lock()
         self._connections: list[Any] = []
         self._lock_con = None
+        self._lock_session: tuple[int, Any] | None = None  # (backend pid, backend_start) holding the lock
         self._active: set[int] = set()
         self._schemas: set[str] = set()
 
@@ -141,14 +156,16 @@ class PostgresAdapter(Adapter):
         return dsn
 
     def mask(self, text: str) -> str:
-        return mask(text, self.target.secrets)
+        return mask(text, (*self.target.secrets, *password_parts(self.target.settings.get("dsn") or "")))
 
     def _error(self, exc: Exception, doing: str, statement: str | None = None) -> AdapterError:
         """One masked line: what we were doing and what the server said. `.cancelled` is set for a
         cancelled statement, `.line` to the statement line the server pointed at."""
         import psycopg
 
-        lines = [line.strip() for line in str(exc).splitlines() if line.strip() and not line.startswith(("LINE ", "^"))]
+        # the server's echo of the statement ("LINE 3: ...") and its indented caret line are left out
+        stripped = (line.strip() for line in str(exc).splitlines())
+        lines = [line for line in stripped if line and not line.startswith(("LINE ", "^"))]
         message = " ".join(lines) or type(exc).__name__
         cancelled = isinstance(exc, psycopg.errors.QueryCanceled)
         if self._lost(exc) and doing != "cannot connect":
@@ -179,7 +196,26 @@ class PostgresAdapter(Adapter):
             raise self._error(exc, "cannot connect") from None
         with self._guard:
             self._connections.append(con)
+        self._standard_strings(con)
         return con
+
+    def _standard_strings(self, con) -> None:
+        """sqlglot writes string literals for standard_conforming_strings = on (quotes doubled,
+        backslashes kept): under `off` a backslash in a var would end the literal early (SQL
+        injection). The server reports the setting with every change, so this costs a round trip
+        only when a database, role or earlier statement turned it off; a session that cannot turn
+        it back on is refused."""
+        import psycopg
+
+        if con.info.parameter_status("standard_conforming_strings") == "on":
+            return
+        try:
+            con.execute("SET standard_conforming_strings = on")
+        except psycopg.Error as exc:
+            raise self._error(exc, "cannot set standard_conforming_strings = on") from None
+        if con.info.parameter_status("standard_conforming_strings") != "on":
+            raise AdapterError(f"postgres target '{self.target.name}': the server keeps standard_conforming_strings "
+                               "off; martctl's SQL needs it on (ALTER DATABASE ... SET standard_conforming_strings = on)")
 
     def _check_dsn(self) -> None:
         """A DSN that does not parse is a configuration error (exit 2), not a server failure."""
@@ -230,6 +266,7 @@ class PostgresAdapter(Adapter):
         import psycopg
 
         con = self._con()
+        self._standard_strings(con)  # an earlier mart may have called set_config(...) on this session
         self._active.add(id(con))
         self._local.statement = None
         try:
@@ -249,7 +286,7 @@ class PostgresAdapter(Adapter):
     def _lock_name(self) -> str:
         return "martctl:" + (self.target.settings.get("schema_prefix") or "")
 
-    def acquire_lock(self, wait_seconds: float = 0.0, info: dict | None = None) -> None:
+    def acquire_lock(self, wait_seconds: float = 0.0, info: dict | None = None, on_wait=None) -> None:
         info = info or {}
         label = f"martctl run pid={info.get('pid') or os.getpid()} host={info.get('host') or socket.gethostname()}"
         con = self._open(purpose="lock")
@@ -259,6 +296,7 @@ class PostgresAdapter(Adapter):
             pass
         key = _lock_key(self._lock_name)
         deadline = time.monotonic() + max(wait_seconds, 0.0)
+        reporter = WaitReporter(on_wait, wait_seconds)
         while True:
             try:
                 got = con.execute("SELECT pg_try_advisory_lock(%s)", [key]).fetchone()[0]
@@ -267,17 +305,41 @@ class PostgresAdapter(Adapter):
                 raise self._error(exc, "cannot take the run lock") from None
             if got:
                 self._lock_con = con
+                self._lock_session = con.execute("SELECT pid, backend_start FROM pg_stat_activity "
+                                                 "WHERE pid = pg_backend_pid()").fetchone()
+                # a run that lost this lock may be between its check and its commit: wait for it
+                con.execute("SELECT pg_advisory_lock(%s), pg_advisory_unlock(%s)", [self._fence_key] * 2)
                 return
             if time.monotonic() >= deadline:
                 holder = self._holder(con, key)
                 con.close()
                 raise LockBusy(self._busy_message(holder, wait_seconds), holder)
+            reporter.tick(lambda: self._holder_text(self._holder(con, key)))
             time.sleep(min(0.2, max(0.0, deadline - time.monotonic())))
 
+    @property
+    def _fence_key(self) -> int:
+        return _lock_key(self._lock_name + ":swap")
+
+    def _check_lock(self, cur, relation: tuple[str, str]) -> None:
+        """Inside a swap's transaction, just before COMMIT: the run lock is still ours, else raise
+        LockLost (the transaction rolls back). The shared fence lock held from here to COMMIT makes
+        a run that takes the lock over wait for this commit (see acquire_lock)."""
+        if self._lock_session is None:
+            return  # no run lock taken (the adapter used directly)
+        self._execute(cur, "SELECT pg_advisory_xact_lock_shared(%s)", [self._fence_key])
+        pid, started = self._lock_session
+        if cur.execute(_LOCK_STILL_HELD, [*_key_halves(_lock_key(self._lock_name)), pid, started]).fetchone():
+            return
+        raise LockLost(
+            f"postgres target '{self.target.name}': the run lock was lost (its session, backend pid {pid}, ended: "
+            f"pg_terminate_backend, a server restart or a dropped connection); another run may have started, so "
+            f"this run stops before swapping {relation[0]}.{relation[1]} (rolled back); run it again"
+        )
+
     def _holder(self, con, key: int) -> dict:
-        unsigned = key & 0xFFFFFFFFFFFFFFFF
         try:
-            row = con.execute(_LOCK_HOLDER, [unsigned >> 32, unsigned & 0xFFFFFFFF]).fetchone()
+            row = con.execute(_LOCK_HOLDER, list(_key_halves(key))).fetchone()
         except Exception:
             row = None
         if not row:
@@ -285,16 +347,20 @@ class PostgresAdapter(Adapter):
         return {"backend_pid": row[0], "application_name": row[1], "backend_start": row[2].isoformat(timespec="seconds"),
                 "client_addr": row[3], "user": row[4]}
 
+    @staticmethod
+    def _holder_text(holder: dict) -> str:
+        return (f"held by backend pid {holder.get('backend_pid')} ('{holder.get('application_name')}', "
+                f"connected since {holder.get('backend_start')}" + (f" from {holder['client_addr']}" if holder.get("client_addr") else "") + ")"
+                if holder else "held by another session")
+
     def _busy_message(self, holder: dict, waited: float) -> str:
-        who = (f"held by backend pid {holder.get('backend_pid')} ('{holder.get('application_name')}', "
-               f"connected since {holder.get('backend_start')}" + (f" from {holder['client_addr']}" if holder.get("client_addr") else "") + ")"
-               if holder else "held by another session")
+        who = self._holder_text(holder)
         waited_text = f" after waiting {waited:g}s" if waited else ""
         return (f"another martctl run holds the lock of postgres target '{self.target.name}'{waited_text}: {who}; "
                 "wait for it, pass --wait SECONDS, or end that session (pg_terminate_backend) if it is stuck")
 
     def release_lock(self) -> None:
-        con, self._lock_con = self._lock_con, None
+        con, self._lock_con, self._lock_session = self._lock_con, None, None
         if con is None:
             return
         try:
@@ -402,6 +468,7 @@ class PostgresAdapter(Adapter):
             result = build()
         for dep_schema, dep_name, relkind, definition, _ in dependents:
             self._recreate_view(cur, dep_schema, dep_name, relkind, definition)
+        self._check_lock(cur, relation)
         return result
 
     @staticmethod
@@ -416,18 +483,14 @@ class PostgresAdapter(Adapter):
     def _incremental(self, cur, compiled: "CompiledMart") -> int:
         """The new rows into a batch table, then (merge) delete the rows they replace and insert
         them, inside the caller's transaction. Same semantics as the DuckDB adapter (ddl.py)."""
-        relation = compiled.relation
-        spec = compiled.mart.incremental
-        existing = [r[0] for r in cur.execute(_COLUMNS, list(relation)).fetchall()]
-        predicate = ddl.new_rows_predicate(spec, relation, compiled.mart.dialect)
-        batch = ddl.batch(relation)
-        self._execute(cur, ddl.drop(batch))
-        self._execute(cur, ddl.create_table_as(batch, ddl.filtered(compiled.sql, predicate)))
-        keys = tuple(spec.get("unique_key") or ())
-        if spec.get("strategy", "merge") == "merge" and keys:
-            self._execute(cur, ddl.delete_matching(relation, batch, keys))
-        count = self._execute(cur, ddl.insert(relation, ddl.select_columns(batch, existing), existing)).rowcount
-        self._execute(cur, ddl.drop(batch))
+        existing = [r[0] for r in cur.execute(_COLUMNS, list(compiled.relation)).fetchall()]
+        self._execute(cur, ddl.drop(ddl.batch(compiled.relation)))  # a leftover of an interrupted run
+        count = 0
+        for statement in ddl.incremental_statements(compiled, existing):
+            done = self._execute(cur, statement)
+            if isinstance(statement, exp.Insert):
+                count = done.rowcount
+        self._check_lock(cur, compiled.relation)
         return count
 
 

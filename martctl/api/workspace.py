@@ -1,0 +1,391 @@
+"""The public API: a project opened once, and every command the CLI has as a method.
+
+    import martctl
+
+    ws = martctl.open("path/to/project", target="pg", vars={"lookback_days": 7})
+    report = ws.build(select=["+campaign_performance"], on_event=print)
+    if report.exit_code():
+        ...
+
+Methods return the objects the CLI renders (RunReport, TestReport, CompiledProject,
+ProjectLineage, Validation) and raise the CLI's typed errors (ProjectError: bad input, exit 2;
+LockBusy: another run holds the target, exit 3; AdapterError: the warehouse failed, exit 1).
+Nothing here prints, exits or installs signal handlers unless asked (`handle_signals=True`).
+A Workspace may run several commands, one after the other: each opens and closes its own
+connections and releases its lock.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from fnmatch import fnmatch
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping, Sequence
+
+from martctl.api.compiling import compile_for_target, needs_catalog
+from martctl.api.results import LockWaiting, MartInfo, TestReport, Warned
+from martctl.api.vars import parse_vars, var_warnings
+from martctl.errors import ProjectError
+from martctl.project.loader import load_project, missing_env_problems
+from martctl.project.model import Project, SourceTable, Target
+from martctl.project.seedfile import check_seeds
+
+if TYPE_CHECKING:
+    from martctl.api.lineage_question import LineageAnswer
+    from martctl.compiler.compile import CompiledProject
+    from martctl.compiler.resolve import ProjectGraph
+    from martctl.engine.adapters.base import Adapter
+    from martctl.engine.events import Event, RunReport
+    from martctl.engine.execute import Step, Stop
+    from martctl.lineage.trace import ProjectLineage
+
+EventCallback = Callable[["Event"], None]
+COMMANDS = ("seed", "run", "build")
+TEST_KINDS = ("all", "data", "unit")
+
+
+class Workspace:
+    """A project, the target its commands use, and the vars its SQL sees."""
+
+    def __init__(self, project_dir: str | Path = ".", target: str | None = None,
+                 vars: Mapping[str, Any] | Iterable[str] | None = None) -> None:
+        self.project: Project = load_project(project_dir)
+        self.target: Target = self.project.target(target)
+        self.vars: dict[str, Any] = dict(vars) if isinstance(vars, Mapping) else parse_vars(vars)
+        self.warnings: list[str] = var_warnings(self.project, self.vars)
+        self._graph: ProjectGraph | None = None
+
+    @property
+    def root(self) -> Path:
+        return self.project.root
+
+    @property
+    def target_dir(self) -> Path:
+        return self.project.root / "target"
+
+    @property
+    def graph(self) -> "ProjectGraph":
+        """Every mart parsed and its references resolved (built once, on first use)."""
+        if self._graph is None:
+            from martctl.compiler.resolve import build_graph
+
+            self._graph = build_graph(self.project, self.vars, self.target_dir)
+        return self._graph
+
+    # -- selection and listing ---------------------------------------------------------------------
+
+    def select(self, select: Sequence[str] | None = None, exclude: Sequence[str] | None = None) -> tuple[list[str], list[str]]:
+        """The mart keys a selection picks, in dependency order, and warnings about it."""
+        from martctl.compiler.select import select as run_select
+
+        return run_select(self.project, self.graph.graph, select, exclude)
+
+    def ls(self, select: Sequence[str] | None = None, exclude: Sequence[str] | None = None, *,
+           on_event: EventCallback | None = None) -> list[MartInfo]:
+        """The selected marts in dependency order, with what `martctl ls` shows of each."""
+        keys, warnings = self.select(select, exclude)
+        _warn(on_event, warnings)
+        return [MartInfo.of(self.project.marts[k], self.graph.parsed[k]) for k in keys]
+
+    # -- compiling ---------------------------------------------------------------------------------
+
+    def compile(self, select: Sequence[str] | None = None, exclude: Sequence[str] | None = None, *,
+                dialect: str | None = None, allow_unsupported: bool = False, write: bool = True,
+                on_event: EventCallback | None = None) -> "CompiledProject":
+        """The selected marts' SQL as the target (or `dialect`) will run it; with `write`, also
+        target/compiled/<area>/<name>.sql (target/compiled-<dialect>/ for another dialect). For the target, sources that declare no columns are
+        typed from its catalog when it is reachable."""
+        from martctl.compiler.compile import write_compiled
+
+        if dialect:
+            from martctl.project.loader import dialect_problems
+
+            if dialect_problems(dialect):
+                raise ProjectError(dialect_problems(dialect))
+        keys, warnings = self.select(select, exclude)
+        _warn(on_event, self.warnings + warnings)
+        compiled = self.compile_keys(keys, dialect=dialect, strict=not allow_unsupported)
+        if write:  # --dialect D: beside, not over, the SQL the last run executed
+            write_compiled(compiled, self.target_dir, f"compiled-{dialect}" if dialect else "compiled")
+        _warn(on_event, compiled.warnings)
+        return compiled
+
+    def compile_keys(self, keys: Sequence[str], *, dialect: str | None = None, strict: bool = True,
+                     adapter: "Adapter | None" = None, types: bool = False) -> "CompiledProject":
+        """Compile `keys` for the target (or `dialect`). The one place that decides whether the
+        warehouse's catalog is read first: when a mart is transpiled from another dialect and reads
+        a source that declares no columns, those sources are typed from the target's catalog (through
+        `adapter` when connected, else a short connection), so that no mart is refused for columns
+        the warehouse can tell."""
+        return compile_for_target(self.graph, keys, None if dialect else self.target, dialect=dialect, strict=strict,
+                                  adapter=adapter, types=types)
+
+    # -- seed / run / build ------------------------------------------------------------------------
+
+    def plan(self, command: str = "build", select: Sequence[str] | None = None,
+             exclude: Sequence[str] | None = None, *, on_event: EventCallback | None = None) -> list["Step"]:
+        """What `command` would build, in order (nothing is touched)."""
+        keys, warnings = self._keys(command, select, exclude)
+        _warn(on_event, warnings)
+        compiled = None if command == "seed" else self.compile_keys(keys)
+        return self._steps(command, compiled, self._seeds(command, compiled, select))
+
+    def seed(self, select: Sequence[str] | None = None, **options: Any) -> "RunReport":
+        """Load seeds/*.csv (those whose name or key matches `select`, or all). See `build` for options."""
+        return self.execute("seed", select, None, **options)
+
+    def run(self, select: Sequence[str] | None = None, exclude: Sequence[str] | None = None, **options: Any) -> "RunReport":
+        """Materialize the selected marts in dependency order. See `build` for options."""
+        return self.execute("run", select, exclude, **options)
+
+    def build(self, select: Sequence[str] | None = None, exclude: Sequence[str] | None = None, **options: Any) -> "RunReport":
+        """The seeds the selection reads, then the selected marts, each tested right after it is built.
+
+        Options: threads (default: the target's), fail_fast, full_refresh, wait (seconds to wait for
+        another run's lock), on_event (called with each Event, from the calling thread), stop (a
+        martctl.Stop another thread may trigger: running statements are cancelled and rolled back),
+        handle_signals (SIGINT/SIGTERM stop the run; main thread only)."""
+        return self.execute("build", select, exclude, **options)
+
+    def execute(self, command: str, select: Sequence[str] | None = None, exclude: Sequence[str] | None = None, *,
+                threads: int | None = None, fail_fast: bool = False, full_refresh: bool = False,
+                wait: float | None = None, on_event: EventCallback | None = None, stop: "Stop | None" = None,
+                handle_signals: bool = False) -> "RunReport":
+        """seed, run or build: lock the target, connect, build, write the artifacts; the report says what happened."""
+        from martctl.engine import artifacts, execute
+        from martctl.engine.adapters.base import get_adapter
+        from martctl.engine.lock import holder_info
+
+        emit = on_event or (lambda event: None)
+        self._require_target()
+        keys, warnings = self._keys(command, select, exclude)
+        compiled = None if command == "seed" or needs_catalog(self.project, self.graph, keys, self.target.dialect) \
+            else self.compile_keys(keys)
+        seeds = self._seeds(command, compiled, select)
+        check_seeds(seeds, self.project.config_file)  # every row of every seed, before anything is touched
+        after_mart = self._after_mart(command, compiled)  # checks the tests before anything is touched
+        adapter = get_adapter(self.target, self.root)
+        adapter.acquire_lock(wait or 0.0, holder_info(command=f"martctl {command}", target=self.target.name),
+                             on_wait=lambda message: emit(LockWaiting(message)))
+        stop = stop if stop is not None else execute.Stop()
+        stop.on_stop(adapter.cancel)
+        writer = None
+        try:
+            adapter.connect()
+            if command != "seed" and compiled is None:  # typed from the warehouse's catalog first
+                compiled = self.compile_keys(keys, adapter=adapter)
+                seeds = self._seeds(command, compiled, select)
+                check_seeds(seeds, self.project.config_file)
+                after_mart = self._after_mart(command, compiled)
+            steps = self._steps(command, compiled, seeds)
+            writer = _write_compiled_aside(compiled, self.target_dir)
+            warnings += (compiled.warnings if compiled is not None else []) + adapter_notes(adapter)
+            _warn(emit, warnings)
+            with execute.handle_signals(stop, enabled=handle_signals):
+                report = execute.run(
+                    adapter, steps, threads=threads or self.target.threads, on_event=on_event,
+                    full_refresh=full_refresh, fail_fast=fail_fast, after_mart=after_mart, stop=stop,
+                    command=command, target=self.target.name,
+                    selection=keys if command != "seed" else [s.key for s in seeds],
+                )
+        finally:
+            try:
+                adapter.close()
+            finally:
+                adapter.release_lock()
+                if writer is not None:
+                    writer.join()
+        report.warnings = warnings
+        secrets = self.project.secrets()
+        artifacts.write_run_results(report, self.target_dir, self.root, secrets)
+        artifacts.write_manifest(self.graph, self.target_dir, self.target.name, self.target.type, self.target.dialect,
+                                 compiled, secrets)
+        return report
+
+    # -- tests -------------------------------------------------------------------------------------
+
+    def test(self, select: Sequence[str] | None = None, exclude: Sequence[str] | None = None, *,
+             threads: int | None = None, kind: str = "all", on_event: EventCallback | None = None,
+             write_results: bool = True) -> TestReport:
+        """Run the selected marts' data tests (on the warehouse) and unit tests (in-memory DuckDB).
+        `kind`: all, data or unit. Each result is also passed to `on_event` as a TestFinished."""
+        from martctl.api.results import TestFinished
+        from martctl.engine.adapters.base import get_adapter
+        from martctl.quality.runner import in_mart_order, not_built, prepare, run_data_tests
+        from martctl.quality.unit import run_unit_tests
+
+        if kind not in TEST_KINDS:
+            raise ProjectError(f"test kind must be one of {', '.join(TEST_KINDS)}, got '{kind}'")
+        emit = on_event or (lambda event: None)
+        started = time.time()
+        if kind != "unit":
+            self._require_target()
+        keys, warnings = self.select(select, exclude)
+        compiled = self.compile_keys(keys)
+        tests = prepare(compiled, keys) if kind != "unit" else []
+        _warn(emit, self.warnings + warnings + compiled.warnings)
+        results = []
+        if kind in ("all", "unit"):
+            results += run_unit_tests(self.graph, keys, on_result=lambda r: emit(TestFinished(r)))
+        if tests:
+            adapter = get_adapter(self.target, self.root)
+            adapter.require_existing()  # a DuckDB file that is not there: say so, do not create an empty one
+            adapter.connect()
+            try:
+                relations = {key: compiled.marts[key].relation for key in {t.mart for t in tests}}
+                runnable, missing = not_built(tests, relations, adapter)
+                for result in missing:
+                    emit(TestFinished(result))
+                results += missing
+                results += run_data_tests(runnable, adapter, threads or self.target.threads,
+                                          on_result=lambda r: emit(TestFinished(r)), secrets=self.project.secrets())
+            finally:
+                adapter.close()
+        report = TestReport(self.target.name, keys, in_mart_order(results, keys), started, time.time())
+        if write_results:
+            report.write(self.target_dir)
+        return report
+
+    # -- lineage -----------------------------------------------------------------------------------
+
+    def lineage(self, *, use_cache: bool = True) -> "ProjectLineage":
+        """Table and column lineage of the whole project (cached in target/lineage.json).
+        Sources that declare no columns are read from the target's catalog when it is reachable."""
+        from martctl.engine.catalog import catalog_columns
+        from martctl.lineage.trace import project_lineage
+
+        catalog = catalog_columns(self.project, self.target)
+        return project_lineage(self.project, self.vars, cache_dir=self.target_dir if use_cache else None, catalog=catalog)
+
+    def lineage_question(self, names: Sequence[str] = (), *, upstream: bool = False, downstream: bool = False,
+                         depth: int | None = None, impact: str | None = None, select: Sequence[str] | None = None,
+                         exclude: Sequence[str] | None = None, use_cache: bool = True,
+                         any_table: bool = False) -> "LineageAnswer":
+        """What `martctl lineage` answers: a column's lineage (area.mart.column, source.table.column) or
+        its impact, or the table lineage of marts, sources and selectors (see lineage_question.answer)."""
+        from martctl.api.lineage_question import answer
+
+        return answer(self.lineage(use_cache=use_cache), names, upstream=upstream, downstream=downstream, depth=depth,
+                      impact=impact, select=select, exclude=exclude, any_table=any_table)
+
+    # -- internals ---------------------------------------------------------------------------------
+
+    def _require_target(self) -> None:
+        problems = missing_env_problems(self.project, self.target)
+        if problems:
+            raise ProjectError(problems)
+
+    def _keys(self, command: str, select, exclude) -> tuple[list[str], list[str]]:
+        """The selected mart keys (none for seed) and the warnings about the selection and the vars."""
+        if command not in COMMANDS:
+            raise ProjectError(f"unknown command '{command}'", hint=f"one of {', '.join(COMMANDS)}")
+        if command == "seed":
+            return [], list(self.warnings)
+        keys, warnings = self.select(select, exclude)
+        return keys, self.warnings + warnings
+
+    def _seeds(self, command: str, compiled, selectors) -> list[SourceTable]:
+        """seed: every seed (or those whose name/key matches the selectors); build: the seeds the
+        selected marts read (every seed when nothing is selected); run: none."""
+        from martctl.compiler.compile import target_seeds
+
+        seeds = target_seeds(self.project, self.target)  # under the target's schema_prefix
+        if command == "run":
+            return []
+        if command == "seed":
+            if not selectors:
+                return seeds
+            patterns = [p for s in selectors for p in s.replace(",", " ").split()]
+            return [s for s in seeds if any(fnmatch(s.key, p) or fnmatch(s.name, p) for p in patterns)]
+        if not selectors:
+            return seeds
+        read = {src for item in compiled.marts.values() for src in item.sources}
+        return [s for s in seeds if s.key in read]
+
+    def _after_mart(self, command: str, compiled):
+        """build: each mart's data tests run right after it (see execute.run's after_mart contract)."""
+        if command != "build":
+            return None
+        from martctl.quality.runner import build_hook
+
+        return build_hook(compiled, list(compiled.marts), self.project.secrets())
+
+    @staticmethod
+    def _steps(command: str, compiled, seeds) -> list["Step"]:
+        """The run's steps; in a build a mart also waits for what its tests read (a relationships
+        parent, the tables of a custom SQL test)."""
+        from martctl.engine import execute
+
+        waits = None
+        if command == "build" and compiled is not None:
+            from martctl.quality.checks import inputs_of_tests
+
+            waits = {key: inputs_of_tests(item, compiled) for key, item in compiled.marts.items()}
+        return execute.plan(compiled, seeds, Path("target") / "compiled", waits)  # paths relative to the project
+
+
+def _warn(on_event: EventCallback | None, messages: Iterable[str]) -> None:
+    for message in messages if on_event else ():
+        on_event(Warned(message))
+
+
+def adapter_notes(adapter: "Adapter") -> list[str]:
+    """What the adapter did on the way in that a person should know (a lock taken over, leftovers dropped)."""
+    from martctl.engine.lock import describe
+
+    notes = []
+    holder = getattr(adapter, "lock_taken_over", None)
+    if holder:
+        notes.append(f"took over the run lock left by a process that is gone: {describe(holder)}")
+    cleaned = getattr(adapter, "cleaned", None)
+    if cleaned:
+        notes.append(f"dropped {len(cleaned)} leftover relation(s) of an interrupted run: {', '.join(cleaned[:5])}")
+    return notes
+
+
+def _write_compiled_aside(compiled, target_dir: Path):
+    """target/compiled/ is written by a thread beside the run (file I/O, off its path)."""
+    if compiled is None:
+        return None
+    import threading
+
+    from martctl.compiler.compile import write_compiled
+
+    writer = threading.Thread(target=write_compiled, args=(compiled, target_dir), daemon=True)
+    writer.start()
+    return writer
+
+
+@dataclass
+class Validation:
+    """What `validate` found: every problem, errors and warnings."""
+
+    project: Project | None
+    problems: list = field(default_factory=list)
+
+    @property
+    def errors(self) -> list:
+        return [p for p in self.problems if p.severity == "error"]
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"valid": self.ok, "problems": [p.as_dict() for p in self.problems]}
+
+
+def validate(project_dir: str | Path = ".", target: str | None = None, dialect: str | None = None) -> Validation:
+    """Load the whole project and gather every problem (a project with errors cannot be opened as a
+    Workspace, so this is a function of the folder)."""
+    from martctl.api.validate import validate_project
+
+    project, problems = validate_project(project_dir, target, dialect)
+    return Validation(project, problems)
+
+
+def open(project_dir: str | Path = ".", target: str | None = None,  # noqa: A001  (martctl.open reads well)
+         vars: Mapping[str, Any] | Iterable[str] | None = None) -> Workspace:
+    """Open a project: martctl.open("path", target="pg", vars={"day": "2026-01-01"})."""
+    return Workspace(project_dir, target, vars)
