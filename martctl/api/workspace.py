@@ -29,7 +29,6 @@ from martctl.api.vars import parse_vars, var_warnings
 from martctl.errors import ProjectError
 from martctl.project.loader import load_project, missing_env_problems
 from martctl.project.model import Project, SourceTable, Target
-from martctl.project.seedfile import check_seeds
 
 if TYPE_CHECKING:
     from martctl.api.lineage_question import LineageAnswer
@@ -129,7 +128,7 @@ class Workspace:
         keys, warnings = self._keys(command, select, exclude)
         _warn(on_event, warnings)
         compiled = None if command == "seed" else self.compile_keys(keys)
-        return self._steps(command, compiled, self._seeds(command, compiled, select))
+        return self._steps(command, compiled, self._checked_seeds(command, compiled, select))
 
     def seed(self, select: Sequence[str] | None = None, **options: Any) -> "RunReport":
         """Load seeds/*.csv (those whose name or key matches `select`, or all). See `build` for options."""
@@ -162,8 +161,7 @@ class Workspace:
         keys, warnings = self._keys(command, select, exclude)
         compiled = None if command == "seed" or needs_catalog(self.project, self.graph, keys, self.target.dialect) \
             else self.compile_keys(keys)
-        seeds = self._seeds(command, compiled, select)
-        check_seeds(seeds, self.project.config_file)  # every row of every seed, before anything is touched
+        seeds = self._checked_seeds(command, compiled, select)
         after_mart = self._after_mart(command, compiled)  # checks the tests before anything is touched
         adapter = get_adapter(self.target, self.root)
         adapter.acquire_lock(wait or 0.0, holder_info(command=f"martctl {command}", target=self.target.name),
@@ -175,8 +173,7 @@ class Workspace:
             adapter.connect()
             if command != "seed" and compiled is None:  # typed from the warehouse's catalog first
                 compiled = self.compile_keys(keys, adapter=adapter)
-                seeds = self._seeds(command, compiled, select)
-                check_seeds(seeds, self.project.config_file)
+                seeds = self._checked_seeds(command, compiled, select)
                 after_mart = self._after_mart(command, compiled)
             steps = self._steps(command, compiled, seeds)
             writer = _write_compiled_aside(compiled, self.target_dir)
@@ -230,7 +227,7 @@ class Workspace:
             results += run_unit_tests(self.graph, keys, on_result=lambda r: emit(TestFinished(r)))
         if tests:
             adapter = get_adapter(self.target, self.root)
-            adapter.require_existing()  # a DuckDB file that is not there: say so, do not create an empty one
+            adapter.require_existing()  # no warehouse yet: say so, do not create an empty one
             adapter.connect()
             try:
                 relations = {key: compiled.marts[key].relation for key in {t.mart for t in tests}}
@@ -290,7 +287,7 @@ class Workspace:
         selected marts read (every seed when nothing is selected); run: none."""
         from martctl.compiler.compile import target_seeds
 
-        seeds = target_seeds(self.project, self.target)  # under the target's schema_prefix
+        seeds = target_seeds(self.project, self.target)  # behind the target's schema_prefix
         if command == "run":
             return []
         if command == "seed":
@@ -302,6 +299,14 @@ class Workspace:
             return seeds
         read = {src for item in compiled.marts.values() for src in item.sources}
         return [s for s in seeds if s.key in read]
+
+    def _checked_seeds(self, command: str, compiled, selectors) -> list[SourceTable]:
+        """The command's seeds, every row of each checked (fields, encoding, types) before anything is touched."""
+        from martctl.project.seedfile import check_seeds
+
+        seeds = self._seeds(command, compiled, selectors)
+        check_seeds(seeds, self.project.config_file)
+        return seeds
 
     def _after_mart(self, command: str, compiled):
         """build: each mart's data tests run right after it (see execute.run's after_mart contract)."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from martctl.errors import Problem, did_you_mean
+from martctl.errors import did_you_mean
 from martctl.project.model import SEVERITIES, TestSpec, UnitTest
 from martctl.project.textfile import UnreadableFile, read_text
 from martctl.project.yamlcheck import Collector, describe
@@ -77,12 +77,11 @@ def load_tests(raw, path: Path, column: str | None, out: Collector, mart_level: 
 
 
 class _Invalid(Exception):
-    """A test spec that cannot be used: the message (and hint) for the Collector, or a whole Problem
-    placed elsewhere (in the test's SQL file)."""
+    """A test spec that cannot be used: the message (and hint) for the Collector."""
 
-    def __init__(self, message: str, hint: str | None = None, problem: Problem | None = None):
+    def __init__(self, message: str, hint: str | None = None, problem=None):
         super().__init__(message)
-        self.message, self.hint, self.problem = message, hint, problem
+        self.message, self.hint, self.problem = message, hint, problem  # problem: one that names its own file
 
 
 REQUIRED_ARG = {"accepted_values": "values", "relationships": "to", "expression": "expression", "freshness": "max_age"}
@@ -160,7 +159,7 @@ def _read_test_sql(path: Path, sql_file: str, line, out: Collector) -> str:
     sql_path = path.parent / sql_file
     outside = out.folder and out.folder.problem(sql_path, f"test sql_file '{sql_file}'", path, line)
     if outside:
-        raise _Invalid(outside.message, outside.hint)
+        raise _Invalid(outside.message, problem=outside)
     if not sql_path.is_file():
         raise _Invalid(f"test sql_file '{sql_file}' not found", hint=f"looked for {sql_path}")
     try:

@@ -87,9 +87,9 @@ class DuckDBAdapter(Adapter):
         except OSError as exc:
             raise self._unreachable(_why(Path(self.path), exc)) from None
         except duckdb.Error as exc:
-            if "lock" in str(exc).lower():  # another process has the file open: a run-time conflict
-                if self._lock is not None and not self._lock.held:
-                    raise self._busy() from None
+            if "lock" in str(exc).lower() and self._lock is not None and not self._lock.held:
+                raise self._busy() from None  # another process (a build) has the file open
+            if "lock" in str(exc).lower():
                 raise AdapterError(f"cannot open DuckDB database {self.path}: {exc}") from None
             raise self._unreachable(str(exc).strip().splitlines()[0]) from None
         self._load_relations()
