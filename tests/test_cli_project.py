@@ -29,6 +29,22 @@ def test_version_and_help(tmp_path):
         assert command in run.stdout
 
 
+COMMANDS = ("validate", "ls", "compile", "init", "seed", "run", "build", "test", "lineage")
+
+
+def test_every_command_takes_debug_and_lists_it(tmp_path):
+    """--debug is declared once for all commands (main() reads it from argv): each --help lists it,
+    and on a broken project it turns the one-line error into the traceback."""
+    for command in COMMANDS:
+        code, output = cli(command, "--help")
+        assert code == 0 and "--debug" in output and "Show tracebacks." in output, (command, output)
+    (tmp_path / "config.yaml").write_text("name: x\ndialcet: duckdb\n")
+    plain = martctl("validate", "--project-dir", str(tmp_path), cwd=tmp_path)
+    debug = martctl("ls", "--project-dir", str(tmp_path), "--debug", cwd=tmp_path)
+    assert plain.returncode == 2 and "Traceback" not in plain.stderr and "unknown key 'dialcet'" in plain.stderr
+    assert "Traceback" in debug.stderr and "ProjectError" in debug.stderr and "No such option" not in debug.stderr
+
+
 def test_validate_demo(demo_dir):
     run = martctl("validate", cwd=demo_dir)
     assert run.returncode == 0, run.stderr

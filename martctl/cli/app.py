@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
+from functools import lru_cache
 from typing import Optional
 
 import typer
@@ -77,6 +78,23 @@ def _debug() -> bool:
     return "--debug" in sys.argv or bool(os.environ.get("MARTCTL_DEBUG"))
 
 
+def _debug_flag(debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks.", expose_value=False)] = False) -> None:
+    """Declares --debug once; main() reads it from argv, so it also covers errors raised before a
+    command runs, and no command function takes it."""
+
+
+@lru_cache(maxsize=None)
+def _cli():
+    """The app as it runs (built once per process): every command also accepts --debug (and lists it in its --help)."""
+    declared = typer.Typer(add_completion=False)
+    declared.command()(_debug_flag)
+    flag = typer.main.get_command(declared).params
+    group = typer.main.get_command(app)
+    for command in group.commands.values():
+        command.params.extend(flag)
+    return group
+
+
 def _json_logs(args: list[str]) -> bool:
     """--log-format json (or =json): errors too are one JSON object on stdout."""
     pairs = zip(args, args[1:] + [""])
@@ -87,7 +105,7 @@ def main() -> None:
     """Entry point: every expected failure ends in a clear message and its exit code."""
     args = join_selector_words(sys.argv[1:])
     try:
-        app(args=args, prog_name="martctl")  # typer exits itself: 0, a command's typer.Exit(code), or 2 for a bad command line
+        _cli()(args=args, prog_name="martctl")  # click exits itself: 0, a command's typer.Exit(code), or 2 for a bad command line
     except KeyboardInterrupt:
         sys.exit(ExitCode.INTERRUPTED)
     except Exception as exc:  # noqa: BLE001 - every failure becomes a message and an exit code

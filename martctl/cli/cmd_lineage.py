@@ -8,7 +8,7 @@ from typing import List, Optional
 import typer
 from typing_extensions import Annotated
 
-from martctl.cli.options import Debug, Exclude, ProjectDir, Select, TargetOpt, Vars
+from martctl.cli.options import Exclude, ProjectDir, Select, TargetOpt, Vars
 
 FORMATS = ("tree", "json", "mermaid", "dot")
 
@@ -29,7 +29,6 @@ def lineage(
     target: TargetOpt = None,
     vars: Vars = None,
     no_cache: Annotated[bool, typer.Option("--no-cache", help="Recompute instead of reading target/lineage.json.")] = False,
-    debug: Debug = False,
 ) -> None:
     """Where a mart or column comes from, and what depends on it."""
     import martctl

@@ -8,7 +8,7 @@ from typing import Optional
 import typer
 from typing_extensions import Annotated
 
-from martctl.cli.options import Debug, Exclude, Json, ProjectDir, Select, TargetOpt, Vars
+from martctl.cli.options import Exclude, Json, ProjectDir, Select, TargetOpt, Vars
 
 
 def validate(
@@ -16,7 +16,6 @@ def validate(
     target: TargetOpt = None,
     dialect: Annotated[Optional[str], typer.Option("--dialect", metavar="DIALECT", help="Check compiling to this dialect instead of the target's.")] = None,
     json_output: Json = False,
-    debug: Debug = False,
 ) -> None:
     """Load the whole project and report every problem (exit 2 when any)."""
     import martctl
@@ -44,7 +43,6 @@ def ls(
     exclude: Exclude = None,
     target: TargetOpt = None,
     json_output: Json = False,
-    debug: Debug = False,
 ) -> None:
     """List marts: kind, tags, owner, upstream."""
     import martctl
@@ -79,7 +77,6 @@ def compile(
     vars: Vars = None,
     json_output: Json = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Write target/compiled only, print nothing.")] = False,
-    debug: Debug = False,
 ) -> None:
     """Print the SQL as the target will run it; also written to target/compiled/."""
     import martctl
@@ -105,7 +102,6 @@ def compile(
 
 def init(
     directory: Annotated[Path, typer.Argument(metavar="DIR", help="Folder for the new project.")] = Path("."),
-    debug: Debug = False,
 ) -> None:
     """Scaffold a new project that builds at once."""
     from martctl.api import init_project

@@ -9,7 +9,6 @@ import typer
 from typing_extensions import Annotated
 
 from martctl.cli.options import (
-    Debug,
     DryRun,
     Exclude,
     FailFast,
@@ -115,7 +114,6 @@ def _command(name: str, doc: str):
         log_format: LogFormat = "text",
         quiet: Quiet = False,
         wait: Wait = None,
-        debug: Debug = False,
     ) -> None:
         code = execute_command(name, project_dir, target, select, exclude, threads, vars, fail_fast, full_refresh,
                                dry_run, log_format, quiet, wait)

@@ -8,7 +8,7 @@ from typing import Optional
 import typer
 from typing_extensions import Annotated
 
-from martctl.cli.options import Debug, Exclude, Json, ProjectDir, Select, TargetOpt, Threads, Vars
+from martctl.cli.options import Exclude, Json, ProjectDir, Select, TargetOpt, Threads, Vars
 
 STATUS_STYLE = {"PASS": "green", "WARN": "yellow", "FAIL": "bold red", "ERROR": "bold red", "SKIPPED": "dim"}
 KINDS = ("all", "data", "unit")
@@ -24,7 +24,6 @@ def test(
     kind: Annotated[str, typer.Option("--kind", metavar="all|data|unit", help="all, data (warehouse) or unit (in-memory DuckDB).")] = "all",
     junit_xml: Annotated[Optional[Path], typer.Option("--junit-xml", metavar="FILE", help="Also write JUnit XML here (for CI).")] = None,
     json_output: Json = False,
-    debug: Debug = False,
 ) -> None:
     """Run data tests and unit tests of the selected marts; exit 1 when an error-level test fails."""
     import martctl

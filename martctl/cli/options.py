@@ -15,7 +15,6 @@ Exclude = Annotated[Optional[List[str]], typer.Option("--exclude", metavar="SELE
 Vars = Annotated[Optional[List[str]], typer.Option("--vars", metavar="KEY=VALUE", help="Override a var: key=value (repeatable) or '{key: value}'.")]
 Json = Annotated[bool, typer.Option("--json", help="Machine-readable output on stdout.")]
 Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="Only errors and the summary.")]
-Debug = Annotated[bool, typer.Option("--debug", help="Show tracebacks.")]
 Threads = Annotated[Optional[int], typer.Option("--threads", min=1, metavar="N", help="Workers (default: the target's threads).")]
 FailFast = Annotated[bool, typer.Option("--fail-fast", "-x", help="Stop at the first failure.")]
 FullRefresh = Annotated[bool, typer.Option("--full-refresh", help="Rebuild incremental marts from scratch.")]
