@@ -259,17 +259,8 @@ def run_case(folder: Path, warehouse: Path) -> dict:
             "untouched": fingerprint(warehouse) == before}
 
 
-def build_command_tree_once() -> None:
-    """Building typer's click command tree is about half of a small case's time: the CLI builds it
-    once per process (martctl.cli.app._cli); build it now, before the cases are timed."""
-    from martctl.cli import app as module
-
-    module._cli()
-
-
 def main(argv: list[str]) -> None:
     cases, warehouse = Path(argv[0]), Path(argv[1])
-    build_command_tree_once()
     for folder in sorted(p for p in cases.iterdir() if p.is_dir()):
         print(json.dumps({"start": folder.name}), flush=True)
         print(json.dumps({"case": folder.name, **run_case(folder, warehouse)}), flush=True)
