@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime
 import decimal
 import json
-import math
 import os
 import shutil
 import subprocess
@@ -226,18 +225,6 @@ def _sort_key(row: tuple) -> tuple:
     return exact, tuple(round(float(v), 6) if _numeric(v) else 0 for v in row)
 
 
-def _close(pg_value, duck_value) -> bool:
-    """Equal, or numbers within tolerance: relative 1e-9, or one unit of the last decimal place
-    Postgres kept (a half-way case rounds differently over DuckDB's DOUBLE and Postgres's NUMERIC)."""
-    if not (_numeric(pg_value) and _numeric(duck_value)):
-        return pg_value == duck_value
-    a, b = float(pg_value), float(duck_value)
-    unit = 0.0
-    if isinstance(pg_value, decimal.Decimal) and pg_value.as_tuple().exponent < 0:
-        unit = 10.0 ** pg_value.as_tuple().exponent * 1.000001
-    return math.isclose(a, b, rel_tol=1e-9, abs_tol=max(unit, 1e-12))
-
-
 def mart_rows_pg(dsn: str, relation: str) -> tuple[list[str], list[tuple]]:
     import psycopg
 
@@ -268,7 +255,7 @@ def test_demo_builds_on_postgres_like_on_duckdb(demo_dir, pg_dsn):
             duck_rows = duck.fetchall()
             assert len(pg_rows) == len(duck_rows) > 0, key
             for pg_row, duck_row in zip(sorted(pg_rows, key=_sort_key), sorted(duck_rows, key=_sort_key)):
-                assert all(_close(p, d) for p, d in zip(pg_row, duck_row)), (key, pg_row, duck_row)
+                assert pg_row == duck_row, (key, pg_row, duck_row)  # exactly: rounded values included
     finally:
         con.close()
 

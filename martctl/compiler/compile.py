@@ -6,6 +6,10 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Iterable, Mapping
 
+from sqlglot import exp
+
+from martctl.compiler.names import aliases_as_written, check_names, keep_alias_case
+from martctl.compiler.refusals import Refused, missing_function_hint, refusal_error, source_line
 from martctl.compiler.resolve import ProjectGraph
 from martctl.compiler.sql import (
     _Unsupported,
@@ -16,13 +20,16 @@ from martctl.compiler.sql import (
     output_columns,
     rename_tables,
     renamed_tables,
-    reparses,
     typed,
     unsupported_error,
 )
-from martctl.compiler.transforms import apply_transforms
+from martctl.compiler.transforms import apply_pre_typing, apply_transforms
 from martctl.errors import CompileError, Problem, ProjectError
 from martctl.project.model import Mart, Project, SourceTable, Target
+
+# nodes sqlglot's generator rewrites in place when generating without a copy (DuckDB's string_agg
+# with ORDER BY loses its argument): a mart holding one is generated from a copy of its tree
+MUTATED_BY_GENERATING = (exp.GroupConcat,)
 
 
 @dataclass(frozen=True)
@@ -173,6 +180,7 @@ def _compile_mart(graph: ProjectGraph, key: str, dialect: str, prefix: str, know
         _nest(schema, relation, known.get(ref) or {})
     declared = {c: col.type for c, col in mart.columns.items()}
     physical = {node: inputs[ref] for node, ref in (*parsed.marts.items(), *parsed.sources.items())}
+    check_names(mart, parsed.tree)
     needs_tree = typing or mart.dialect != dialect or (has_star(parsed.tree) and schema)
     blind = [ref for ref in inputs if not known.get(ref)]
     try:
@@ -180,10 +188,16 @@ def _compile_mart(graph: ProjectGraph, key: str, dialect: str, prefix: str, know
             tree, text, warnings = _transpiled(parsed, physical, schema, dialect, strict, typing, blind)
         else:  # same dialect, nothing to expand: generate from the shared tree, renamed for the while
             tree = parsed.tree
+            if tree.find(*MUTATED_BY_GENERATING):  # sqlglot's generator would change the shared tree
+                tree = tree.copy()
+                physical = {id(new): physical[id(old)] for old, new in zip(parsed.tree.walk(), tree.walk())
+                            if id(old) in physical}
             with renamed_tables(tree, physical):
                 text, warnings = generate(tree, dialect, strict=strict)
     except _Unsupported as exc:
         raise unsupported_error(mart, dialect, str(exc)) from None
+    except Refused as exc:
+        raise refusal_error(mart, dialect, exc.construct, source_line(exc.node), exc.hint) from None
     columns = {c: declared.get(c) or t for c, t in output_columns(tree).items()}
     if mart.dialect != dialect:
         if blind:
@@ -191,7 +205,7 @@ def _compile_mart(graph: ProjectGraph, key: str, dialect: str, prefix: str, know
                 f"transpiled from {mart.dialect} without the columns of {', '.join(blind)}: types may not carry over "
                 "(declare the columns in config.yaml sources, or compile for a reachable target)"
             )
-        complaint = reparses(text, dialect)
+        complaint = _check_output(mart, tree, text, dialect)
         if complaint:
             raise CompileError(
                 Problem(
@@ -227,10 +241,12 @@ def _blind_hint(blind) -> str | None:
 def _transpiled(parsed, physical, schema, dialect: str, strict: bool, typing: bool, blind=()):
     """Copy the tree, point it at physical names, type it (or expand its stars), fix, generate."""
     mart = parsed.mart
+    written = aliases_as_written(parsed.tree) if mart.dialect == "duckdb" else None
     tree = parsed.tree.copy()
     # copy() makes new nodes: carry the references over by walking both trees in step
     moved = {id(new): physical[id(old)] for old, new in zip(parsed.tree.walk(), tree.walk()) if id(old) in physical}
     rename_tables(tree, moved)
+    tree = apply_pre_typing(tree, mart.dialect, dialect)
     if typing or mart.dialect != dialect:
         try:
             tree = typed(tree, schema, mart.dialect)
@@ -240,8 +256,56 @@ def _transpiled(parsed, physical, schema, dialect: str, strict: bool, typing: bo
     else:
         tree = expand_stars(tree, schema, mart.dialect)
     tree = apply_transforms(tree, mart.dialect, dialect)
+    keep_alias_case(tree, written)
     text, warnings = generate(tree, dialect, strict=strict)
     return tree, text, warnings
+
+
+def _check_output(mart: Mart, tree, text: str, dialect: str) -> str | None:
+    """Raise when the output calls a function the target lacks; the parser's complaint when the
+    output does not parse back in `dialect` (else None). One tokenizing serves both."""
+    from sqlglot.dialects.dialect import Dialect
+    from sqlglot.errors import SqlglotError
+
+    from martctl.compiler import surface
+
+    engine = Dialect.get_or_raise(dialect)
+    try:
+        tokens = engine.tokenize(text)
+        engine.parser().parse(tokens, text)
+    except SqlglotError as exc:
+        return str(exc).splitlines()[0]
+    absent = surface.missing(tokens, dialect)
+    if absent:
+        call = absent[0]
+        node = _node_of_call(tree, call.name, dialect)
+        written = _written(mart, node) or call.name
+        raise refusal_error(mart, dialect, f"{written}() with {call.args} argument(s)", source_line(node),
+                            missing_function_hint(call.name, dialect))
+    return None
+
+
+def _node_of_call(tree, name: str, dialect: str):
+    """The function node of the output tree that is written as `name(...)` in `dialect` (error path only)."""
+    from sqlglot import exp
+    from sqlglot.dialects.dialect import Dialect
+
+    from martctl.compiler import surface
+
+    engine = Dialect.get_or_raise(dialect)
+    for node in tree.find_all(exp.Func):
+        found = surface.calls(engine.tokenize(node.sql(dialect)))
+        if found and found[0].name == name:
+            return node
+    return None
+
+
+def _written(mart: Mart, node) -> str | None:
+    """The function's name exactly as the user wrote it (from the parser's character offsets)."""
+    meta = node.meta if node is not None and node._meta else {}
+    if "start" in meta and "end" in meta:
+        return mart.sql[meta["start"]: meta["end"] + 1]
+    return None
 
 
 def write_compiled(compiled: CompiledProject, target_dir: Path, folder: str = "compiled") -> list[Path]:

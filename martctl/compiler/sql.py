@@ -318,12 +318,3 @@ def unsupported_error(mart: Mart, dialect: str, message: str) -> CompileError:
             hint="rewrite the construct portably, or pass --allow-unsupported to get a warning instead",
         )
     )
-
-
-def reparses(text: str, dialect: str) -> str | None:
-    """None when `text` parses in `dialect`, else the parser's complaint."""
-    try:
-        sqlglot.parse_one(text, read=dialect)
-    except SqlglotError as exc:
-        return str(exc).splitlines()[0]
-    return None

@@ -72,10 +72,47 @@ def date_trunc_of_date_is_timestamp(tree: exp.Expression) -> exp.Expression:
     return tree
 
 
+def duckdb_to_postgres(tree: exp.Expression) -> exp.Expression:
+    """The fidelity rules (martctl/compiler/fidelity/): Postgres computes what DuckDB computes, or martctl refuses."""
+    from martctl.compiler.fidelity import duckdb_to_postgres as rules
+
+    return rules(tree)
+
+
 TRANSFORMS: list[tuple[str | None, str, Transform]] = [
     *((None, target, expand_group_by_all) for target in NO_GROUP_BY_ALL),
     ("duckdb", "postgres", date_trunc_of_date_is_timestamp),
+    ("duckdb", "postgres", duckdb_to_postgres),
 ]
+
+
+# before qualify/annotate_types, on the mart's own tree: (source dialect, target dialect, transform)
+PRE_TYPING: list[tuple[str | None, str, Transform]] = []
+
+
+def _semi_anti_joins(tree: exp.Expression) -> exp.Expression:
+    from martctl.compiler.fidelity.syntax import semi_anti_joins
+
+    return semi_anti_joins(tree)
+
+
+def _decimal_literals(tree: exp.Expression) -> exp.Expression:
+    from martctl.compiler.fidelity.semantics import decimal_literals
+
+    return decimal_literals(tree)
+
+
+PRE_TYPING.append(("duckdb", "postgres", _semi_anti_joins))
+PRE_TYPING.append(("duckdb", "postgres", _decimal_literals))
+
+
+def apply_pre_typing(tree: exp.Expression, source: str, target: str) -> exp.Expression:
+    if source == target:
+        return tree
+    for read, write, transform in PRE_TYPING:
+        if write == target and read in (None, source):
+            tree = transform(tree)
+    return tree
 
 
 def apply_transforms(tree: exp.Expression, source: str, target: str) -> exp.Expression:

@@ -194,6 +194,11 @@ class PostgresAdapter(Adapter):
                                   application_name=f"martctl {purpose}")
         except psycopg.Error as exc:
             raise self._error(exc, "cannot connect") from None
+        try:  # martctl's results never depend on the server's or the user's TimeZone: pin it
+            con.execute("SET TimeZone = 'UTC'")
+        except psycopg.Error as exc:
+            con.close()
+            raise self._error(exc, "cannot connect") from None
         with self._guard:
             self._connections.append(con)
         self._standard_strings(con)

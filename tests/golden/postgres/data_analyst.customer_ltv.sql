@@ -7,7 +7,65 @@ SELECT
   CASE
     WHEN customer_orders.completed_orders = 0
     THEN 0
-    ELSE ROUND(customer_orders.revenue / customer_orders.completed_orders, 2)
+    ELSE (
+      SIGN(
+        CAST(CAST(customer_orders.revenue AS DOUBLE PRECISION) / CAST(customer_orders.completed_orders AS DOUBLE PRECISION) AS DOUBLE PRECISION)
+      ) * (
+        FLOOR(
+          ABS(
+            CAST(CAST(customer_orders.revenue AS DOUBLE PRECISION) / CAST(customer_orders.completed_orders AS DOUBLE PRECISION) AS DOUBLE PRECISION)
+          ) * 100
+        ) + CASE
+          WHEN ABS(
+            CAST(CAST(customer_orders.revenue AS DOUBLE PRECISION) / CAST(customer_orders.completed_orders AS DOUBLE PRECISION) AS DOUBLE PRECISION)
+          ) * 100 - FLOOR(
+            ABS(
+              CAST(CAST(customer_orders.revenue AS DOUBLE PRECISION) / CAST(customer_orders.completed_orders AS DOUBLE PRECISION) AS DOUBLE PRECISION)
+            ) * 100
+          ) > 0.5
+          OR (
+            ABS(
+              CAST(CAST(customer_orders.revenue AS DOUBLE PRECISION) / CAST(customer_orders.completed_orders AS DOUBLE PRECISION) AS DOUBLE PRECISION)
+            ) * 100 - FLOOR(
+              ABS(
+                CAST(CAST(customer_orders.revenue AS DOUBLE PRECISION) / CAST(customer_orders.completed_orders AS DOUBLE PRECISION) AS DOUBLE PRECISION)
+              ) * 100
+            ) = 0.5
+            AND (
+              (
+                134217729 * ABS(
+                  CAST(CAST(customer_orders.revenue AS DOUBLE PRECISION) / CAST(customer_orders.completed_orders AS DOUBLE PRECISION) AS DOUBLE PRECISION)
+                ) - (
+                  134217729 * ABS(
+                    CAST(CAST(customer_orders.revenue AS DOUBLE PRECISION) / CAST(customer_orders.completed_orders AS DOUBLE PRECISION) AS DOUBLE PRECISION)
+                  ) - ABS(
+                    CAST(CAST(customer_orders.revenue AS DOUBLE PRECISION) / CAST(customer_orders.completed_orders AS DOUBLE PRECISION) AS DOUBLE PRECISION)
+                  )
+                )
+              ) * 100 - ABS(
+                CAST(CAST(customer_orders.revenue AS DOUBLE PRECISION) / CAST(customer_orders.completed_orders AS DOUBLE PRECISION) AS DOUBLE PRECISION)
+              ) * 100
+            ) + (
+              ABS(
+                CAST(CAST(customer_orders.revenue AS DOUBLE PRECISION) / CAST(customer_orders.completed_orders AS DOUBLE PRECISION) AS DOUBLE PRECISION)
+              ) - (
+                134217729 * ABS(
+                  CAST(CAST(customer_orders.revenue AS DOUBLE PRECISION) / CAST(customer_orders.completed_orders AS DOUBLE PRECISION) AS DOUBLE PRECISION)
+                ) - (
+                  134217729 * ABS(
+                    CAST(CAST(customer_orders.revenue AS DOUBLE PRECISION) / CAST(customer_orders.completed_orders AS DOUBLE PRECISION) AS DOUBLE PRECISION)
+                  ) - ABS(
+                    CAST(CAST(customer_orders.revenue AS DOUBLE PRECISION) / CAST(customer_orders.completed_orders AS DOUBLE PRECISION) AS DOUBLE PRECISION)
+                  )
+                )
+              )
+            ) * 100 >= 0
+          )
+          THEN 1
+          ELSE 0
+        END
+      ) / 100
+    )
   END AS avg_order_value,
   (
     CAST(customer_orders.last_order_at AS DATE) - CAST(customer_orders.first_order_at AS DATE)

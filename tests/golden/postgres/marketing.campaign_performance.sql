@@ -20,7 +20,65 @@ SELECT
   s.spend AS spend,
   COALESCE(p.sessions, 0) AS sessions,
   COALESCE(p.converted_sessions, 0) AS converted_sessions,
-  ROUND(CAST(CAST(s.clicks AS DOUBLE PRECISION) / NULLIF(s.impressions, 0) AS DECIMAL), 4) AS ctr
+  (
+    SIGN(
+      CAST(CAST(s.clicks AS DOUBLE PRECISION) / NULLIF(s.impressions, 0) AS DOUBLE PRECISION)
+    ) * (
+      FLOOR(
+        ABS(
+          CAST(CAST(s.clicks AS DOUBLE PRECISION) / NULLIF(s.impressions, 0) AS DOUBLE PRECISION)
+        ) * 10000
+      ) + CASE
+        WHEN ABS(
+          CAST(CAST(s.clicks AS DOUBLE PRECISION) / NULLIF(s.impressions, 0) AS DOUBLE PRECISION)
+        ) * 10000 - FLOOR(
+          ABS(
+            CAST(CAST(s.clicks AS DOUBLE PRECISION) / NULLIF(s.impressions, 0) AS DOUBLE PRECISION)
+          ) * 10000
+        ) > 0.5
+        OR (
+          ABS(
+            CAST(CAST(s.clicks AS DOUBLE PRECISION) / NULLIF(s.impressions, 0) AS DOUBLE PRECISION)
+          ) * 10000 - FLOOR(
+            ABS(
+              CAST(CAST(s.clicks AS DOUBLE PRECISION) / NULLIF(s.impressions, 0) AS DOUBLE PRECISION)
+            ) * 10000
+          ) = 0.5
+          AND (
+            (
+              134217729 * ABS(
+                CAST(CAST(s.clicks AS DOUBLE PRECISION) / NULLIF(s.impressions, 0) AS DOUBLE PRECISION)
+              ) - (
+                134217729 * ABS(
+                  CAST(CAST(s.clicks AS DOUBLE PRECISION) / NULLIF(s.impressions, 0) AS DOUBLE PRECISION)
+                ) - ABS(
+                  CAST(CAST(s.clicks AS DOUBLE PRECISION) / NULLIF(s.impressions, 0) AS DOUBLE PRECISION)
+                )
+              )
+            ) * 10000 - ABS(
+              CAST(CAST(s.clicks AS DOUBLE PRECISION) / NULLIF(s.impressions, 0) AS DOUBLE PRECISION)
+            ) * 10000
+          ) + (
+            ABS(
+              CAST(CAST(s.clicks AS DOUBLE PRECISION) / NULLIF(s.impressions, 0) AS DOUBLE PRECISION)
+            ) - (
+              134217729 * ABS(
+                CAST(CAST(s.clicks AS DOUBLE PRECISION) / NULLIF(s.impressions, 0) AS DOUBLE PRECISION)
+              ) - (
+                134217729 * ABS(
+                  CAST(CAST(s.clicks AS DOUBLE PRECISION) / NULLIF(s.impressions, 0) AS DOUBLE PRECISION)
+                ) - ABS(
+                  CAST(CAST(s.clicks AS DOUBLE PRECISION) / NULLIF(s.impressions, 0) AS DOUBLE PRECISION)
+                )
+              )
+            )
+          ) * 10000 >= 0
+        )
+        THEN 1
+        ELSE 0
+      END
+    ) / 10000
+  ) AS ctr
 FROM raw.campaigns AS c
 JOIN raw.ad_spend AS s
   ON c.campaign_id = s.campaign_id

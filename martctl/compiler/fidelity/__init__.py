@@ -1,0 +1,36 @@
+"""DuckDB -> Postgres fidelity: rules that make Postgres compute what DuckDB computes, or refuse.
+
+Each rule is a small function registered for a sqlglot node class (or an unknown function's
+name) with `@rule(...)`; `duckdb_to_postgres` walks the typed tree once, children before
+parents, and replaces each node by what the first matching rule returns (None: no change).
+A rule that cannot keep the meaning raises `Refused(construct, node, hint)`.
+The rules live in functions.py, semantics.py, syntax.py and text.py (regexes, formats)."""
+
+from __future__ import annotations
+
+from sqlglot import exp
+
+from martctl.compiler.fidelity.registry import BY_CLASS, BY_NAME
+
+
+def duckdb_to_postgres(tree: exp.Expression) -> exp.Expression:
+    from martctl.compiler.fidelity import functions, semantics, syntax  # noqa: F401 - they register rules
+
+    for node in reversed(list(tree.walk())):
+        if isinstance(node, exp.Anonymous):
+            rules = BY_NAME.get(str(node.this).lower(), ())
+        else:
+            rules = BY_CLASS.get(type(node), ())
+        if not rules:
+            continue
+        parent, key, index = node.parent, node.arg_key, node.index  # a rule may wrap `node` in its result
+        for rule in rules:
+            new = rule(node)
+            if new is None or new is node:
+                continue
+            if parent is None:
+                tree = new
+            else:
+                parent.set(key, new, index)
+            break
+    return tree
