@@ -11,6 +11,7 @@ from pathlib import Path
 import duckdb
 import pytest
 from conftest import write_project
+from test_test_command import plant as change  # statements run on the warehouse by someone else
 
 import martctl
 
@@ -25,7 +26,7 @@ FILES = {
                            "columns:\n  id: {tests: [{accepted_values: [1, 2]}]}\n"),
     "marts/b/after_tested.yml": "sql: select count(*) as n from b.tested\n",
 }
-CONFIG = ("name: s\ndialect: duckdb\ntargets:\n  local: {type: duckdb, path: wh.duckdb, threads: 2}\n"
+CONFIG = ("name: s\ndialect: duckdb\ntargets:\n  local: {type: duckdb, path: warehouse.duckdb, threads: 2}\n"
           "vars: {bad: '1', max_id: 2}\n")
 
 
@@ -43,7 +44,7 @@ def built(report) -> set[str]:
 
 
 def query(root: Path, sql: str) -> list[tuple]:
-    con = duckdb.connect(str(root / "wh.duckdb"), read_only=True)
+    con = duckdb.connect(str(root / "warehouse.duckdb"), read_only=True)
     try:
         return con.execute(sql).fetchall()
     finally:
@@ -106,9 +107,7 @@ def test_force_full_refresh_and_a_dropped_table_build_again(project: Path):
     martctl.open(project).build()
     assert len(built(martctl.open(project).build(force=True))) == 7
     assert len(built(martctl.open(project).run(full_refresh=True))) == 6
-    con = duckdb.connect(str(project / "wh.duckdb"))
-    con.execute("drop table a.top")
-    con.close()
+    change(project, "drop table a.top")
     report = martctl.open(project).build()
     assert built(report) == {"a.top"} and "missing" in report.results["a.top"].decision
 
@@ -132,22 +131,18 @@ def test_retry_builds_exactly_what_failed_and_was_skipped(project: Path):
 
 def test_plan_touches_nothing_and_says_never_built(project: Path):
     plan = martctl.open(project).plan()
-    assert not (project / "wh.duckdb").exists()
+    assert not (project / "warehouse.duckdb").exists()
     assert {d.reason for d in plan.decisions.values()} == {"never built"}
     done = subprocess.run([sys.executable, "-m", "martctl", "plan", "--json", "--project-dir", str(project)],
                           capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
     data = json.loads(done.stdout)
     assert data["to_build"] == 7 and data["state_found"] is False
-    assert not (project / "wh.duckdb").exists()
+    assert not (project / "warehouse.duckdb").exists()
 
 
 def test_an_older_state_is_upgraded_in_place(project: Path):
-    con = duckdb.connect(str(project / "wh.duckdb"))
-    con.execute("create schema martctl_state")
-    con.execute("create table martctl_state.marts (key text, fingerprint text, version text)")
-    con.execute("insert into martctl_state.marts values ('a.base', 'old', 'v0')")
-    con.close()
+    change(project, "create schema martctl_state", "create table martctl_state.marts (key text, fingerprint text, version text)", "insert into martctl_state.marts values ('a.base', 'old', 'v0')")
     report = martctl.open(project).build()
     assert len(built(report)) == 7  # the old record's fingerprint matches nothing: rebuilt
     columns = {r[0] for r in query(project, "select column_name from information_schema.columns "
@@ -162,9 +157,7 @@ def test_a_source_that_cannot_tell_counts_as_changed(tmp_path: Path):
         "marts/x/reads_feed.yml": "sql: select count(*) as n from ext.feed\n",
         "marts/x/plain.yml": "sql: select 1 as one\n",
     })
-    con = duckdb.connect(str(root / "wh.duckdb"))
-    con.execute("create schema ext; create table ext.feed as select 1 as i")
-    con.close()
+    change(root, "create schema ext; create table ext.feed as select 1 as i")
     martctl.open(root).build()
     report = martctl.open(root).build()
     assert statuses(report) == {"x.plain": "up to date", "x.reads_feed": "success"}
@@ -177,22 +170,15 @@ def test_new_rows_in_a_source_with_loaded_at_rebuild_its_readers_only(tmp_path: 
         "marts/x/reads_feed.yml": "sql: select count(*) as n from ext.feed\n",
         "marts/x/reads_other.yml": "sql: select count(*) as n from ext.other\n",
     })
-    con = duckdb.connect(str(root / "wh.duckdb"))
-    con.execute("create schema ext; create table ext.feed (i int, loaded timestamp); create table ext.other (loaded date)")
-    con.execute("insert into ext.feed values (1, '2026-01-01 00:00:00')")
-    con.close()
+    change(root, "create schema ext; create table ext.feed (i int, loaded timestamp); create table ext.other (loaded date)", "insert into ext.feed values (1, '2026-01-01 00:00:00')")
     martctl.open(root).build()
     assert set(statuses(martctl.open(root).build()).values()) == {"up to date"}
-    con = duckdb.connect(str(root / "wh.duckdb"))
-    con.execute("insert into ext.feed values (2, '2026-01-02 00:00:00')")
-    con.close()
+    change(root, "insert into ext.feed values (2, '2026-01-02 00:00:00')")
     report = martctl.open(root).build()
     assert statuses(report) == {"x.reads_feed": "success", "x.reads_other": "up to date"}
     assert "ext.feed's data changed" in report.results["x.reads_feed"].decision
     assert query(root, "select n from x.reads_feed") == [(2,)]
-    con = duckdb.connect(str(root / "wh.duckdb"))
-    con.execute("delete from ext.feed where i = 1")  # fewer rows, same max: still a change
-    con.close()
+    change(root, "delete from ext.feed where i = 1")  # fewer rows, same max: still a change
     assert built(martctl.open(root).build()) == {"x.reads_feed"}
 
 
@@ -205,9 +191,7 @@ def test_a_daily_mart_builds_once_a_day_however_often_cron_fires(tmp_path: Path)
         "marts/daily/hourly.yml": "schedule: '0 * * * *'\nsql: select count(*) as n from ext.feed\n",
         "marts/live/reader.yml": "sql: select count(*) as n from ext.feed\n",
     })
-    con = duckdb.connect(str(root / "wh.duckdb"))
-    con.execute("create schema ext; create table ext.feed as select 1 as i")
-    con.close()
+    change(root, "create schema ext; create table ext.feed as select 1 as i")
     start = datetime(2026, 3, 4, 22, 50, tzinfo=timezone.utc)
     built_daily, built_hourly, reasons = [], [], {}
     for quarter in range(8):  # cron every 15 minutes, over midnight
