@@ -84,11 +84,11 @@ def test_an_edit_mid_dag_builds_it_and_its_downstream_only(project: Path):
     assert "amount * 3" in plan.decisions["a.mid"].diff and "amount * 2" in plan.decisions["a.mid"].diff
     report = martctl.open(project).build()
     assert built(report) == {"a.mid", "a.top"}
-    assert report.results["a.mid"].decision == "SQL changed"
+    assert report.results["a.mid"].decision == "SQL changed (columns changed: amount2)"
     assert report.results["a.top"].decision == "input a.mid is built in this run"
     assert query(project, "select total from a.top") == [(180,)]
     # a var the SQL reads is part of its fingerprint; one it does not read is not
-    assert built(martctl.open(project, vars={"bad": "2"}).build()) == {"a.mid", "a.top"}
+    assert built(martctl.open(project, vars={"bad": "2"}).build()) == {"a.mid"}  # a.top does not read flag
     assert built(martctl.open(project, vars={"bad": "2", "unused": 5}).build()) == set()
 
 
@@ -229,3 +229,37 @@ def test_selector_methods_read_the_state(project: Path):
     assert selected("state:modified,area:a") == {"a.mid"}
     with pytest.raises(martctl.errors.ProjectError, match="result:oops"):
         selected("result:oops")
+
+
+def test_an_added_column_or_one_nobody_reads_does_not_cascade(project: Path):
+    martctl.open(project).build()
+    edit(project, "marts/a/base.yml", "sql: select id, amount, 'x' as note from raw.events\n")  # an added column
+    plan = martctl.open(project).plan()
+    assert plan.to_build == ["a.base"]
+    assert plan.decisions["a.mid"].reason.startswith("up to date: reads none of the columns a.base's edit changed")
+    report = martctl.open(project).build()
+    assert built(report) == {"a.base"} and query(project, "select note from a.base limit 1") == [("x",)]
+    assert set(statuses(martctl.open(project).build()).values()) == {"up to date"}  # the carried state holds
+    edit(project, "marts/a/base.yml", "sql: select id, amount, 'y' as note from raw.events\n")  # nobody reads note
+    assert built(martctl.open(project).build()) == {"a.base"}
+    edit(project, "marts/a/base.yml", "sql: select id, amount + 1 as amount, 'y' as note from raw.events\n")
+    assert built(martctl.open(project).build()) == {"a.base", "a.mid", "a.top"}  # b.tested reads id only
+    assert query(project, "select total from a.top") == [(126,)]
+    edit(project, "marts/a/base.yml", "sql: select id, amount + 1 as amount, 'y' as note from raw.events where id < 3\n")
+    assert len(built(martctl.open(project).build())) == 5  # fewer rows: every reader
+
+
+@pytest.mark.parametrize("before, after, changed", [
+    ("select id, amount from t", "select id, amount, 1 as extra from t", set()),
+    ("select id, amount from t", "select id, amount * 2 as amount from t", {"amount"}),
+    ("select id, amount from t", "select id from t", {"amount"}),  # removed
+    ("select id, amount from t", "select id, amount from t where id > 1", None),  # rows
+    ("select id, amount from t", "select id, sum(amount) as amount from t group by id", None),
+    ("select id, amount from t", "select *, 1 as x from t", None),
+    ("select a, count(*) as n from t group by 1", "select a, count(*) as n, 2 as k from t group by 1", None),
+    ("select 1 as x from t", "select 1 as x, count(*) as n from t", None),  # an aggregate collapses the rows
+])
+def test_changed_columns_is_sure_or_says_it_is_not(before, after, changed):
+    from martctl.compiler.columnchange import changed_columns
+
+    assert changed_columns(before, after, "duckdb") == changed

@@ -24,13 +24,15 @@ def test_postgres_builds_what_is_due_and_records_it_with_the_swap(pg_server, tmp
     assert set(statuses(martctl.open(root).build()).values()) == {"up to date"}
     edit(root, "marts/a/base.yml", "sql: |\n  /* a comment */ SELECT \"id\", amount\n  FROM raw.events -- all\n")
     assert built(martctl.open(root).build()) == set()
+    edit(root, "marts/a/base.yml", "sql: select id, amount, 'new' as added from raw.events\n")
+    assert built(martctl.open(root).build()) == {"a.base"}  # an added column nobody reads does not cascade
     edit(root, "marts/a/mid.yml", "sql: select id, amount * 3 as amount2, cast(:bad as integer) as flag from a.base\n")
     assert built(martctl.open(root).build()) == {"a.mid", "a.top"}
     failed = martctl.open(root, vars={"bad": "x"}).build()
     assert statuses(failed)["a.mid"] == "error" and statuses(failed)["a.top"] == "skipped"
     # retried as it stood before the failure: nothing to do; fixed another way: the failed and the skipped
     assert set(statuses(martctl.open(root).retry()).values()) == {"up to date"}
-    edit(root, "marts/a/mid.yml", "sql: select id, amount * 3 as amount2, cast(:bad as bigint) as flag from a.base\n")
+    edit(root, "marts/a/mid.yml", "sql: select id, amount * 4 as amount2, cast(:bad as bigint) as flag from a.base\n")
     failed = martctl.open(root, vars={"bad": "x"}).build()
     assert statuses(martctl.open(root).retry()) == {"a.mid": "success", "a.top": "success"}
     with psycopg.connect(dsn) as con:  # the state sits behind the target's schema_prefix
@@ -38,8 +40,8 @@ def test_postgres_builds_what_is_due_and_records_it_with_the_swap(pg_server, tmp
         outcomes = [r[0] for r in con.execute("SELECT outcome FROM dev_martctl_state.runs ORDER BY started_at")]
         total = con.execute("SELECT total FROM dev_a.top").fetchone()[0]
     assert recorded["a.base"] == 3 and recorded["a.top"] == 1 and len(recorded) == 7
-    assert outcomes == ["success"] * 4 + ["error", "success", "error", "success"]
-    assert total == 180
+    assert outcomes == ["success"] * 5 + ["error", "success", "error", "success"]
+    assert total == 240
     assert set(statuses(martctl.open(root).build()).values()) == {"up to date"}
 
 

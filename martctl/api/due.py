@@ -70,7 +70,7 @@ def _nodes(graph: "ProjectGraph", compiled: "CompiledProject | None", seeds: Seq
         for key in (k for k in graph.graph.topological_order() if k in compiled.marts):
             item, found = compiled.marts[key], prints[key]
             nodes.append(Node(key, "mart", found.own, found.full, found.sql, (*item.sources, *item.upstream),
-                              exists=exists(item.relation), schedule=item.mart.schedule))
+                              exists=exists(item.relation), schedule=item.mart.schedule, dialect=item.mart.dialect))
     return nodes
 
 
@@ -104,10 +104,20 @@ def build_plan(graph: "ProjectGraph", compiled: "CompiledProject | None", seeds:
     nodes = _nodes(graph, compiled, seeds, target, relations)
     sources = {s for n in nodes for s in n.inputs if s in graph.project.sources and graph.project.sources[s].seed is None}
     versions = source_versions(adapter, [graph.project.sources[s] for s in sorted(sources)], plan.notes)
-    plan.decisions = decide(nodes, records, versions, lambda key: f"{plan.run_id}:{key}", force, now)
+    def reads(node: str, upstream: str):
+        from martctl.compiler.columnchange import columns_read
+
+        return columns_read(graph.parsed[node], upstream)
+
+    plan.decisions = decide(nodes, records, versions, lambda key: f"{plan.run_id}:{key}", force, now, reads)
     by_key = {n.key: n for n in nodes}
     pending = {key: state.Record(key, fingerprint=by_key[key].full, sql_hash=by_key[key].own, sql=by_key[key].sql,
                                  inputs=d.inputs, kind=d.kind)
                for key, d in plan.decisions.items() if d.build}
-    plan.recorder = state.Recorder(prefix, plan.run_id, records, pending, set(tested), now)
+    carried: dict[str, list] = {}  # input key -> state updates of the marts its edit does not reach
+    for d in plan.decisions.values():
+        if d.carried_by:
+            values = {"inputs": {**d.record.inputs, **d.inputs}, "fingerprint": by_key[d.key].full}
+            carried.setdefault(d.carried_by, []).append(state.update(prefix, "marts", "key", d.key, values))
+    plan.recorder = state.Recorder(prefix, plan.run_id, records, pending, set(tested), now, carried)
     return plan

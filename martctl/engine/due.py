@@ -11,8 +11,9 @@ from __future__ import annotations
 import difflib
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Mapping, Sequence
+from typing import Callable, Mapping, Sequence
 
+from martctl.compiler.columnchange import changed_columns
 from martctl.engine.state import OK, Record
 
 UP_TO_DATE = "up to date"
@@ -30,6 +31,7 @@ class Node:
     inputs: tuple[str, ...] = ()  # mart, seed and source keys it reads
     exists: bool = True  # its relation is in the warehouse
     schedule: str | None = None  # cron or @daily...: due at each tick, and sources that cannot tell wait for it
+    dialect: str = "duckdb"  # of its canonical SQL
 
 
 @dataclass
@@ -41,6 +43,8 @@ class Decision:
     diff: str = ""  # the canonical SQL diff when the SQL changed
     inputs: dict[str, str | None] = field(default_factory=dict)  # input key -> version it is built from
     record: Record | None = None  # the state's record of its last build
+    changed: set[str] | None = None  # built for an edit that changed only these columns (None: maybe all)
+    carried_by: str | None = None  # not built: it reads none of the columns this input's edit changed
 
     def as_dict(self) -> dict:
         last = self.record
@@ -63,10 +67,12 @@ def sql_diff(before: str, after: str) -> str:
 
 
 def decide(nodes: Sequence[Node], records: Mapping[str, Record], source_versions: Mapping[str, str | None],
-           run_version, force: str | None = None, now: datetime | None = None) -> dict[str, Decision]:
+           run_version, force: str | None = None, now: datetime | None = None,
+           reads: Callable[[str, str], set[str] | None] | None = None) -> dict[str, Decision]:
     """One Decision per node (given in dependency order). `run_version(key)` is the version a node
     built in this run records; `source_versions[key]` the data version of a source (None: cannot tell);
-    `force` the reason to build everything (--full-refresh, --force); `now` the clock schedules read."""
+    `force` the reason to build everything (--full-refresh, --force); `now` the clock schedules read;
+    `reads(node, input)` the columns of `input` a node reads (None: all), for changes that do not cascade."""
     now = now or datetime.now(timezone.utc)
     decisions: dict[str, Decision] = {}
 
@@ -81,11 +87,41 @@ def decide(nodes: Sequence[Node], records: Mapping[str, Record], source_versions
         record = records.get(node.key)
         inputs = {key: version(key) for key in node.inputs}
         reason, diff = _why(node, record, inputs, decisions, force, now)
-        if reason and reason.startswith("SQL changed") and record is not None and record.sql:
+        changed = carried = None
+        if reason == "SQL changed" and record is not None and record.sql:
             diff = sql_diff(record.sql, node.sql)
-        decisions[node.key] = Decision(node.key, node.kind, reason is not None, reason or UP_TO_DATE, diff, inputs,
-                                       record)
+            changed = changed_columns(record.sql, node.sql, node.dialect)
+            if changed is not None:
+                reason += f" (columns changed: {', '.join(sorted(changed)) or 'none, only added'})"
+        elif reason and reason.endswith("is built in this run") and reads is not None:
+            carried = _not_cascading(node, record, inputs, decisions, reads)
+            if carried:
+                reason = None
+        decision = Decision(node.key, node.kind, reason is not None, reason or UP_TO_DATE, diff, inputs, record, changed)
+        if carried:
+            decision.carried_by, decision.reason = carried
+        decisions[node.key] = decision
     return decisions
+
+
+def _not_cascading(node: Node, record: Record | None, inputs: Mapping[str, str | None],
+                   decisions: Mapping[str, Decision], reads) -> tuple[str, str] | None:
+    """(input, reason) when the node is due only because one input is built in this run for an edit
+    that changed no column the node reads; else None."""
+    built = [key for key in inputs if key in decisions and decisions[key].build]
+    if len(built) != 1 or record is None:
+        return None
+    upstream = decisions[built[0]]
+    if upstream.changed is None:
+        return None
+    read = reads(node.key, upstream.key)
+    if read is None or read & upstream.changed:
+        return None
+    others = {k: v for k, v in inputs.items() if k != upstream.key}
+    if any(record.inputs.get(k) != v or v is None for k, v in others.items()) or record.fingerprint is None:
+        return None
+    what = ", ".join(sorted(upstream.changed)) or "only added columns"
+    return upstream.key, f"{UP_TO_DATE}: reads none of the columns {upstream.key}'s edit changed ({what})"
 
 
 def _due_by_schedule(node: Node, record: Record, now: datetime) -> str | None:
@@ -127,6 +163,4 @@ def _why(node: Node, record: Record | None, inputs: Mapping[str, str | None],
             if current.startswith("max "):
                 return f"source {key}'s data changed: {current} (was: {record.inputs.get(key) or 'unknown'})", ""
             return f"input {key} changed since its last build", ""
-    if record.fingerprint != node.full:
-        return "an input's definition changed", ""
-    return None, ""
+    return None, ""  # a changed input definition counts once that input is built (its version changes)

@@ -159,8 +159,10 @@ class Recorder:
     """What the runner writes in the transaction of each build: the node's new Record."""
 
     def __init__(self, prefix: str, run_id: str, records: Mapping[str, Record], pending: Mapping[str, Record],
-                 tested: set[str] = frozenset(), clock: datetime | None = None) -> None:
+                 tested: set[str] = frozenset(), clock: datetime | None = None,
+                 carried: Mapping[str, Sequence[exp.Expression]] | None = None) -> None:
         self.prefix, self.run_id, self.clock = prefix, run_id, clock  # clock: a fixed time (tests), else now
+        self.carried = carried or {}  # key -> updates of downstream records its build carries (not rebuilt)
         self.records = dict(records)  # what the state said when the run began
         self.pending = pending  # key -> the Record to write when it is built (fingerprint, inputs)
         self.tested = tested  # marts whose tests run after the build: recorded as `testing` until they pass
@@ -174,7 +176,7 @@ class Recorder:
             return []
         row = {**base.__dict__, "inputs": base.inputs, "version": self.version(key), "built_at": now(self.clock), "row_count": rows,
                "seconds": round(seconds, 4), "run_id": self.run_id, "status": TESTING if key in self.tested else OK}
-        return upsert(self.prefix, "marts", "key", row)
+        return upsert(self.prefix, "marts", "key", row) + list(self.carried.get(key, ()))
 
     def tests_done(self, key: str, passed: bool) -> list[exp.Expression]:
         if key not in self.tested or key not in self.pending:
