@@ -263,3 +263,28 @@ def test_changed_columns_is_sure_or_says_it_is_not(before, after, changed):
     from martctl.compiler.columnchange import changed_columns
 
     assert changed_columns(before, after, "duckdb") == changed
+
+
+def test_freshness_reports_ages_and_a_build_skips_marts_over_a_stale_source(tmp_path: Path):
+    from datetime import datetime, timezone
+
+    root = write_project(tmp_path / "fresh", {
+        "config.yaml": CONFIG + "sources:\n  ext:\n    freshness: {loaded_at: loaded, warn_after: 12h, error_after: 1d}\n"
+                                "    tables: [feed, other]\n  quiet:\n    tables: [plain]\n",
+        "marts/x/reads_feed.yml": "sql: select count(*) as n from ext.feed\n",
+        "marts/x/reads_other.yml": "sql: select count(*) as n from ext.other\n",
+    })
+    change(root, "create schema ext", "create table ext.feed (loaded timestamp)", "create table ext.other (loaded timestamp)",
+           "insert into ext.feed values ('2026-03-04 00:00:00')", "insert into ext.other values ('2026-03-03 09:00:00')")
+    now = datetime(2026, 3, 4, 6, 0, tzinfo=timezone.utc)
+    found = {f.source: f for f in martctl.open(root).freshness(now=now)}
+    assert (found["ext.feed"].status, found["ext.feed"].age_seconds) == ("pass", 6 * 3600)
+    assert (found["ext.other"].status, found["ext.other"].age_seconds) == ("warn", 21 * 3600)
+    later = datetime(2026, 3, 4, 10, 0, tzinfo=timezone.utc)
+    assert {f.source: f.status for f in martctl.open(root).freshness(now=later)} == {"ext.feed": "pass", "ext.other": "error"}
+    report = martctl.open(root).build(now=later)
+    assert statuses(report) == {"x.reads_feed": "success", "x.reads_other": "skipped"}
+    assert report.results["x.reads_other"].reason.startswith("skipped: source ext.other is stale")
+    done = subprocess.run([sys.executable, "-m", "martctl", "freshness", "--json", "--project-dir", str(root)],
+                          capture_output=True, text=True)  # the real clock: both are months old
+    assert done.returncode == 1 and json.loads(done.stdout)["exit_code"] == 1, done.stderr

@@ -40,8 +40,8 @@ class BuildPlan:
     def to_build(self) -> list[str]:
         return [s.key for s in self.steps if self.decisions.get(s.key) is None or self.decisions[s.key].build]
 
-    def runner_decisions(self) -> dict[str, tuple[bool, str]]:
-        return {key: (d.build, d.reason) for key, d in self.decisions.items()}
+    def runner_decisions(self) -> dict[str, tuple[bool | None, str]]:
+        return {key: (None if d.skipped else d.build, d.reason) for key, d in self.decisions.items()}
 
     def as_dict(self) -> dict:
         return {"run_id": self.run_id, "state_found": self.state_found, "to_build": len(self.to_build),
@@ -91,6 +91,17 @@ def source_versions(adapter: "Adapter | None", sources: Sequence["SourceTable"],
     return versions
 
 
+def stale_sources(adapter: "Adapter | None", sources: Sequence["SourceTable"], now) -> dict[str, str]:
+    """Sources past their freshness error_after: key -> why (a mart over one is skipped)."""
+    from martctl.api.freshness import ERROR, check
+
+    limited = [s for s in sources if s.freshness.get("error_after") is not None]
+    if adapter is None or not limited:
+        return {}
+    return {f.source: f"source {f.source} is stale: newest row {f.newest}, older than error_after "
+                      f"{f.error_after}s" for f in check(adapter, limited, now) if f.status == ERROR}
+
+
 def build_plan(graph: "ProjectGraph", compiled: "CompiledProject | None", seeds: Sequence["SourceTable"],
                steps: list["Step"], target: "Target", adapter: "Adapter | None", *, force: str | None = None,
                tested: Sequence[str] = (), now: "datetime | None" = None) -> BuildPlan:
@@ -104,12 +115,13 @@ def build_plan(graph: "ProjectGraph", compiled: "CompiledProject | None", seeds:
     nodes = _nodes(graph, compiled, seeds, target, relations)
     sources = {s for n in nodes for s in n.inputs if s in graph.project.sources and graph.project.sources[s].seed is None}
     versions = source_versions(adapter, [graph.project.sources[s] for s in sorted(sources)], plan.notes)
+    stale = stale_sources(adapter, [graph.project.sources[s] for s in sorted(sources)], now)
     def reads(node: str, upstream: str):
         from martctl.compiler.columnchange import columns_read
 
         return columns_read(graph.parsed[node], upstream)
 
-    plan.decisions = decide(nodes, records, versions, lambda key: f"{plan.run_id}:{key}", force, now, reads)
+    plan.decisions = decide(nodes, records, versions, lambda key: f"{plan.run_id}:{key}", force, now, reads, stale)
     by_key = {n.key: n for n in nodes}
     pending = {key: state.Record(key, fingerprint=by_key[key].full, sql_hash=by_key[key].own, sql=by_key[key].sql,
                                  inputs=d.inputs, kind=d.kind)

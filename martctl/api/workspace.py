@@ -153,6 +153,23 @@ class Workspace:
             if adapter is not None:
                 adapter.close()
 
+    def freshness(self, select: Sequence[str] | None = None, *, now: "datetime | None" = None) -> list:
+        """The freshness of each source that declares `freshness:` (or those whose key matches `select`):
+        its newest row's age against warn_after / error_after (see api/freshness.py)."""
+        from martctl.api.freshness import check
+
+        self._require_target()
+        patterns = [p for s in select or () for p in s.replace(",", " ").split()]
+        sources = [s for s in self.project.sources.values() if s.freshness and s.seed is None
+                   and (not patterns or any(fnmatch(s.key, p) for p in patterns))]
+        adapter = self._reader()
+        if adapter is None:
+            raise ProjectError("there is no warehouse on this target yet", hint="martctl build, or check --target")
+        try:
+            return check(adapter, sources, now)
+        finally:
+            adapter.close()
+
     def retry(self, **options: Any) -> "RunReport":
         """Rerun what errored, failed its tests, was skipped or cancelled in the last run or build (and
         what is downstream of it), with that run's command. Options as for `build`."""

@@ -99,6 +99,45 @@ def retry(
     raise typer.Exit(int(report.exit_code()))
 
 
+def _age(seconds) -> str:
+    if seconds is None:
+        return ""
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds >= size:
+            return f"{seconds / size:.1f}{unit}"
+    return f"{seconds:.0f}s"
+
+
+def freshness(
+    names: list[str] = typer.Argument(None, metavar="[SOURCE]...", help="source.table keys or globs (default: all)."),
+    project_dir: ProjectDir = Path("."),
+    target: TargetOpt = None,
+    json_out: Json = False,
+) -> None:
+    """How old each source's newest row is, against its freshness limits; exit 1 when one is past error_after."""
+    import martctl
+    from martctl.cli import render
+
+    ws = martctl.open(project_dir, target)
+    found = ws.freshness(names or None)
+    failed = any(f.status == "error" for f in found)
+    if json_out:
+        render.print_json({"sources": [f.as_dict() for f in found], "exit_code": int(failed)})
+        raise typer.Exit(int(failed))
+    from rich.table import Table
+
+    table = Table(title=f"source freshness on {ws.target.name}", title_justify="left")
+    for column in ("source", "newest row", "age", "warn after", "error after", "status"):
+        table.add_column(column)
+    styles = {"pass": "green", "warn": "yellow", "error": "bold red", "unknown": "dim"}
+    for f in found:
+        status = f"[{styles[f.status]}]{f.status}[/{styles[f.status]}]" + (f" {f.message}" if f.message else "")
+        table.add_row(f.source, f.newest or "", _age(f.age_seconds), _age(f.warn_after), _age(f.error_after), status)
+    render.out().print(table)
+    raise typer.Exit(int(failed))
+
+
 def register(app: typer.Typer) -> None:
     app.command("plan")(plan)
     app.command("retry")(retry)
+    app.command("freshness")(freshness)

@@ -45,6 +45,7 @@ class Decision:
     record: Record | None = None  # the state's record of its last build
     changed: set[str] | None = None  # built for an edit that changed only these columns (None: maybe all)
     carried_by: str | None = None  # not built: it reads none of the columns this input's edit changed
+    skipped: bool = False  # not built, and not up to date either: an input source is stale
 
     def as_dict(self) -> dict:
         last = self.record
@@ -68,11 +69,13 @@ def sql_diff(before: str, after: str) -> str:
 
 def decide(nodes: Sequence[Node], records: Mapping[str, Record], source_versions: Mapping[str, str | None],
            run_version, force: str | None = None, now: datetime | None = None,
-           reads: Callable[[str, str], set[str] | None] | None = None) -> dict[str, Decision]:
+           reads: Callable[[str, str], set[str] | None] | None = None,
+           stale: Mapping[str, str] | None = None) -> dict[str, Decision]:
     """One Decision per node (given in dependency order). `run_version(key)` is the version a node
     built in this run records; `source_versions[key]` the data version of a source (None: cannot tell);
     `force` the reason to build everything (--full-refresh, --force); `now` the clock schedules read;
-    `reads(node, input)` the columns of `input` a node reads (None: all), for changes that do not cascade."""
+    `reads(node, input)` the columns of `input` a node reads (None: all), for changes that do not cascade;
+    `stale[source]` why a source is past its freshness error_after: its readers are skipped."""
     now = now or datetime.now(timezone.utc)
     decisions: dict[str, Decision] = {}
 
@@ -100,6 +103,9 @@ def decide(nodes: Sequence[Node], records: Mapping[str, Record], source_versions
         decision = Decision(node.key, node.kind, reason is not None, reason or UP_TO_DATE, diff, inputs, record, changed)
         if carried:
             decision.carried_by, decision.reason = carried
+        over = [why for key, why in (stale or {}).items() if key in node.inputs]
+        if over and decision.build:
+            decision.build, decision.skipped, decision.reason = False, True, f"skipped: {over[0]}"
         decisions[node.key] = decision
     return decisions
 

@@ -245,7 +245,7 @@ def run(
     target: str = "",
     selection: Iterable[str] = (),
     run_id: str | None = None,
-    decisions: Mapping[str, tuple[bool, str]] | None = None,
+    decisions: Mapping[str, tuple[bool | None, str]] | None = None,
     recorder: "Recorder | None" = None,
 ) -> RunReport:
     """Build `steps` in dependency order with `threads` workers; return what happened to each.
@@ -262,7 +262,8 @@ def run(
     its downstream is skipped with that reason, and the run exits 1. If the hook raises, the
     node is reported as an error. The hook is called from several threads at once.
 
-    `decisions[key] = (build, reason)`: a node not to build finishes at once as "up to date"; the
+    `decisions[key] = (build, reason)`: a node not to build finishes at once as "up to date" (build
+    None: "skipped", e.g. over a stale source); the
     reason is kept on every node (events, run_results.json). `recorder` writes each build's record
     into martctl's state within the build's transaction (see engine/state.py).
     """
@@ -276,7 +277,7 @@ class _Run:
     """One walk of the graph: what is ready, running, blocked; events emitted from the calling thread."""
 
     def __init__(self, adapter: "Adapter", steps: Sequence[Step], threads: int, emit: Callable[[Event], None],
-                 stop: Stop, fail_fast: bool, decisions: Mapping[str, tuple[bool, str]]) -> None:
+                 stop: Stop, fail_fast: bool, decisions: Mapping[str, tuple[bool | None, str]]) -> None:
         self.adapter, self.threads, self.emit, self.stop, self.fail_fast = adapter, threads, emit, stop, fail_fast
         self.decisions = decisions
         self.by_key = {s.key: s for s in steps}
@@ -330,8 +331,8 @@ class _Run:
             self._not_run(key, SKIPPED, self.blocked[key])
             return False
         build, why = self.decisions.get(key, (True, None))
-        if not build:
-            self._not_run(key, UP_TO_DATE, why)
+        if not build:  # None: skipped by the plan (a stale source), False: up to date
+            self._not_run(key, SKIPPED if build is None else UP_TO_DATE, why)
             return False
         step = self.by_key[key]
         started = SeedStarted if step.kind == "seed" else MartStarted

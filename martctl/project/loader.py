@@ -39,8 +39,9 @@ CONFIG_KEYS = {
 AREA_KEYS = {"schedule": str}
 TARGET_KEYS = {"type": str, "threads": int, "dialect": str, "path": str, "dsn": str, "schema_prefix": str}
 TARGET_EXTRA_KEYS = {"duckdb": {}, "postgres": {"connect_timeout": int}, "spark": {"master": str, "remote": str, "warehouse": str}}
-SOURCE_KEYS = {"schema": str, "tables": (list, dict), "description": str, "loaded_at": str}
-SOURCE_TABLE_KEYS = {"name": str, "columns": (dict, list), "description": str, "loaded_at": str}
+SOURCE_KEYS = {"schema": str, "tables": (list, dict), "description": str, "loaded_at": str, "freshness": dict}
+SOURCE_TABLE_KEYS = {"name": str, "columns": (dict, list), "description": str, "loaded_at": str, "freshness": dict}
+FRESHNESS_KEYS = {"loaded_at": str, "warn_after": str, "error_after": str}
 SEEDS_KEYS = {"schema": str, "column_types": dict}
 MART_KEYS = {
     "name": str,
@@ -241,6 +242,7 @@ def _load_sources(config, file: Path, out: Collector) -> dict[str, SourceTable]:
             columns: dict[str, str | None] = {}
             description = ""
             loaded_at = spec.get("loaded_at") if isinstance(spec.get("loaded_at"), str) else None
+            freshness = _freshness(spec.get("freshness"), file, key_line(spec, "freshness"), what, out)
             if table_spec is not None and not isinstance(table_spec, dict):
                 out.add(f"{what}: table '{table}' must be a mapping (description, columns) or nothing", file, line)
             if isinstance(table_spec, dict):
@@ -255,10 +257,33 @@ def _load_sources(config, file: Path, out: Collector) -> dict[str, SourceTable]:
                 description = table_spec.get("description") or ""
                 if isinstance(table_spec.get("loaded_at"), str):
                     loaded_at = table_spec["loaded_at"]
+                if table_spec.get("freshness") is not None:
+                    freshness = _freshness(table_spec["freshness"], file, key_line(table_spec, "freshness"),
+                                           f"source table '{source_name}.{table}'", out)
+            if freshness and not loaded_at:
+                loaded_at = freshness.get("loaded_at")
             sources[f"{source_name}.{table}"] = SourceTable(
-                table, schema, source_name, columns, description=description, loaded_at=loaded_at
+                table, schema, source_name, columns, description=description, loaded_at=loaded_at,
+                freshness=freshness or {},
             )
     return sources
+
+
+def _freshness(spec, file: Path, line: int | None, what: str, out: Collector) -> dict | None:
+    """freshness: {loaded_at: col, warn_after: 12h, error_after: 1d} -> limits in seconds."""
+    from martctl.project.schedule import seconds
+
+    if spec is None or not out.check_mapping(spec, FRESHNESS_KEYS, file, f"{what}: freshness"):
+        return None
+    found: dict = {"loaded_at": spec.get("loaded_at")}
+    for limit in ("warn_after", "error_after"):
+        if spec.get(limit) is None:
+            continue
+        try:
+            found[limit] = seconds(str(spec[limit]))
+        except ValueError as exc:
+            out.add(f"{what}: freshness.{limit}: {exc}", file, line, hint="a number and a unit: 30m, 12h, 2d")
+    return found
 
 
 def _add_seeds(root: Path, schema: str, column_types, sources, config_file: Path, out: Collector) -> None:

@@ -102,6 +102,7 @@ class SourceTable:
     column_types: Mapping[str, str] = field(default_factory=dict)  # seed overrides
     description: str = ""
     loaded_at: str | None = None  # a column whose max (with the row count) tells that its data changed
+    freshness: Mapping[str, Any] = field(default_factory=dict)  # loaded_at, warn_after / error_after (seconds)
 
     @property
     def key(self) -> str:

@@ -89,3 +89,14 @@ def latest_tick(expression: str, now: datetime) -> datetime | None:
                 if tick <= now:
                     return tick
     return None
+
+
+UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+
+
+def seconds(text: str) -> int:
+    """'30m', '12h', '2d' -> seconds; raise ValueError otherwise."""
+    text = text.strip().lower()
+    if len(text) < 2 or text[-1] not in UNITS or not text[:-1].isdigit():
+        raise ValueError(f"'{text}' is not a duration")
+    return int(text[:-1]) * UNITS[text[-1]]
