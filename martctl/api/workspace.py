@@ -260,6 +260,7 @@ class Workspace:
                 check_seeds([s for s in seeds if s.key in due], self.project.config_file)
                 after_mart = self._after_mart(command, compiled, [k for k in plan.to_build if k in compiled.marts]
                                               if compiled is not None else None)
+                self._check_declared_tests(command, compiled, due)
             writer = _write_compiled_aside(_only(compiled, due), self.target_dir)  # the SQL this run executes
             warnings += (compiled.warnings if compiled is not None else []) + adapter_notes(adapter) + plan.notes
             _warn(emit, warnings)
@@ -420,6 +421,19 @@ class Workspace:
         adapter.read_only = True
         adapter.connect()
         return adapter
+
+    @staticmethod
+    def _check_declared_tests(command: str, compiled, due: set[str]) -> None:
+        """build: the tests of the marts that are not due are checked too, from their declarations (a
+        broken test is refused whether or not its mart is built)."""
+        if command != "build" or compiled is None:
+            return
+        from martctl.quality.checks import test_problems
+
+        problems = [p for p in test_problems(compiled, [k for k in compiled.marts if k not in due], compile=False)
+                    if p.severity == "error"]
+        if problems:
+            raise ProjectError(problems)
 
     @staticmethod
     def _tested(command: str, compiled) -> list[str]:
