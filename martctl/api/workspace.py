@@ -134,9 +134,11 @@ class Workspace:
 
     def plan(self, command: str = "build", select: Sequence[str] | None = None,
              exclude: Sequence[str] | None = None, *, full_refresh: bool = False, force: bool = False,
-             now: "datetime | None" = None, on_event: EventCallback | None = None) -> "BuildPlan":
+             now: "datetime | None" = None, read_state: bool = True,
+             on_event: EventCallback | None = None) -> "BuildPlan":
         """What `command` would do, in order, and why: each step built (never built, SQL changed, input X
-        changed, ...) or up to date, decided against the state in the warehouse, which is only read.
+        changed, ...) or up to date, decided against the state in the warehouse, which is only read
+        (`read_state=False`: the warehouse is not contacted and every step counts as never built).
         Iterating the plan yields its steps."""
         from martctl.api.due import build_plan
 
@@ -145,7 +147,7 @@ class Workspace:
         compiled = None if command == "seed" else self.compile_keys(keys)
         seeds = self._checked_seeds(command, compiled, select)
         steps = self._steps(command, compiled, seeds)
-        adapter = self._reader()
+        adapter = self._reader() if read_state else None
         try:
             return build_plan(self.graph, compiled, seeds, steps, self.target, adapter,
                               force=_forced(full_refresh, force), tested=self._tested(command, compiled), now=now)

@@ -86,7 +86,7 @@ def execute_command(
     exclude = None if command == "seed" else exclude
     if dry_run:
         warn = progress.make_warner(log_format)
-        _print_plan(ws.plan(command, select, exclude, on_event=warn), log_format)
+        _print_plan(ws.plan(command, select, exclude, read_state=False, on_event=warn), log_format)  # see `martctl plan`
         return 0
     view = progress.make(log_format, quiet, ws.project.secrets())
     try:
