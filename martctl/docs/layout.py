@@ -20,8 +20,7 @@ def layers(nodes: Sequence[str], edges: Iterable[tuple[str, str]]) -> list[list[
     """Nodes grouped by layer (0 = no parents), each layer ordered to keep edges from crossing."""
     parents: dict[str, list[str]] = {n: [] for n in nodes}
     children: dict[str, list[str]] = {n: [] for n in nodes}
-    for a, b in edges:
-        if a in parents and b in parents and a != b:
+    for a, b in acyclic(nodes, edges):
             parents[b].append(a)
             children[a].append(b)
     depth: dict[str, int] = {}
@@ -40,6 +39,37 @@ def layers(nodes: Sequence[str], edges: Iterable[tuple[str, str]]) -> list[list[
             before = {n: k for k, n in enumerate(grouped[i])}
             grouped[i].sort(key=lambda n: _mean([position[p] for p in linked[n] if p in position], before[n]))
     return grouped
+
+
+def acyclic(nodes: Sequence[str], edges: Iterable[tuple[str, str]]) -> list[tuple[str, str]]:
+    """The edges between known nodes, less self-loops and the edges that close a cycle (found by a
+    depth-first walk), so that layering is defined (areas may read each other both ways)."""
+    known = set(nodes)
+    out: dict[str, list[str]] = {n: [] for n in nodes}
+    for a, b in edges:
+        if a in known and b in known and a != b and b not in out[a]:
+            out[a].append(b)
+    state: dict[str, int] = {}  # 1: on the walk's path, 2: done
+    kept = []
+    for start in nodes:
+        if start in state:
+            continue
+        state[start] = 1
+        stack = [(start, iter(out[start]))]
+        while stack:
+            node, children = stack[-1]
+            child = next(children, None)
+            if child is None:
+                state[node] = 2
+                stack.pop()
+            elif state.get(child) == 1:
+                continue  # a back edge: it would close a cycle
+            else:
+                kept.append((node, child))
+                if child not in state:
+                    state[child] = 1
+                    stack.append((child, iter(out[child])))
+    return kept
 
 
 def _mean(values: list[int], default: float) -> float:
