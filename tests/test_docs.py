@@ -111,7 +111,11 @@ def test_a_planted_failure_shows_on_the_pages_and_good_data_passes(tmp_path):
 
 
 def test_docs_build_from_the_project_alone_touches_no_warehouse(demo_dir):
+    stale = demo_dir / "target" / "docs" / "marts" / "old_area.removed_mart.html"
+    stale.parent.mkdir(parents=True)
+    stale.write_text("a page of a mart since removed")
     assert api.open(demo_dir).docs_build().warehouse is False
+    assert not stale.exists()
     assert not (demo_dir / "warehouse.duckdb").exists()
     site = json.loads((demo_dir / "target" / "docs" / "catalog.json").read_text())
     assert {m["status"] for m in site["marts"].values()} == {"not run"} and site["run"] is None
