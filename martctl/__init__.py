@@ -22,7 +22,7 @@ __all__ = ["__version__", "open", "validate", "debug", "Workspace", "Stop", "Pro
 _FROM = {
     "open": "martctl.api.workspace",
     "validate": "martctl.api.workspace",
-    "debug": "martctl.api.debug",
+    "debug": "martctl.api.workspace",
     "Workspace": "martctl.api.workspace",
     "Stop": "martctl.engine.execute",
     "ProjectError": "martctl.errors",

@@ -20,7 +20,7 @@ _EXPORTS = {
     "Warned": "martctl.api.results",
     "LockWaiting": "martctl.api.results",
     "parse_vars": "martctl.api.vars",
-    "debug": "martctl.api.debug",
+    "debug": "martctl.api.workspace",
     "DebugReport": "martctl.api.debug",
     "DocsSite": "martctl.api.docs",
     "Preview": "martctl.api.docs",

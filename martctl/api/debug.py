@@ -45,8 +45,9 @@ def version_of(package: str) -> str | None:
         return None
 
 
-def debug(project_dir: str | Path = ".", target: str | None = None) -> DebugReport:
-    """Every check runs, whatever failed before it; nothing is written to the warehouse."""
+def run_checks(project_dir: str | Path, target: str | None, open_workspace, validate) -> DebugReport:
+    """Every check runs, whatever failed before it; nothing is written to the warehouse.
+    `open_workspace` and `validate` are the API's (passed in: this module sits below workspace.py)."""
     from martctl import __version__
 
     report = DebugReport()
@@ -56,10 +57,10 @@ def debug(project_dir: str | Path = ".", target: str | None = None) -> DebugRepo
     for package in REQUIRED:
         found = report.versions[package]
         add(Check(f"dependency {package}", found is not None, found or "not installed", None if found else f"pip install {package}"))
-    ws = _open(project_dir, target, add)
+    ws = _open(project_dir, target, add, open_workspace)
     if ws is None:
         return report
-    add(_validates(ws))
+    add(_validates(ws, validate))
     driver = DRIVERS.get(ws.target.type)
     if driver:
         found = version_of(driver)
@@ -69,13 +70,12 @@ def debug(project_dir: str | Path = ".", target: str | None = None) -> DebugRepo
     return report
 
 
-def _open(project_dir, target, add):
-    from martctl.api.workspace import Workspace
+def _open(project_dir, target, add, open_workspace):
     from martctl.errors import ProjectError
     from martctl.project.loader import missing_env_problems
 
     try:
-        ws = Workspace(project_dir, target)
+        ws = open_workspace(project_dir, target)
     except ProjectError as exc:
         first = exc.problems[0] if exc.problems else None
         add(Check("config", False, str(exc).splitlines()[0], first.hint if first else None))
@@ -89,9 +89,7 @@ def _open(project_dir, target, add):
     return None if problems else ws
 
 
-def _validates(ws) -> Check:
-    from martctl.api.workspace import validate
-
+def _validates(ws, validate) -> Check:
     result = validate(ws.root, ws.target.name)
     if result.ok:
         return Check("project", True, f"valid ({len(result.problems)} warnings)")

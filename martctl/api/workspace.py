@@ -290,8 +290,6 @@ class Workspace:
 
     def debug(self) -> "DebugReport":
         """Config, target, connection, dependencies and versions, each as a check (see martctl.debug)."""
-        from martctl.api.debug import debug
-
         return debug(self.root, self.target.name)
 
     # -- internals ---------------------------------------------------------------------------------
@@ -416,6 +414,14 @@ def validate(project_dir: str | Path = ".", target: str | None = None, dialect: 
 
     project, problems = validate_project(project_dir, target, dialect)
     return Validation(project, problems)
+
+
+def debug(project_dir: str | Path = ".", target: str | None = None) -> "DebugReport":
+    """`martctl debug`: the config, the target and its connection, the dependencies and their versions,
+    each a Check (a project that does not load is a failed check, not an exception)."""
+    from martctl.api.debug import run_checks
+
+    return run_checks(project_dir, target, Workspace, validate)
 
 
 def open(project_dir: str | Path = ".", target: str | None = None,  # noqa: A001  (martctl.open reads well)

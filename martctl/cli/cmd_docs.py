@@ -89,10 +89,10 @@ def debug(
     json_output: Json = False,
 ) -> None:
     """Check the config, the target and its connection, the dependencies and their versions (exit 1 if one fails)."""
-    from martctl.api import debug as run_checks
+    import martctl
     from martctl.cli import render
 
-    report = run_checks(project_dir, target)
+    report = martctl.debug(project_dir, target)
     if json_output:
         render.print_json(report.as_dict())
     else:
