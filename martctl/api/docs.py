@@ -5,12 +5,11 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from martctl.errors import ProjectError, did_you_mean
 
-if TYPE_CHECKING:
-    from martctl.api.workspace import Workspace
+# `ws` below is a martctl.api.workspace.Workspace (not imported: workspace.py imports this module)
 
 
 @dataclass
@@ -30,7 +29,7 @@ class DocsSite:
         return {**self.__dict__, "path": str(self.path), "index": str(self.index)}
 
 
-def build_docs(ws: "Workspace", out_dir: Path | None = None, *, warehouse: bool = True) -> DocsSite:
+def build_docs(ws, out_dir: Path | None = None, *, warehouse: bool = True) -> DocsSite:
     """Gather the project, its lineage, the last run and (when reachable) the warehouse, and write the site."""
     from martctl.docs.collect import collect, read_last_run
     from martctl.docs.site import write_site
@@ -48,7 +47,7 @@ def build_docs(ws: "Workspace", out_dir: Path | None = None, *, warehouse: bool 
                     time.perf_counter() - started, bool(facts), warnings)
 
 
-def _warehouse(ws: "Workspace", compiled, warnings: list[str]) -> dict:
+def _warehouse(ws, compiled, warnings: list[str]) -> dict:
     """Row counts and column types from the target, or {} (with a warning) when it cannot be read."""
     from martctl.docs.warehouse import warehouse_facts
     from martctl.engine.adapters.base import get_adapter
@@ -71,7 +70,7 @@ def _warehouse(ws: "Workspace", compiled, warnings: list[str]) -> dict:
         adapter.close()
 
 
-def docs_server(ws: "Workspace", port: int = 8080, site_dir: Path | None = None):
+def docs_server(ws, port: int = 8080, site_dir: Path | None = None):
     """An HTTP server on localhost for the built site (target/docs/); ProjectError when it is not built."""
     from martctl.docs.serve import docs_server as server
 
@@ -98,7 +97,7 @@ class Preview:
                 "rows": [dict(zip(self.columns, row)) for row in self.rows]}
 
 
-def show(ws: "Workspace", name: str, limit: int = 20) -> Preview:
+def show(ws, name: str, limit: int = 20) -> Preview:
     """The first `limit` rows of a mart (area.name, or a bare name when unambiguous) as built on the target."""
     from sqlglot import exp
 
@@ -123,7 +122,7 @@ def show(ws: "Workspace", name: str, limit: int = 20) -> Preview:
     return Preview(key, f"{schema}.{table}", list(result.columns), [tuple(r) for r in result.rows])
 
 
-def resolve_mart(ws: "Workspace", name: str) -> str:
+def resolve_mart(ws, name: str) -> str:
     """area.name, or a bare name that one mart has; else a ProjectError with a "did you mean"."""
     marts = ws.project.marts
     if name in marts:
