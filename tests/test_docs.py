@@ -204,3 +204,27 @@ def test_layers_put_every_edge_left_to_right_and_uncross_a_simple_crossing():
     assert placed["m2"] == 2  # its longest path, not its shortest
     both_ways = layers(["a", "b", "c"], [("a", "b"), ("b", "a"), ("b", "c"), ("c", "c")])  # areas may read each other
     assert sorted(n for layer in both_ways for n in layer) == ["a", "b", "c"] and both_ways[0] == ["a"]
+
+
+def test_on_postgres_show_docs_and_debug_read_the_real_server(pg_server, tmp_path, monkeypatch):
+    monkeypatch.setenv("DOCS_PG_DSN", pg_server.new_database())
+    root = write_project(tmp_path / "p", {
+        "config.yaml": "name: pgdocs\ndialect: duckdb\ndefault_target: pg\n"
+                       "targets:\n  pg: {type: postgres, dsn: '${DOCS_PG_DSN}'}\n",
+        "seeds/people.csv": "id,country\n1,FR\n2,DE\n3,FR\n",
+        "marts/crm/by_country.yml": "sql: select country, count(*) as people from raw.people group by country\n"
+                                    "columns:\n  country: {tests: [unique]}\n",
+    })
+    ws = api.open(root)
+    assert ws.build().exit_code() == 0
+    preview = ws.show("by_country", limit=1)
+    assert preview.relation == "crm.by_country" and preview.columns == ["country", "people"] and len(preview.rows) == 1
+    assert sorted(tuple(r) for r in ws.show("crm.by_country").rows) == [("DE", 1), ("FR", 2)]
+    site = ws.docs_build()
+    assert site.warehouse and site.warnings == []
+    catalog = json.loads((site.path / "catalog.json").read_text())
+    mart = catalog["marts"]["crm.by_country"]
+    assert mart["rows"] == 2 and catalog["sources"]["raw.people"]["rows"] == 3
+    assert [c["type"] for c in mart["columns"]] == ["text", "bigint"]  # as the server reports them
+    assert mart["columns"][0]["tests"][0]["status"] == "PASS"
+    assert {c.name: c.ok for c in ws.debug().checks}["connection"]
