@@ -74,6 +74,7 @@ def test_a_mart_page_has_columns_tests_sql_and_both_lineages(built_demo):
     columns_svg = page[page.index('<svg class="lineage columns"'):]
     assert 'data-from="data_analyst.customer_orders.refunded" data-to="data_analyst.customer_ltv.net_revenue"' in columns_svg
     assert 'data-from="data_analyst.customer_ltv.net_revenue" data-to="data_analyst.top_customers.net_revenue"' in columns_svg
+    assert 'data-from="raw.orders.amount" data-to="data_analyst.customer_orders.revenue"' in columns_svg  # down to sources
     tables_svg = page[page.index('<svg class="lineage tables"'):page.index('<svg class="lineage columns"')]
     assert 'data-from="data_analyst.customer_orders" data-to="data_analyst.customer_ltv"' in tables_svg
     assert 'data-from="raw.orders" data-to="data_analyst.customer_orders"' in tables_svg  # two hops up

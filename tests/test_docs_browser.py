@@ -85,11 +85,12 @@ def test_clicking_a_column_highlights_where_it_comes_from_and_what_reads_it(brow
     page = browser.open((site / "marts" / f"{MART}.html").as_uri())
     page.click(f'svg.columns .col[data-id="{MART}.net_revenue"]')
     ids = "(cls) => [...document.querySelectorAll('svg.columns .col.' + cls)].map(c => c.dataset.id).sort()"
-    assert page.evaluate(f"({ids})('upstream')") == ["data_analyst.customer_orders.refunded",
-                                                      "data_analyst.customer_orders.revenue"]
+    assert page.evaluate(f"({ids})('upstream')") == ["data_analyst.customer_orders.refunded",  # the input mart's
+                                                      "data_analyst.customer_orders.revenue",
+                                                      "raw.orders.amount", "raw.orders.status"]  # and the source's
     assert page.evaluate(f"({ids})('downstream')") == ["data_analyst.top_customers.net_revenue"]
     assert page.evaluate(f"({ids})('selected')") == [f"{MART}.net_revenue"]
-    assert page.evaluate("document.querySelectorAll('svg.columns .edge.upstream').length") == 2
+    assert page.evaluate("document.querySelectorAll('svg.columns .edge.upstream').length") == 6
     said = page.evaluate("document.getElementById('lineage-said').textContent")
     assert said.startswith(f"{MART}.net_revenue comes from data_analyst.customer_orders.refunded")
     if shots():
@@ -98,7 +99,7 @@ def test_clicking_a_column_highlights_where_it_comes_from_and_what_reads_it(brow
     # the keyboard does the same: Tab to a column, Enter selects it, Enter again clears
     page.evaluate(f"document.querySelector('svg.columns .col[data-id=\"{MART}.country\"]').focus()")
     page.key("Enter")
-    assert page.evaluate(f"({ids})('upstream')") == ["data_analyst.customer_orders.country"]
+    assert page.evaluate(f"({ids})('upstream')") == ["data_analyst.customer_orders.country", "raw.customers.country"]
     assert page.evaluate(f"({ids})('selected')") == [f"{MART}.country"]
     page.key("Enter")
     assert page.evaluate(f"({ids})('selected')") == [] and page.evaluate(f"({ids})('upstream')") == []

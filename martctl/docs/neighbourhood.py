@@ -7,7 +7,8 @@ from typing import Any, Mapping
 
 DEPTH = 2  # hops up and down around a mart
 MAX_TABLES = 40  # nearest first; the rest are counted, not drawn
-MAX_READERS = 25  # reader tables drawn in a column picture
+UP_HOPS, DOWN_HOPS = 3, 2  # tables up and down a column picture follows
+MAX_BOXES = 30  # tables drawn in a column picture
 
 
 def _item(site: Mapping[str, Any], key: str) -> dict | None:
@@ -54,28 +55,54 @@ def area_graph(site: Mapping[str, Any]) -> tuple[dict, list, dict]:
 
 
 def column_boxes(site: Mapping[str, Any], key: str) -> tuple[list, list]:
-    """(relation, role, columns) boxes for a mart's column picture, and the column edges input -> reader."""
+    """(relation, role, columns) boxes for a mart's column picture and the column edges input -> reader:
+    every column of the mart, what they come from (UP_HOPS tables up, down to the sources within
+    reach) and what reads them (DOWN_HOPS tables down), at most MAX_BOXES tables, nearest first."""
     mart = site["marts"][key]
-    inputs: dict[str, list[str]] = {}
-    readers: dict[str, list[str]] = {}
-    edges = []
-    for column in mart["columns"]:
-        ident = f"{key}.{column['name']}"
-        for ref in column["from"]:
-            relation, _, name = ref.rpartition(".")
-            inputs.setdefault(relation, [])
-            if name not in inputs[relation]:
-                inputs[relation].append(name)
-            edges.append((ref, ident))
-        for ref in column["to"]:
-            relation, _, name = ref.rpartition(".")
-            if relation not in readers and len(readers) >= MAX_READERS:
-                continue
-            readers.setdefault(relation, [])
-            if name not in readers[relation]:
-                readers[relation].append(name)
-            edges.append((ident, ref))
-    boxes = [(r, "input", cols) for r, cols in sorted(inputs.items())]
-    boxes.append((key, "mart", [c["name"] for c in mart["columns"]]))
-    boxes += [(r, "reader", cols) for r, cols in sorted(readers.items())]
-    return boxes, edges
+    wanted: dict[str, list[str]] = {key: [c["name"] for c in mart["columns"]]}
+    distance = {key: 0}
+    edges: list[tuple[str, str]] = []
+
+    def columns_of(relation: str) -> dict[str, dict]:
+        item = _item(site, relation) or {}
+        return {c["name"]: c for c in item.get("columns", ())}
+
+    for direction, field, hops in (("up", "from", UP_HOPS), ("down", "to", DOWN_HOPS)):
+        frontier = [f"{key}.{c}" for c in wanted[key]]
+        for level in range(1, hops + 1):
+            nxt = []
+            for ident in frontier:
+                relation, _, name = ident.rpartition(".")
+                for ref in columns_of(relation).get(name, {}).get(field, ()):
+                    other, _, other_name = ref.rpartition(".")
+                    if other not in distance:
+                        if len(distance) >= MAX_BOXES or not _item(site, other):
+                            continue
+                        distance[other] = level
+                    cols = wanted.setdefault(other, [])
+                    edges.append((ref, ident) if direction == "up" else (ident, ref))
+                    if other_name not in cols:
+                        cols.append(other_name)
+                        nxt.append(ref)
+            frontier = nxt
+    order = {n: i for i, n in enumerate(c["name"] for c in mart["columns"])}
+    boxes = []
+    for relation in sorted(wanted, key=lambda r: (distance[r], r)):
+        known = list(columns_of(relation))
+        cols = sorted(wanted[relation], key=lambda c: known.index(c) if c in known else order.get(c, 0))
+        role = "mart" if relation == key else ("reader" if _reads_from(site, relation, key) else "input")
+        boxes.append((relation, role, cols))
+    return boxes, list(dict.fromkeys(edges))
+
+
+def _reads_from(site: Mapping[str, Any], relation: str, key: str) -> bool:
+    """`relation` is downstream of mart `key`."""
+    seen, todo = set(), [key]
+    while todo:
+        for down in (_item(site, todo.pop()) or {}).get("downstream", ()):
+            if down == relation:
+                return True
+            if down not in seen:
+                seen.add(down)
+                todo.append(down)
+    return False

@@ -58,16 +58,13 @@ def table_graph(nodes: Mapping[str, dict], edges: Iterable[tuple[str, str]], hre
 
 def column_graph(mart: str, boxes: Sequence[tuple[str, str, list[str]]], edges: Iterable[tuple[str, str]],
                  href: Callable[[str], str | None], label: str) -> str:
-    """Boxes of columns (inputs | the mart | its readers): `boxes` are (relation, role, columns) with
-    role "input", "mart" or "reader"; `edges` join relation.column ids, input -> reader. Each column is
-    a focusable button the page's script highlights with everything upstream and downstream of it."""
-    column = {"input": 0, "mart": 1, "reader": 2}
-    grouped: list[list[str]] = [[], [], []]
-    height_of = {}
-    for relation, role, columns in boxes:
-        grouped[column[role]].append(relation)
-        height_of[relation] = HEAD_H + ROW_H * max(len(columns), 1)
-    grouped = [g for g in grouped]
+    """Boxes of columns laid out in layers, inputs left of their readers: `boxes` are (relation, role,
+    columns) with role "input", "mart" or "reader"; `edges` join relation.column ids, input -> reader.
+    Each column is a focusable button the page's script highlights with everything upstream and
+    downstream of it."""
+    height_of = {relation: HEAD_H + ROW_H * max(len(columns), 1) for relation, _, columns in boxes}
+    table_edges = {(a.rpartition(".")[0], b.rpartition(".")[0]) for a, b in edges}
+    grouped = layers([relation for relation, _, _ in boxes], sorted(table_edges))
     placed = place(grouped, height_of, BOX_X_STEP, BOX_GAP)
     anchor: dict[str, tuple[float, float]] = {}
     nodes = []
