@@ -124,11 +124,16 @@ def _columns_table(site, mart: dict) -> str:
         rows.append(f'<tr id="col-{e(column["name"])}"><th scope="row"><code>{e(column["name"])}</code></th>'
                     f'<td>{e(column["type"] or "")}</td><td>{e(column["description"])}</td>'
                     f'<td>{_tests_badges(column["tests"])}</td>'
-                    f'<td>{join(e(c) for c in column["from"])}</td><td>{join(e(c) for c in column["to"])}</td></tr>')
+                    f'<td>{join(_breakable(c) for c in column["from"])}</td><td>{join(_breakable(c) for c in column["to"])}</td></tr>')
     return ('<h2 id="columns">Columns</h2><table class="columns" aria-describedby="columns">'
             '<thead><tr><th scope="col">Column</th><th scope="col">Type</th><th scope="col">Description</th>'
             '<th scope="col">Tests (last result)</th><th scope="col">Comes from</th><th scope="col">Used by</th></tr></thead>'
             f"<tbody>{''.join(rows)}</tbody></table>")
+
+
+def _breakable(ident: str) -> str:
+    """area.mart.column, allowed to wrap after each dot (long ids in narrow cells)."""
+    return ".<wbr>".join(e(part) for part in ident.split("."))
 
 
 def _tests_section(mart: dict) -> str:
@@ -175,7 +180,7 @@ def _sql_section(mart: dict, target: str) -> str:
 def source_page(site: Mapping[str, Any], key: str) -> str:
     source = site["sources"][key]
     rows = "".join(f'<tr><th scope="row"><code>{e(c["name"])}</code></th><td>{e(c["type"] or "")}</td>'
-                   f'<td>{join(e(t) for t in c["to"])}</td></tr>' for c in source["columns"])
+                   f'<td>{join(_breakable(t) for t in c["to"])}</td></tr>' for c in source["columns"])
     body = [f"<h1>{e(key)}</h1>", f'<p class="lead">{e(source["description"]) or "<em>No description.</em>"}</p>',
             facts([("Kind", e(source["kind"])), ("Schema", f"<code>{e(source['schema'])}</code>"),
                    ("Seed file", f"<code>{e(source['file'])}</code>" if source["file"] else ""),
