@@ -4,7 +4,6 @@ dependencies and their versions, each as a check that passed or says what to fix
 from __future__ import annotations
 
 import platform
-import sys
 from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
@@ -113,4 +112,4 @@ def _connection(ws) -> Check:
         message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         hint = getattr(exc, "problems", None) and exc.problems[0].hint
         return Check("connection", False, message, hint or None)
-    return Check("connection", value == 1, f"connected to target '{ws.target.name}' ({sys.platform})")
+    return Check("connection", value == 1, f"connected to target '{ws.target.name}' ({ws.target.type}), select 1 answered")

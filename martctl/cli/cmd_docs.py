@@ -75,7 +75,8 @@ def show(
         return
     from rich.table import Table
 
-    table = Table(title=f"{preview.mart} ({preview.relation}): first {len(preview.rows)} rows", title_justify="left")
+    where = f" ({preview.relation})" if preview.relation != preview.mart else ""
+    table = Table(title=f"{preview.mart}{where}: first {len(preview.rows)} rows", title_justify="left")
     for column in preview.columns:
         table.add_column(column, overflow="fold")
     for row in preview.rows:
