@@ -2,8 +2,9 @@
 
     python benchmarks/bench_docs.py [N_MARTS=1000] [--keep DIR]
 
-Budgets (issue 14): docs build of 1,000 marts < 10 s (with the lineage and compile caches a build
-leaves; the first, cold, build is reported too); the index page loads in < 2 s. Exits 1 when missed.
+Budgets (issue 14): docs build of 1,000 marts < 10 s (with the lineage and compile caches an earlier
+run leaves, before and after `martctl build` fills the warehouse; the first, cold, build is reported
+too); the index page loads in < 2 s. Exits 1 when missed.
 """
 
 from __future__ import annotations
@@ -43,6 +44,8 @@ def bench(root: Path, n_marts: int) -> dict:
     martctl = [sys.executable, "-m", "martctl", "docs", "build"]
     cold = _wall(martctl, root)  # nothing cached: every mart compiled and traced
     warm = min(_wall(martctl, root) for _ in range(2))  # as after a build or an earlier docs build
+    subprocess.run([sys.executable, "-m", "martctl", "build", "-q"], cwd=root, check=True, capture_output=True)
+    with_warehouse = min(_wall(martctl, root) for _ in range(2))  # + row counts and types of 1,003 relations
     site = root / "target" / "docs"
     size = sum(p.stat().st_size for p in site.rglob("*") if p.is_file())
     with Browser.start() as browser:
@@ -56,7 +59,7 @@ def bench(root: Path, n_marts: int) -> dict:
         page.type("area_03")
         search = time.perf_counter() - start
         shown = page.evaluate("document.querySelectorAll('tr.entry:not(.hidden)').length")
-    return {"marts": n_marts, "cold_build_s": cold, "build_s": warm, "files": len(list(site.rglob("*.html"))),
+    return {"marts": n_marts, "cold_build_s": cold, "build_s": warm, "build_with_warehouse_s": with_warehouse, "files": len(list(site.rglob("*.html"))),
             "site_mb": size / 1e6, "index_load_s": index, "mart_page_load_s": mart, "search_s": search,
             "search_hits": shown}
 
@@ -72,8 +75,9 @@ def main() -> int:
         if not keep:
             shutil.rmtree(root, ignore_errors=True)
     for key, value in result.items():
-        print(f"{key:>18}: {value:.3f}" if isinstance(value, float) else f"{key:>18}: {value}")
-    missed = [f"docs build {result['build_s']:.2f}s > {BUILD_BUDGET}s"] * (result["build_s"] > BUILD_BUDGET) + \
+        print(f"{key:>22}: {value:.3f}" if isinstance(value, float) else f"{key:>22}: {value}")
+    slowest = max(result["build_s"], result["build_with_warehouse_s"])
+    missed = [f"docs build {slowest:.2f}s > {BUILD_BUDGET}s"] * (slowest > BUILD_BUDGET) + \
         [f"index load {result['index_load_s']:.2f}s > {LOAD_BUDGET}s"] * (result["index_load_s"] > LOAD_BUDGET)
     for line in missed:
         print("MISSED:", line)
