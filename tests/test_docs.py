@@ -229,3 +229,18 @@ def test_on_postgres_show_docs_and_debug_read_the_real_server(pg_server, tmp_pat
     assert [c["type"] for c in mart["columns"]] == ["text", "bigint"]  # as the server reports them
     assert mart["columns"][0]["tests"][0]["status"] == "PASS"
     assert {c.name: c.ok for c in ws.debug().checks}["connection"]
+
+
+def test_marts_left_out_of_the_last_run_still_show_what_the_warehouse_holds(built_demo, tmp_path):
+    root = tmp_path / "demo"
+    shutil.copytree(built_demo, root, ignore=shutil.ignore_patterns("docs"))
+    ws = api.open(root)
+    assert ws.run(select=["customer_orders"]).exit_code() == 0  # the last run: one mart
+    ws.docs_build(tmp_path / "site")
+    site = json.loads((tmp_path / "site" / "catalog.json").read_text())
+    assert site["marts"]["data_analyst.customer_orders"]["status"] == "built"
+    assert site["marts"]["data_analyst.customer_ltv"]["status"] == "in warehouse"
+    assert site["marts"]["data_analyst.customer_ltv"]["rows"] == 600
+    index = (tmp_path / "site" / "index.html").read_text()
+    row = re.search(r'<tr class="entry"[^>]*>.*?marts/data_analyst\.customer_orders\.html.*?</tr>', index).group(0)
+    assert re.search(r"<td>\d{4}-\d\d-\d\d \d\d:\d\d</td>", row)  # when it was built

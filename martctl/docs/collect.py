@@ -72,7 +72,7 @@ def collect(project, graph, compiled: Mapping[str, str], lineage, last_run: Mapp
             "tests": [t for t in tests if t["column"] is None],
             "unit_tests": [u.name for u in mart.unit_tests],
             "last_run": _last_run(node), "rows": stored.get("rows"), "problems": list(hop.get("problems") or ()),
-            "status": _status(node, tests),
+            "status": _status(node, tests, stored),
         }
     sources = {}
     for key, source in project.sources.items():
@@ -86,7 +86,7 @@ def collect(project, graph, compiled: Mapping[str, str], lineage, last_run: Mapp
             "columns": [{"name": c, "type": source.columns.get(c) or (stored.get("columns") or {}).get(c),
                          "to": [f"{m}.{n}" for m, n in readers.get((key, c), ())]} for c in names],
             "downstream": sorted(downstream.get(key, ())), "rows": stored.get("rows"),
-            "last_run": _last_run(node), "status": _status(node, []),
+            "last_run": _last_run(node), "status": _status(node, [], stored),
         }
     return {"project": project.name, "run": last_run["run"], "marts": marts, "sources": sources}
 
@@ -118,15 +118,18 @@ def _last_run(node: Mapping) -> dict[str, Any] | None:
     return {k: node.get(k) for k in ("status", "started_at", "seconds", "rows", "error", "reason")}
 
 
-def _status(node: Mapping, tests: list[dict]) -> str:
-    """One word for the list: error/skipped from the last run, else failing tests, else built, else not run."""
+def _status(node: Mapping, tests: list[dict], stored: Mapping) -> str:
+    """One word for the list: error/skipped from the last run, else failing tests, else built; not in
+    the last run: "in warehouse" when the warehouse has it, else "not run"."""
     if node and node.get("status") not in (None, "success"):
         return node["status"]
     statuses = {t["status"] for t in tests}
     for word, found in (("failing", {"FAIL", "ERROR"}), ("warning", {"WARN"})):
         if statuses & found:
             return word
-    return "built" if node else "not run"
+    if node:
+        return "built"
+    return "in warehouse" if stored else "not run"
 
 
 def _relative(path, root) -> str | None:

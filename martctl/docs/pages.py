@@ -48,7 +48,7 @@ def index_page(site: Mapping[str, Any]) -> str:
             f'<section class="area" id="area-{e(area)}" aria-labelledby="h-{e(area)}"><h3 id="h-{e(area)}">{e(area)} '
             f'<span class="count">{len(by_area[area])} {what}</span></h3>'
             '<table class="list"><thead><tr><th scope="col">Name</th><th scope="col">Description</th><th scope="col">Owner</th>'
-            '<th scope="col">Tags</th><th scope="col">Status</th><th scope="col">Rows</th></tr></thead>'
+            '<th scope="col">Tags</th><th scope="col">Status</th><th scope="col">Last built</th><th scope="col">Rows</th></tr></thead>'
             f"<tbody>{rows}</tbody></table></section>")
     n_marts, n_sources = len(site["marts"]), len(site["sources"])
     body = f"""<h1>{e(site['project'])}: {n_marts} marts, {n_sources} sources</h1>
@@ -73,7 +73,14 @@ def _index_row(item: dict) -> str:
     return (f'<tr class="entry" data-search="{e(words.lower())}" data-kind="{e(item["kind"])}">'
             f'<td>{link(file_of(item["key"], item["kind"]), item["key"])}</td><td>{e(item["description"])}</td>'
             f'<td>{e(item.get("owner") or "")}</td><td>{e(", ".join(item.get("tags") or ()))}</td>'
-            f'<td>{badge(item["status"])}</td><td class="num">{e(item.get("rows") if item.get("rows") is not None else "")}</td></tr>')
+            f'<td>{badge(item["status"])}</td><td>{e(_when(item))}</td><td class="num">{e(item.get("rows") if item.get("rows") is not None else "")}</td></tr>')
+
+
+def _when(item: dict) -> str:
+    """The last run's start of this node, to the minute (UTC), when it was built then."""
+    last = item.get("last_run") or {}
+    started = last.get("started_at") if last.get("status") == "success" else None
+    return started[:16].replace("T", " ") if started else ""
 
 
 def _project_picture(site) -> str:
