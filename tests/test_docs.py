@@ -95,7 +95,8 @@ def test_the_site_needs_no_network_and_its_local_links_resolve(built_demo):
 def test_a_planted_failure_shows_on_the_pages_and_good_data_passes(tmp_path):
     root = write_project(tmp_path / "p", {
         "seeds/people.csv": "id,email\n1,a@x.org\n2,\n3,c@x.org\n",  # planted: a missing email
-        "marts/crm/people.yml": "description: People we can write to.\nsql: select id, email from raw.people\n"
+        "marts/crm/people.yml": "description: 'People we can write to <script>alert(1)</script>'\n"
+                                "sql: select id, email from raw.people\n"
                                 "columns:\n  email: {tests: [not_null]}\n  id: {tests: [unique]}\n",
         "marts/crm/mailing.yml": "sql: select email from crm.people\n",
     })
@@ -109,6 +110,9 @@ def test_a_planted_failure_shows_on_the_pages_and_good_data_passes(tmp_path):
     assert people["status"] == "failing" and site["marts"]["crm.mailing"]["status"] == "skipped"
     page = (root / "target" / "docs" / "marts" / "crm.people.html").read_text()
     assert re.search(r'not_null__email</code></td>.*?class="badge s-fail">FAIL<', page)
+    index = (root / "target" / "docs" / "index.html").read_text()
+    for html in (page, index):  # text is text, never markup
+        assert "<script>alert" not in html and "People we can write to &lt;script&gt;alert(1)&lt;/script&gt;" in html
 
 
 def test_docs_build_from_the_project_alone_touches_no_warehouse(demo_dir):

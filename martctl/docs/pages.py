@@ -165,13 +165,15 @@ def _lineage_section(site, key: str) -> str:
     boxes, column_edges = column_boxes(site, key)
     columns = svg.column_graph(key, boxes, column_edges, href, f"Column lineage of {key}: each column's inputs and readers "
                                "(the Columns table above says the same as text)")
+    untraced = "".join(f"<li>{e(p)}</li>" for p in mart["problems"])
+    untraced = f'<p class="note">Column lineage is incomplete:</p><ul class="note">{untraced}</ul>' if untraced else ""
     return f"""<h2 id="lineage">Lineage</h2>
 <h3>Tables</h3>
 <p>Upstream: {join(_rel(site, u) for u in mart['upstream'])}. Downstream: {join(_rel(site, d) for d in mart['downstream'])}.</p>
 <div class="pan" data-pan>{tables}</div>{more}
 <h3 id="column-lineage">Columns</h3>
 <p class="note">Select a column (click, or Tab to it and press Enter) to highlight the columns it comes from and those that depend on it.</p>
-<p id="lineage-said" class="said" aria-live="polite"></p>
+{untraced}<p id="lineage-said" class="said" aria-live="polite"></p>
 <div class="pan" data-pan>{columns}</div>"""
 
 
