@@ -90,20 +90,14 @@ TRANSFORMS: list[tuple[str | None, str, Transform]] = [
 PRE_TYPING: list[tuple[str | None, str, Transform]] = []
 
 
-def _semi_anti_joins(tree: exp.Expression) -> exp.Expression:
-    from martctl.compiler.fidelity.syntax import semi_anti_joins
+def duckdb_before_typing(tree: exp.Expression) -> exp.Expression:
+    """Fidelity rules that run before typing (decimal literals typed as DuckDB does, SEMI/ANTI joins)."""
+    from martctl.compiler.fidelity import duckdb_before_typing as rules
 
-    return semi_anti_joins(tree)
-
-
-def _decimal_literals(tree: exp.Expression) -> exp.Expression:
-    from martctl.compiler.fidelity.semantics import decimal_literals
-
-    return decimal_literals(tree)
+    return rules(tree)
 
 
-PRE_TYPING.append(("duckdb", "postgres", _semi_anti_joins))
-PRE_TYPING.append(("duckdb", "postgres", _decimal_literals))
+PRE_TYPING.append(("duckdb", "postgres", duckdb_before_typing))
 
 
 def apply_pre_typing(tree: exp.Expression, source: str, target: str) -> exp.Expression:

@@ -14,6 +14,7 @@ from martctl.compiler.fidelity.registry import (
     TEXT,
     call,
     cast,
+    data_type,
     int_value,
     is_type,
     refuse,
@@ -29,15 +30,41 @@ T = exp.DataType.Type
 
 # -- numbers ---------------------------------------------------------------------------------
 # DuckDB rounds the exact product |x| * 10^n (it multiplies in extended precision) half away from
-# zero. In double precision: p = |x| * c rounded, and its exact error e by Dekker's product (split
-# |x| into 26-bit halves); a p exactly at .5 rounds up only when e >= 0.
-_EXACT_ROUND = (
-    "SIGN(_x) * (FLOOR(ABS(_x) * _c) + CASE WHEN ABS(_x) * _c - FLOOR(ABS(_x) * _c) > 0.5"
-    " OR (ABS(_x) * _c - FLOOR(ABS(_x) * _c) = 0.5"
-    " AND ((134217729 * ABS(_x) - (134217729 * ABS(_x) - ABS(_x))) * _c - ABS(_x) * _c)"
-    " + (ABS(_x) - (134217729 * ABS(_x) - (134217729 * ABS(_x) - ABS(_x)))) * _c >= 0)"
-    " THEN 1 ELSE 0 END) / _c"
-)
+# zero. In double precision: p = |x| * c rounded, and its exact error e by Dekker's product (|x| split
+# into 26-bit halves: hi = t - (t - |x|), t = 134217729 * |x|); p exactly at .5 rounds up only when
+# e >= 0. Built node by node (a template would cost a parse-tree copy per use).
+def _exact_round(x: exp.Expression, digits: int) -> exp.Expression:
+    def num(value) -> exp.Literal:
+        return exp.Literal.number(value)
+
+    def a() -> exp.Expression:
+        return exp.Abs(this=x.copy())
+
+    def mul(left, right) -> exp.Expression:
+        return exp.Mul(this=left, expression=right)
+
+    def sub(left, right) -> exp.Expression:
+        return exp.Sub(this=left, expression=right)
+
+    def paren(node) -> exp.Paren:
+        return exp.Paren(this=node)
+
+    def hi() -> exp.Expression:
+        return paren(sub(mul(num(134217729), a()), paren(sub(mul(num(134217729), a()), a()))))
+
+    c = num(10 ** digits)
+    p = lambda: mul(a(), c.copy())  # noqa: E731
+    floor_p = lambda: exp.Floor(this=p())  # noqa: E731
+    error = exp.Add(this=paren(sub(mul(hi(), c.copy()), p())), expression=mul(paren(sub(a(), hi())), c.copy()))
+    tie = exp.If(this=exp.GTE(this=error, expression=num(0)), true=num(1), false=num(0))
+    up = exp.Case(this=exp.Sign(this=sub(sub(p(), floor_p()), num(0.5))),
+                  ifs=[exp.If(this=num(1), true=num(1)), exp.If(this=num(0), true=paren(exp.Case(ifs=[tie], default=num(0))))],
+                  default=num(0))
+    whole = exp.Add(this=floor_p(), expression=up)
+    # typed: a native Postgres division (else sqlglot's generator casts, copying the whole left side)
+    return exp.Div(this=mul(exp.Sign(this=x.copy()), paren(whole)), expression=c.copy(), typed=True)
+
+
 _WHOLE_ROUND = "SIGN(_x) * (FLOOR(ABS(_x)) + CASE WHEN ABS(_x) - FLOOR(ABS(_x)) >= 0.5 THEN 1 ELSE 0 END)"
 _TENS_ROUND = "SIGN(_x) * FLOOR(ABS(_x) / _c + 0.5) * _c"
 
@@ -53,13 +80,14 @@ def round_half_away_on_doubles(node: exp.Round) -> exp.Expression | None:
     if digits is None:
         refuse("round(double, n) with a non-literal n", node, "round(cast(x as decimal(p, s)), n) or a literal n")
     x = node.this
-    if not (isinstance(x, exp.Cast) and x.to.is_type(*FLOATS)):
-        x = cast(x, DOUBLE)  # explicit: Postgres might otherwise compute it in NUMERIC
+    if not isinstance(x, exp.Column) and not (isinstance(x, exp.Cast) and x.to.is_type(*FLOATS)):
+        x = cast(x, DOUBLE)  # an expression: Postgres might compute it in NUMERIC where DuckDB has a DOUBLE
     if digits == 0:
         rounded = template(_WHOLE_ROUND, x=x)
+    elif digits > 0:
+        rounded = _exact_round(x, digits)
     else:
-        c = exp.Literal.number(10 ** abs(digits))
-        rounded = template(_EXACT_ROUND if digits > 0 else _TENS_ROUND, x=x, c=c)
+        rounded = template(_TENS_ROUND, x=x, c=exp.Literal.number(10 ** -digits))
     return typed(exp.Paren(this=rounded), DOUBLE)
 
 
@@ -84,20 +112,16 @@ def statistics_in_double(node: exp.Expression) -> exp.Expression | None:
     return cast(node, DOUBLE)
 
 
-def decimal_literals(tree: exp.Expression) -> exp.Expression:
+def decimal_literal(literal: exp.Literal) -> None:
     """Before typing: DuckDB types 1.5 as DECIMAL(2,1), sqlglot as DOUBLE; say DECIMAL(p,s) explicitly
     so the rules see DuckDB's types (avg(1.0) is DOUBLE, 1.5 * n a DECIMAL, n / 1.5 a DOUBLE)."""
-    for literal in list(tree.find_all(exp.Literal)):
-        text = literal.this
-        if literal.is_string or "." not in text or "e" in text.lower():
-            continue
-        whole, _, fraction = text.lstrip("-").partition(".")
-        digits = len(whole.lstrip("0")) + len(fraction)
-        precision = max(digits, len(fraction), 1)
-        if precision > 38:
-            continue
-        literal.replace(exp.Cast(this=literal.copy(), to=exp.DataType.build(f"DECIMAL({precision}, {len(fraction)})")))
-    return tree
+    text = literal.this
+    if literal.is_string or "." not in text or "e" in text.lower():
+        return
+    whole, _, fraction = text.lstrip("-").partition(".")
+    precision = max(len(whole.lstrip("0")) + len(fraction), 1)
+    if precision <= 38:
+        literal.replace(exp.Cast(this=literal.copy(), to=data_type(f"DECIMAL({precision}, {len(fraction)})")))
 
 
 # -- text ------------------------------------------------------------------------------------

@@ -15,53 +15,53 @@ SELECT
           ABS(
             CAST(CAST(customer_orders.revenue AS DOUBLE PRECISION) / CAST(customer_orders.completed_orders AS DOUBLE PRECISION) AS DOUBLE PRECISION)
           ) * 100
-        ) + CASE
-          WHEN ABS(
-            CAST(CAST(customer_orders.revenue AS DOUBLE PRECISION) / CAST(customer_orders.completed_orders AS DOUBLE PRECISION) AS DOUBLE PRECISION)
-          ) * 100 - FLOOR(
-            ABS(
-              CAST(CAST(customer_orders.revenue AS DOUBLE PRECISION) / CAST(customer_orders.completed_orders AS DOUBLE PRECISION) AS DOUBLE PRECISION)
-            ) * 100
-          ) > 0.5
-          OR (
+        ) + CASE SIGN(
             ABS(
               CAST(CAST(customer_orders.revenue AS DOUBLE PRECISION) / CAST(customer_orders.completed_orders AS DOUBLE PRECISION) AS DOUBLE PRECISION)
             ) * 100 - FLOOR(
               ABS(
                 CAST(CAST(customer_orders.revenue AS DOUBLE PRECISION) / CAST(customer_orders.completed_orders AS DOUBLE PRECISION) AS DOUBLE PRECISION)
               ) * 100
-            ) = 0.5
-            AND (
-              (
-                134217729 * ABS(
-                  CAST(CAST(customer_orders.revenue AS DOUBLE PRECISION) / CAST(customer_orders.completed_orders AS DOUBLE PRECISION) AS DOUBLE PRECISION)
-                ) - (
-                  134217729 * ABS(
-                    CAST(CAST(customer_orders.revenue AS DOUBLE PRECISION) / CAST(customer_orders.completed_orders AS DOUBLE PRECISION) AS DOUBLE PRECISION)
-                  ) - ABS(
-                    CAST(CAST(customer_orders.revenue AS DOUBLE PRECISION) / CAST(customer_orders.completed_orders AS DOUBLE PRECISION) AS DOUBLE PRECISION)
-                  )
-                )
-              ) * 100 - ABS(
-                CAST(CAST(customer_orders.revenue AS DOUBLE PRECISION) / CAST(customer_orders.completed_orders AS DOUBLE PRECISION) AS DOUBLE PRECISION)
-              ) * 100
-            ) + (
-              ABS(
-                CAST(CAST(customer_orders.revenue AS DOUBLE PRECISION) / CAST(customer_orders.completed_orders AS DOUBLE PRECISION) AS DOUBLE PRECISION)
-              ) - (
-                134217729 * ABS(
-                  CAST(CAST(customer_orders.revenue AS DOUBLE PRECISION) / CAST(customer_orders.completed_orders AS DOUBLE PRECISION) AS DOUBLE PRECISION)
-                ) - (
-                  134217729 * ABS(
-                    CAST(CAST(customer_orders.revenue AS DOUBLE PRECISION) / CAST(customer_orders.completed_orders AS DOUBLE PRECISION) AS DOUBLE PRECISION)
-                  ) - ABS(
-                    CAST(CAST(customer_orders.revenue AS DOUBLE PRECISION) / CAST(customer_orders.completed_orders AS DOUBLE PRECISION) AS DOUBLE PRECISION)
-                  )
-                )
-              )
-            ) * 100 >= 0
+            ) - 0.5
           )
+          WHEN 1
           THEN 1
+          WHEN 0
+          THEN (
+            CASE
+              WHEN (
+                (
+                  134217729 * ABS(
+                    CAST(CAST(customer_orders.revenue AS DOUBLE PRECISION) / CAST(customer_orders.completed_orders AS DOUBLE PRECISION) AS DOUBLE PRECISION)
+                  ) - (
+                    134217729 * ABS(
+                      CAST(CAST(customer_orders.revenue AS DOUBLE PRECISION) / CAST(customer_orders.completed_orders AS DOUBLE PRECISION) AS DOUBLE PRECISION)
+                    ) - ABS(
+                      CAST(CAST(customer_orders.revenue AS DOUBLE PRECISION) / CAST(customer_orders.completed_orders AS DOUBLE PRECISION) AS DOUBLE PRECISION)
+                    )
+                  )
+                ) * 100 - ABS(
+                  CAST(CAST(customer_orders.revenue AS DOUBLE PRECISION) / CAST(customer_orders.completed_orders AS DOUBLE PRECISION) AS DOUBLE PRECISION)
+                ) * 100
+              ) + (
+                ABS(
+                  CAST(CAST(customer_orders.revenue AS DOUBLE PRECISION) / CAST(customer_orders.completed_orders AS DOUBLE PRECISION) AS DOUBLE PRECISION)
+                ) - (
+                  134217729 * ABS(
+                    CAST(CAST(customer_orders.revenue AS DOUBLE PRECISION) / CAST(customer_orders.completed_orders AS DOUBLE PRECISION) AS DOUBLE PRECISION)
+                  ) - (
+                    134217729 * ABS(
+                      CAST(CAST(customer_orders.revenue AS DOUBLE PRECISION) / CAST(customer_orders.completed_orders AS DOUBLE PRECISION) AS DOUBLE PRECISION)
+                    ) - ABS(
+                      CAST(CAST(customer_orders.revenue AS DOUBLE PRECISION) / CAST(customer_orders.completed_orders AS DOUBLE PRECISION) AS DOUBLE PRECISION)
+                    )
+                  )
+                )
+              ) * 100 >= 0
+              THEN 1
+              ELSE 0
+            END
+          )
           ELSE 0
         END
       ) / 100

@@ -28,53 +28,53 @@ SELECT
         ABS(
           CAST(CAST(s.clicks AS DOUBLE PRECISION) / NULLIF(s.impressions, 0) AS DOUBLE PRECISION)
         ) * 10000
-      ) + CASE
-        WHEN ABS(
-          CAST(CAST(s.clicks AS DOUBLE PRECISION) / NULLIF(s.impressions, 0) AS DOUBLE PRECISION)
-        ) * 10000 - FLOOR(
-          ABS(
-            CAST(CAST(s.clicks AS DOUBLE PRECISION) / NULLIF(s.impressions, 0) AS DOUBLE PRECISION)
-          ) * 10000
-        ) > 0.5
-        OR (
+      ) + CASE SIGN(
           ABS(
             CAST(CAST(s.clicks AS DOUBLE PRECISION) / NULLIF(s.impressions, 0) AS DOUBLE PRECISION)
           ) * 10000 - FLOOR(
             ABS(
               CAST(CAST(s.clicks AS DOUBLE PRECISION) / NULLIF(s.impressions, 0) AS DOUBLE PRECISION)
             ) * 10000
-          ) = 0.5
-          AND (
-            (
-              134217729 * ABS(
-                CAST(CAST(s.clicks AS DOUBLE PRECISION) / NULLIF(s.impressions, 0) AS DOUBLE PRECISION)
-              ) - (
-                134217729 * ABS(
-                  CAST(CAST(s.clicks AS DOUBLE PRECISION) / NULLIF(s.impressions, 0) AS DOUBLE PRECISION)
-                ) - ABS(
-                  CAST(CAST(s.clicks AS DOUBLE PRECISION) / NULLIF(s.impressions, 0) AS DOUBLE PRECISION)
-                )
-              )
-            ) * 10000 - ABS(
-              CAST(CAST(s.clicks AS DOUBLE PRECISION) / NULLIF(s.impressions, 0) AS DOUBLE PRECISION)
-            ) * 10000
-          ) + (
-            ABS(
-              CAST(CAST(s.clicks AS DOUBLE PRECISION) / NULLIF(s.impressions, 0) AS DOUBLE PRECISION)
-            ) - (
-              134217729 * ABS(
-                CAST(CAST(s.clicks AS DOUBLE PRECISION) / NULLIF(s.impressions, 0) AS DOUBLE PRECISION)
-              ) - (
-                134217729 * ABS(
-                  CAST(CAST(s.clicks AS DOUBLE PRECISION) / NULLIF(s.impressions, 0) AS DOUBLE PRECISION)
-                ) - ABS(
-                  CAST(CAST(s.clicks AS DOUBLE PRECISION) / NULLIF(s.impressions, 0) AS DOUBLE PRECISION)
-                )
-              )
-            )
-          ) * 10000 >= 0
+          ) - 0.5
         )
+        WHEN 1
         THEN 1
+        WHEN 0
+        THEN (
+          CASE
+            WHEN (
+              (
+                134217729 * ABS(
+                  CAST(CAST(s.clicks AS DOUBLE PRECISION) / NULLIF(s.impressions, 0) AS DOUBLE PRECISION)
+                ) - (
+                  134217729 * ABS(
+                    CAST(CAST(s.clicks AS DOUBLE PRECISION) / NULLIF(s.impressions, 0) AS DOUBLE PRECISION)
+                  ) - ABS(
+                    CAST(CAST(s.clicks AS DOUBLE PRECISION) / NULLIF(s.impressions, 0) AS DOUBLE PRECISION)
+                  )
+                )
+              ) * 10000 - ABS(
+                CAST(CAST(s.clicks AS DOUBLE PRECISION) / NULLIF(s.impressions, 0) AS DOUBLE PRECISION)
+              ) * 10000
+            ) + (
+              ABS(
+                CAST(CAST(s.clicks AS DOUBLE PRECISION) / NULLIF(s.impressions, 0) AS DOUBLE PRECISION)
+              ) - (
+                134217729 * ABS(
+                  CAST(CAST(s.clicks AS DOUBLE PRECISION) / NULLIF(s.impressions, 0) AS DOUBLE PRECISION)
+                ) - (
+                  134217729 * ABS(
+                    CAST(CAST(s.clicks AS DOUBLE PRECISION) / NULLIF(s.impressions, 0) AS DOUBLE PRECISION)
+                  ) - ABS(
+                    CAST(CAST(s.clicks AS DOUBLE PRECISION) / NULLIF(s.impressions, 0) AS DOUBLE PRECISION)
+                  )
+                )
+              )
+            ) * 10000 >= 0
+            THEN 1
+            ELSE 0
+          END
+        )
         ELSE 0
       END
     ) / 10000
