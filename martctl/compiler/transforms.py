@@ -100,19 +100,18 @@ def duckdb_before_typing(tree: exp.Expression) -> exp.Expression:
 PRE_TYPING.append(("duckdb", "postgres", duckdb_before_typing))
 
 
-def apply_pre_typing(tree: exp.Expression, source: str, target: str) -> exp.Expression:
+def _apply(rules: list[tuple[str | None, str, Transform]], tree: exp.Expression, source: str, target: str) -> exp.Expression:
     if source == target:
         return tree
-    for read, write, transform in PRE_TYPING:
+    for read, write, transform in rules:
         if write == target and read in (None, source):
             tree = transform(tree)
     return tree
+
+
+def apply_pre_typing(tree: exp.Expression, source: str, target: str) -> exp.Expression:
+    return _apply(PRE_TYPING, tree, source, target)
 
 
 def apply_transforms(tree: exp.Expression, source: str, target: str) -> exp.Expression:
-    if source == target:
-        return tree
-    for read, write, transform in TRANSFORMS:
-        if write == target and read in (None, source):
-            tree = transform(tree)
-    return tree
+    return _apply(TRANSFORMS, tree, source, target)
