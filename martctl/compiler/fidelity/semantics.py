@@ -30,39 +30,40 @@ T = exp.DataType.Type
 
 # -- numbers ---------------------------------------------------------------------------------
 # DuckDB rounds the exact product |x| * 10^n (it multiplies in extended precision) half away from
-# zero. In double precision: p = |x| * c rounded, and its exact error e by Dekker's product (|x| split
-# into 26-bit halves: hi = t - (t - |x|), t = 134217729 * |x|); p exactly at .5 rounds up only when
-# e >= 0. Built node by node (a template would cost a parse-tree copy per use).
+# zero. In double precision: p = |x| * c rounded; only when p is exactly at .5 does the exact
+# product matter: it is below p when Dekker's error of the product (|x| split into 26-bit halves,
+# hi = t - (t - |x|), t = 134217729 * |x|) is negative. That rare branch is a scalar subquery that
+# names |x| once (the output stays short); a window function in x keeps it inline.
+_TIE = (
+    "(SELECT CASE WHEN (_r.hi * _c - _r.v * _c) + (_r.v - _r.hi) * _c >= 0 THEN 1 ELSE 0 END "
+    "FROM (SELECT _q.v, 134217729 * _q.v - (134217729 * _q.v - _q.v) AS hi FROM (SELECT _a AS v) AS _q) AS _r)"
+)
+_TIE_INLINE = "CASE WHEN (_hi * _c - _a * _c) + (_a - _hi) * _c >= 0 THEN 1 ELSE 0 END"
+
+
 def _exact_round(x: exp.Expression, digits: int) -> exp.Expression:
-    def num(value) -> exp.Literal:
-        return exp.Literal.number(value)
+    c = exp.Literal.number(10 ** digits)
 
     def a() -> exp.Expression:
         return exp.Abs(this=x.copy())
 
-    def mul(left, right) -> exp.Expression:
-        return exp.Mul(this=left, expression=right)
+    def p() -> exp.Expression:
+        return exp.Mul(this=a(), expression=c.copy())
 
-    def sub(left, right) -> exp.Expression:
-        return exp.Sub(this=left, expression=right)
-
-    def paren(node) -> exp.Paren:
-        return exp.Paren(this=node)
-
-    def hi() -> exp.Expression:
-        return paren(sub(mul(num(134217729), a()), paren(sub(mul(num(134217729), a()), a()))))
-
-    c = num(10 ** digits)
-    p = lambda: mul(a(), c.copy())  # noqa: E731
-    floor_p = lambda: exp.Floor(this=p())  # noqa: E731
-    error = exp.Add(this=paren(sub(mul(hi(), c.copy()), p())), expression=mul(paren(sub(a(), hi())), c.copy()))
-    tie = exp.If(this=exp.GTE(this=error, expression=num(0)), true=num(1), false=num(0))
-    up = exp.Case(this=exp.Sign(this=sub(sub(p(), floor_p()), num(0.5))),
-                  ifs=[exp.If(this=num(1), true=num(1)), exp.If(this=num(0), true=paren(exp.Case(ifs=[tie], default=num(0))))],
-                  default=num(0))
-    whole = exp.Add(this=floor_p(), expression=up)
+    if x.find(exp.Window):
+        hi = template("134217729 * _a - (134217729 * _a - _a)", a=a())
+        tie = template(_TIE_INLINE, a=a(), hi=exp.Paren(this=hi), c=c)
+    else:
+        tie = template(_TIE, a=a(), c=c)
+    floor_p = exp.Floor(this=p())
+    up = exp.Case(
+        this=exp.Sign(this=exp.Sub(this=exp.Sub(this=p(), expression=floor_p.copy()), expression=exp.Literal.number(0.5))),
+        ifs=[exp.If(this=exp.Literal.number(1), true=exp.Literal.number(1)), exp.If(this=exp.Literal.number(0), true=tie)],
+        default=exp.Literal.number(0),
+    )
+    whole = exp.Paren(this=exp.Add(this=floor_p, expression=up))
     # typed: a native Postgres division (else sqlglot's generator casts, copying the whole left side)
-    return exp.Div(this=mul(exp.Sign(this=x.copy()), paren(whole)), expression=c.copy(), typed=True)
+    return exp.Div(this=exp.Mul(this=exp.Sign(this=x.copy()), expression=whole), expression=c.copy(), typed=True)
 
 
 _WHOLE_ROUND = "SIGN(_x) * (FLOOR(ABS(_x)) + CASE WHEN ABS(_x) - FLOOR(ABS(_x)) >= 0.5 THEN 1 ELSE 0 END)"

@@ -41,39 +41,29 @@ SELECT
         THEN 1
         WHEN 0
         THEN (
-          CASE
-            WHEN (
-              (
-                134217729 * ABS(
+          SELECT
+            CASE
+              WHEN (
+                _r.hi * 10000 - _r.v * 10000
+              ) + (
+                _r.v - _r.hi
+              ) * 10000 >= 0
+              THEN 1
+              ELSE 0
+            END
+          FROM (
+            SELECT
+              _q.v,
+              134217729 * _q.v - (
+                134217729 * _q.v - _q.v
+              ) AS hi
+            FROM (
+              SELECT
+                ABS(
                   CAST(CAST(s.clicks AS DOUBLE PRECISION) / NULLIF(s.impressions, 0) AS DOUBLE PRECISION)
-                ) - (
-                  134217729 * ABS(
-                    CAST(CAST(s.clicks AS DOUBLE PRECISION) / NULLIF(s.impressions, 0) AS DOUBLE PRECISION)
-                  ) - ABS(
-                    CAST(CAST(s.clicks AS DOUBLE PRECISION) / NULLIF(s.impressions, 0) AS DOUBLE PRECISION)
-                  )
-                )
-              ) * 10000 - ABS(
-                CAST(CAST(s.clicks AS DOUBLE PRECISION) / NULLIF(s.impressions, 0) AS DOUBLE PRECISION)
-              ) * 10000
-            ) + (
-              ABS(
-                CAST(CAST(s.clicks AS DOUBLE PRECISION) / NULLIF(s.impressions, 0) AS DOUBLE PRECISION)
-              ) - (
-                134217729 * ABS(
-                  CAST(CAST(s.clicks AS DOUBLE PRECISION) / NULLIF(s.impressions, 0) AS DOUBLE PRECISION)
-                ) - (
-                  134217729 * ABS(
-                    CAST(CAST(s.clicks AS DOUBLE PRECISION) / NULLIF(s.impressions, 0) AS DOUBLE PRECISION)
-                  ) - ABS(
-                    CAST(CAST(s.clicks AS DOUBLE PRECISION) / NULLIF(s.impressions, 0) AS DOUBLE PRECISION)
-                  )
-                )
-              )
-            ) * 10000 >= 0
-            THEN 1
-            ELSE 0
-          END
+                ) AS v
+            ) AS _q
+          ) AS _r
         )
         ELSE 0
       END
