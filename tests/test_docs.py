@@ -239,7 +239,7 @@ def test_marts_left_out_of_the_last_run_still_show_what_the_warehouse_holds(buil
     root = tmp_path / "demo"
     shutil.copytree(built_demo, root, ignore=shutil.ignore_patterns("docs"))
     ws = api.open(root)
-    assert ws.run(select=["customer_orders"]).exit_code() == 0  # the last run: one mart
+    assert ws.run(select=["customer_orders"], force=True).exit_code() == 0  # the last run: one mart, rebuilt
     ws.docs_build(tmp_path / "site")
     site = json.loads((tmp_path / "site" / "catalog.json").read_text())
     assert site["marts"]["data_analyst.customer_orders"]["status"] == "built"
