@@ -93,6 +93,24 @@ def round_half_away_on_doubles(node: exp.Round) -> exp.Expression | None:
 
 
 @rule(exp.Div)
+def interval_division_stays_an_interval(node: exp.Div) -> exp.Expression | None:
+    """`interval / 2` is an INTERVAL on both engines; sqlglot would cast the interval to a double for
+    Postgres (which refuses that cast at run time). Marked typed, the division is written as is."""
+    if is_type(node.this, T.INTERVAL) or is_type(node.expression, T.INTERVAL):
+        node.set("typed", True)
+    return None
+
+
+@rule(exp.IntDiv)
+def integer_division_keeps_its_type(node: exp.IntDiv) -> exp.Expression | None:
+    """DuckDB's `a // b` of integers truncates to an integer of the operands' type; sqlglot writes
+    Postgres's `DIV(a, b)`, which is a NUMERIC. Cast it back to DuckDB's integer type."""
+    if isinstance(node.parent, exp.Cast) or not all(is_type(s, *INTEGERS) or s.is_int for s in (node.this, node.expression)):
+        return None
+    return cast(node, node.type.sql("postgres") if is_type(node, *INTEGERS) else "BIGINT")
+
+
+@rule(exp.Div)
 def decimal_division_is_double(node: exp.Div) -> exp.Expression | None:
     """DuckDB divides DECIMALs in DOUBLE (revenue / orders -> DOUBLE); Postgres in exact NUMERIC.
     Cast both sides to double precision so the quotient (and a round() over it) is DuckDB's."""

@@ -61,3 +61,4 @@ select k, round(sum(v) / 8.0, 2) as x from raw.pairs group by k
 select id, round(sum(v) over (order by id) / 8.0, 2) as x from raw.pairs
 select id, round(-d, 2) as x from raw.nums where id <> 8
 select id, round(d * 3, 3) as x from raw.nums where id <> 8
+select id, 7 // 2 as x, -7 // 2 as y from raw.nums
