@@ -74,7 +74,7 @@ TRANSPILE = [
     (
         "select 7 / 2 as half, 7 // 2 as whole from raw.t",
         {
-            "postgres": "SELECT CAST(7 AS DOUBLE PRECISION) / 2 AS half, DIV(7, 2) AS whole FROM raw.t AS t",
+            "postgres": "SELECT CAST(7 AS DOUBLE PRECISION) / 2 AS half, CAST(DIV(7, 2) AS INT) AS whole FROM raw.t AS t",
             "duckdb": "SELECT 7 / 2 AS half, 7 // 2 AS whole FROM raw.t",
         },
     ),
