@@ -152,6 +152,7 @@ class Workspace:
                 wait: float | None = None, on_event: EventCallback | None = None, stop: "Stop | None" = None,
                 handle_signals: bool = False) -> "RunReport":
         """seed, run or build: lock the target, connect, build, write the artifacts; the report says what happened."""
+        from martctl.compiler.compile import write_compiled
         from martctl.engine import artifacts, execute
         from martctl.engine.adapters.base import get_adapter
         from martctl.engine.lock import holder_info
@@ -168,14 +169,14 @@ class Workspace:
                              on_wait=lambda message: emit(LockWaiting(message)))
         stop = stop if stop is not None else execute.Stop()
         stop.on_stop(adapter.cancel)
-        writer = None
+        written = None  # the compiled marts to write to target/compiled/ once the run is over
         try:
             adapter.connect()
             if catalog_first:  # sources typed from the warehouse's catalog, then compiled and checked
                 compiled = self.compile_keys(keys, adapter=adapter)
                 seeds, after_mart = self._checked_seeds(command, compiled, select), self._after_mart(command, compiled)
             steps = self._steps(command, compiled, seeds)
-            writer = _write_compiled_aside(compiled, self.target_dir)
+            written = compiled
             warnings += (compiled.warnings if compiled is not None else []) + adapter_notes(adapter)
             _warn(emit, warnings)
             with execute.handle_signals(stop, enabled=handle_signals):
@@ -190,8 +191,8 @@ class Workspace:
                 adapter.close()
             finally:
                 adapter.release_lock()
-                if writer is not None:
-                    writer.join()
+                if written is not None:  # after the run, not beside it: file I/O would compete for the GIL
+                    write_compiled(written, self.target_dir)
         report.warnings = warnings
         secrets = self.project.secrets()
         artifacts.write_run_results(report, self.target_dir, self.root, secrets)
@@ -346,19 +347,6 @@ def adapter_notes(adapter: "Adapter") -> list[str]:
     if cleaned:
         notes.append(f"dropped {len(cleaned)} leftover relation(s) of an interrupted run: {', '.join(cleaned[:5])}")
     return notes
-
-
-def _write_compiled_aside(compiled, target_dir: Path):
-    """target/compiled/ is written by a thread beside the run (file I/O, off its path)."""
-    if compiled is None:
-        return None
-    import threading
-
-    from martctl.compiler.compile import write_compiled
-
-    writer = threading.Thread(target=write_compiled, args=(compiled, target_dir), daemon=True)
-    writer.start()
-    return writer
 
 
 @dataclass
