@@ -68,6 +68,13 @@ def _outcome(result: NodeResult) -> str:
     return result.reason or ""
 
 
+def _took(report: RunReport, seconds: float | None) -> str:
+    """'4.20s (engine 2.20s)': the whole command's wall time, and the part the engine's run took."""
+    if seconds is None:
+        return f"{report.seconds:.2f}s"
+    return f"{max(seconds, report.seconds):.2f}s (engine {report.seconds:.2f}s)"
+
+
 class JsonLines:
     """--log-format json: one JSON object per event on stdout (secrets masked)."""
 
@@ -82,7 +89,7 @@ class JsonLines:
     def close(self) -> None:
         pass
 
-    def summary(self, report: RunReport) -> None:
+    def summary(self, report: RunReport, seconds: float | None = None) -> None:
         pass  # RunFinished already said it
 
 
@@ -126,13 +133,14 @@ class PlainLines:
     def close(self) -> None:
         self.stream.flush()
 
-    def summary(self, report: RunReport) -> None:
+    def summary(self, report: RunReport, seconds: float | None = None) -> None:
+        """'Done in <the command's wall time> (engine <the run's>): counts; exit N', then each failure."""
         out = sys.stdout
         counts = ", ".join(f"{report.count(s)} {s}" for s in (SUCCESS, ERROR, SKIPPED, CANCELLED) if report.count(s))
         tail = f" (stopped: {report.interrupted})" if report.interrupted else ""
         tests = tests_summary([t for r in report.results.values() for t in r.tests])
         tests = f"; {tests}" if tests else ""
-        out.write(f"Done in {report.seconds:.2f}s: {counts or 'nothing to do'}{tests}{tail}; exit {int(report.exit_code())}\n")
+        out.write(f"Done in {_took(report, seconds)}: {counts or 'nothing to do'}{tests}{tail}; exit {int(report.exit_code())}\n")
         for result in report.failed:
             out.write(mask(f"  {result.key}: {_outcome(result)}", self.secrets).replace("\n", "\n    ") + "\n")
         out.flush()
@@ -201,14 +209,14 @@ class LiveView:
         if self.live.is_started:
             self.live.stop()
 
-    def summary(self, report: RunReport) -> None:
+    def summary(self, report: RunReport, seconds: float | None = None) -> None:
         from rich import box
         from rich.markup import escape
         from rich.table import Table
 
         from martctl.cli import render
 
-        table = Table(title=f"{report.command} on {report.target}: {report.seconds:.2f}s", title_justify="left",
+        table = Table(title=f"{report.command} on {report.target}: {_took(report, seconds)}", title_justify="left",
                       box=box.SIMPLE_HEAD)
         for column in ("node", "kind", "status", "time", "rows", "detail"):
             table.add_column(column, overflow="fold", no_wrap=column != "detail",
