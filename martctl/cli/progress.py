@@ -5,6 +5,7 @@ final summary go to stdout."""
 from __future__ import annotations
 
 import json
+import os
 import sys
 import time
 from typing import Sequence, TextIO
@@ -240,6 +241,8 @@ def make(log_format: str = "text", quiet: bool = False, secrets: Sequence[str] =
     """The view for this run: JSON lines, a live view in a terminal, or plain lines."""
     if log_format == "json":
         return JsonLines(secrets)
+    if not sys.stderr.isatty() and not os.environ.get("FORCE_COLOR") and os.environ.get("TTY_COMPATIBLE") != "1":
+        return PlainLines(secrets, quiet)  # what rich would decide, without importing it (cron, pipes)
     from martctl.cli import render
 
     if render.err().is_terminal and not render.err().is_dumb_terminal:
