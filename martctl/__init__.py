@@ -17,11 +17,12 @@ results) live in martctl.api.
 
 __version__ = "0.1.0"
 
-__all__ = ["__version__", "open", "validate", "Workspace", "Stop", "ProjectError", "LockBusy", "AdapterError"]
+__all__ = ["__version__", "open", "validate", "debug", "Workspace", "Stop", "ProjectError", "LockBusy", "AdapterError"]
 
 _FROM = {
     "open": "martctl.api.workspace",
     "validate": "martctl.api.workspace",
+    "debug": "martctl.api.workspace",
     "Workspace": "martctl.api.workspace",
     "Stop": "martctl.engine.execute",
     "ProjectError": "martctl.errors",

@@ -11,7 +11,7 @@ from pathlib import Path
 PACKAGE = Path(__file__).resolve().parent.parent / "martctl"
 
 # Each layer may import itself and the layers listed after it (lower ones), never one above.
-LAYERS = ["cli", "api", "lineage", "quality", "engine", "compiler", "project", "base"]
+LAYERS = ["cli", "api", "docs", "lineage", "quality", "engine", "compiler", "project", "base"]
 BASE = {"martctl", "martctl.errors", "martctl.exitcodes"}
 CLI_MAY_IMPORT = ("martctl", "martctl.api", "martctl.errors", "martctl.exitcodes", "martctl.cli")
 

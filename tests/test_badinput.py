@@ -91,6 +91,13 @@ def test_an_alias_bomb_is_refused_at_once_by_validate_and_build(tmp_path):
     assert_clean_failure(proc.returncode, proc.stderr)
     assert "alias bomb" in proc.stderr
     assert not (root / "wh.duckdb").exists()
+    # the same bomb in --vars
+    (root / "config.yaml").write_text(CONFIG)
+    inline = "{" + ", ".join(line.strip() for line in lines[1:]) + "}"
+    code, output = cli("build", "--project-dir", str(root), "--vars", inline)
+    assert_clean_failure(code, output)
+    assert re.search(r"--vars: not a YAML mapping: YAML aliases expand the value to 490,329,\d{3} values", output)
+    assert not (root / "wh.duckdb").exists()
 
 
 def test_a_few_aliases_still_work(tmp_path):

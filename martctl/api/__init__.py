@@ -1,4 +1,5 @@
-"""The public API: open a project once, then validate, ls, compile, seed, run, build, test, lineage.
+"""The public API: open a project once, then validate, ls, compile, seed, run, build, test, lineage,
+docs, show, debug.
 
 Everything the CLI uses comes from here (the CLI only parses options and renders). Names are
 imported on first use, so `martctl --help` stays fast.
@@ -19,6 +20,10 @@ _EXPORTS = {
     "Warned": "martctl.api.results",
     "LockWaiting": "martctl.api.results",
     "parse_vars": "martctl.api.vars",
+    "debug": "martctl.api.workspace",
+    "DebugReport": "martctl.api.debug",
+    "DocsSite": "martctl.api.docs",
+    "Preview": "martctl.api.docs",
     "later_run_statements": "martctl.api.compiling",
     "Stop": "martctl.engine.execute",
     "Step": "martctl.engine.execute",

@@ -7,6 +7,7 @@ from typing import Any, Iterable
 from martctl.compiler.sql import parse_literal
 from martctl.errors import ProjectError, did_you_mean
 from martctl.project.model import Project
+from martctl.project.yamlfile import PlainLoader
 
 
 def parse_vars(items: Iterable[str] | None) -> dict[str, Any]:
@@ -18,7 +19,7 @@ def parse_vars(items: Iterable[str] | None) -> dict[str, Any]:
         text = item.strip()
         if text.startswith("{"):
             try:
-                loaded = yaml.safe_load(text)
+                loaded = yaml.load(text, Loader=PlainLoader)  # safe_load, with the alias-bomb limit
             except yaml.YAMLError as exc:
                 raise ProjectError(f"--vars: not a YAML mapping: {exc}", hint="--vars key=value or --vars '{key: value}'") from None
             if not isinstance(loaded, dict):

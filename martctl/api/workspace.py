@@ -31,6 +31,8 @@ from martctl.project.loader import load_project, missing_env_problems
 from martctl.project.model import Project, SourceTable, Target
 
 if TYPE_CHECKING:
+    from martctl.api.debug import DebugReport
+    from martctl.api.docs import DocsSite, Preview
     from martctl.api.lineage_question import LineageAnswer
     from martctl.compiler.compile import CompiledProject
     from martctl.compiler.resolve import ProjectGraph
@@ -266,6 +268,31 @@ class Workspace:
         return answer(self.lineage(use_cache=use_cache), names, upstream=upstream, downstream=downstream, depth=depth,
                       impact=impact, select=select, exclude=exclude, any_table=any_table)
 
+    # -- docs, show, debug -------------------------------------------------------------------------
+
+    def docs_build(self, out_dir: str | Path | None = None, *, warehouse: bool = True) -> "DocsSite":
+        """Write the static docs site (default target/docs/): the project, its lineage, the last run and,
+        with `warehouse` and when reachable, row counts and types from the target."""
+        from martctl.api.docs import build_docs
+
+        return build_docs(self, Path(out_dir) if out_dir else None, warehouse=warehouse)
+
+    def docs_server(self, port: int = 8080, site_dir: str | Path | None = None):
+        """An HTTP server on 127.0.0.1:port for the built site (serve_forever() to run it; port 0: any free port)."""
+        from martctl.api.docs import docs_server
+
+        return docs_server(self, port, Path(site_dir) if site_dir else None)
+
+    def show(self, mart: str, limit: int = 20) -> "Preview":
+        """The first `limit` rows of a mart as built on the target."""
+        from martctl.api.docs import show
+
+        return show(self, mart, limit)
+
+    def debug(self) -> "DebugReport":
+        """Config, target, connection, dependencies and versions, each as a check (see martctl.debug)."""
+        return debug(self.root, self.target.name)
+
     # -- internals ---------------------------------------------------------------------------------
 
     def _require_target(self) -> None:
@@ -375,6 +402,14 @@ def validate(project_dir: str | Path = ".", target: str | None = None, dialect: 
 
     project, problems = validate_project(project_dir, target, dialect)
     return Validation(project, problems)
+
+
+def debug(project_dir: str | Path = ".", target: str | None = None) -> "DebugReport":
+    """`martctl debug`: the config, the target and its connection, the dependencies and their versions,
+    each a Check (a project that does not load is a failed check, not an exception)."""
+    from martctl.api.debug import run_checks
+
+    return run_checks(project_dir, target, Workspace, validate)
 
 
 def open(project_dir: str | Path = ".", target: str | None = None,  # noqa: A001  (martctl.open reads well)

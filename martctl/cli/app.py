@@ -38,7 +38,7 @@ def _root(
     """Build, test and explain SQL data marts."""
 
 
-COMMAND_MODULES = ("project", "run", "test", "lineage")
+COMMAND_MODULES = ("project", "run", "test", "lineage", "docs")
 
 
 def _register() -> None:
@@ -52,7 +52,7 @@ _register()
 
 
 SELECTOR_OPTIONS = ("-s", "--select", "--exclude")
-POSITIONAL_COMMANDS = ("lineage", "init")  # their bare words are arguments, not more selectors
+POSITIONAL_COMMANDS = ("lineage", "init", "show")  # their bare words are arguments, not more selectors
 
 
 def join_selector_words(args: list[str]) -> list[str]:
@@ -91,8 +91,11 @@ def _cli():
     declared.command()(_debug_flag)
     flag = typer.main.get_command(declared).params
     group = typer.main.get_command(app)
-    for command in group.commands.values():
+    todo = list(group.commands.values())
+    while todo:
+        command = todo.pop()
         command.params.extend(flag)
+        todo += list(getattr(command, "commands", {}).values())  # `docs build` too
     return group
 
 

@@ -41,18 +41,18 @@ def print_json_line(data) -> None:
 
 
 def warn(message: str) -> None:
-    err().print(f"[yellow]warning:[/yellow] {_escape(message)}")
+    err().print(f"[yellow]warning:[/yellow] {escape(message)}")
 
 
 def error(message: str) -> None:
-    err().print(f"[bold red]error:[/bold red] {_escape(message)}")
+    err().print(f"[bold red]error:[/bold red] {escape(message)}")
 
 
 def info(message: str) -> None:
-    err().print(_escape(message))
+    err().print(escape(message))
 
 
-def _escape(text: str) -> str:
+def escape(text: str) -> str:
     from rich.markup import escape
 
     return escape(text)
@@ -64,17 +64,17 @@ def problems(items) -> None:
     for problem in items:
         where = problem.where()
         label = "[yellow]warning[/yellow]" if problem.severity == "warn" else "[bold red]error[/bold red]"
-        head = f"{label}: " + (f"[bold]{_escape(where)}[/bold]: " if where else "") + _escape(problem.message)
+        head = f"{label}: " + (f"[bold]{escape(where)}[/bold]: " if where else "") + escape(problem.message)
         console.print(head)
         if problem.snippet:
             from martctl.errors import clip
 
             snippet, column = clip(problem.snippet, problem.column)  # a 5,000-character line: its part near the column
-            console.print("    " + _escape(snippet))
+            console.print("    " + escape(snippet))
             if column:
                 console.print("    " + " " * (column - 1) + "[red]^[/red]")
         if problem.hint:
-            console.print(f"  [cyan]hint:[/cyan] {_escape(problem.hint)}")
+            console.print(f"  [cyan]hint:[/cyan] {escape(problem.hint)}")
 
 
 def sql(text: str, dialect: str) -> None:

@@ -110,20 +110,37 @@ def compile_project(
     # marts whose output columns we must know: the wanted ones and, when typing, all their ancestors
     needed = wanted | graph.graph.upstream(wanted) if cross else wanted
     order = [k for k in graph.graph.topological_order() if k in needed]
-    known: dict[str, Mapping[str, str | None]] = {}  # key -> output columns
+    known = _source_columns(project, source_columns or {}, typed=cross)
+    compiled = _compile_in_order(graph, order, wanted, known, dialect, prefix, strict, cross)
+    if cache_key is not None:
+        _to_cache(graph, cache_key, compiled)
+    return CompiledProject(graph, dialect, compiled, prefix)
+
+
+def _source_columns(project: Project, catalog: Mapping, typed: bool) -> dict[str, Mapping[str, str | None]]:
+    """Each source's columns: the catalog's, else declared; when typing, a seed's sniffed types fill the gaps."""
+    known: dict[str, Mapping[str, str | None]] = {}
     for key, source in project.sources.items():
-        columns = (source_columns or {}).get(key) or source.columns
-        if cross and source.seed is not None and not all(columns.values()):
+        columns = catalog.get(key) or source.columns
+        if typed and source.seed is not None and not all(columns.values()):
             from martctl.project.loader import seed_column_types
 
             columns = {**seed_column_types(source.seed), **{c: t for c, t in columns.items() if t}}
         known[key] = columns
+    return known
+
+
+def _compile_in_order(graph: ProjectGraph, order: list[str], wanted: set, known: dict, dialect: str, prefix: str,
+                      strict: bool, typing: bool) -> dict[str, CompiledMart]:
+    """Compile `order` (upstream first, each typed against its inputs' `known` columns, which it then
+    extends); keep the `wanted` ones; every mart's problems are gathered, then raised together."""
+    project = graph.project
     compiled: dict[str, CompiledMart] = {}
     problems: list[Problem] = []
     for key in order:
         try:
             with nesting_guard(project.marts[key]):
-                item = _compile_mart(graph, key, dialect, prefix, known, strict, typing=cross)
+                item = _compile_mart(graph, key, dialect, prefix, known, strict, typing=typing)
         except ProjectError as exc:
             problems.extend(exc.problems)
             known[key] = {c: col.type for c, col in project.marts[key].columns.items()}
@@ -133,9 +150,7 @@ def compile_project(
             compiled[key] = item
     if problems:
         raise CompileError(problems)
-    if cache_key is not None:
-        _to_cache(graph, cache_key, compiled)
-    return CompiledProject(graph, dialect, compiled, prefix)
+    return compiled
 
 
 def _from_cache(graph: ProjectGraph, cache_key: str, wanted: set, dialect: str, prefix: str) -> CompiledProject | None:

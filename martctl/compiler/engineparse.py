@@ -18,6 +18,7 @@ from martctl.project.scratch import scratch_duckdb
 _VALUE_END = {TokenType.NUMBER, TokenType.VAR, TokenType.STRING, TokenType.IDENTIFIER, TokenType.R_PAREN,
               TokenType.R_BRACKET, TokenType.R_BRACE}
 
+
 def duckdb_text(sql: str) -> str:
     """The SQL with martctl's `:name` vars written `$name` (DuckDB's spelling), same length, so
     positions in DuckDB's errors are positions in the user's text. A slice `x[1:n]` is left alone."""

@@ -43,8 +43,8 @@ def nesting_guard(mart: Mart):
     except RecursionError:
         raise CompileError(
             Problem(
-                f"mart '{mart.key}': the SQL is nested too deeply for martctl (about 40 levels of parentheses "
-                "or subqueries at most)",
+                f"mart '{mart.key}': the SQL is nested too deeply for martctl (at most about 40 levels of "
+                "parentheses, 90 of subqueries)",
                 mart.sql_path,
                 mart.sql_line,
                 hint="flatten it: move inner parts into CTEs (with name as (...)) or into a mart of their own",
@@ -56,11 +56,11 @@ def parse_mart(mart: Mart) -> exp.Query:
     """Parse the mart's SQL in its dialect; errors name the file, line and column."""
     with nesting_guard(mart):
         tree = _parse(mart)
-    _check_size(tree, mart)
+    _check_tree(tree, mart)
     return tree
 
 
-def _check_size(tree: exp.Query, mart: Mart) -> None:
+def _check_tree(tree: exp.Query, mart: Mart) -> None:
     """Refuse what sqlglot accepts but the mart cannot mean (an empty select list) or cannot afford."""
     branches = sum(1 for _ in tree.find_all(exp.SetOperation))
     if branches >= MAX_SET_BRANCHES:
@@ -199,8 +199,10 @@ def parse_literal(text: str) -> Any:
     """`--vars k=v`: v read as YAML so numbers stay numbers and dates stay strings."""
     import yaml
 
+    from martctl.project.yamlfile import PlainLoader
+
     try:
-        value = yaml.safe_load(text)
+        value = yaml.load(text, Loader=PlainLoader)
     except yaml.YAMLError:
         return text
     if isinstance(value, (dict, list)):

@@ -352,60 +352,17 @@ def _load_marts(root: Path, dialect: str, config_file: Path, out: Collector) -> 
 
 
 def _load_mart(spec, path: Path, area: str, dialect: str, single: bool, out: Collector) -> Mart | None:
+    """One mart from its YAML mapping. A mart with problems in its details still loads (load_project
+    raises anyway), so that validate goes on to check the rest; None when it cannot be a mart at all."""
     if not out.check_mapping(spec, MART_KEYS, path, "mart"):
         return None
-    name = spec.get("name") if isinstance(spec.get("name"), str) else (path.stem if single else None)
-    if not name:
-        out.add("a mart in a 'marts:' list needs a name", path, spec.line)
-        return None
-    bad_name = mart_name_problem(str(name), path, spec.line)
-    if bad_name:
-        out.problems.append(bad_name)
+    name = _mart_name(spec, path, single, out)
+    if name is None:
         return None
     sql, sql_file, sql_line = _mart_sql(spec, path, name, single, out)
     if sql is None:
         return None
-    materialized = spec.get("materialized", "table")
-    if materialized not in MATERIALIZATIONS:
-        out.add(
-            f"unknown materialization '{materialized}'",
-            path,
-            key_line(spec, "materialized"),
-            hint=did_you_mean(str(materialized), MATERIALIZATIONS) or f"one of: {', '.join(MATERIALIZATIONS)}",
-        )
-    mart_dialect = spec.get("dialect") or dialect
-    if spec.get("dialect") and not _check_dialect(mart_dialect, path, key_line(spec, "dialect"), out):
-        mart_dialect = dialect  # reported; go on with the project's dialect
-    columns = _load_columns(spec.get("columns") or {}, path, out)
-    tests = tuple(load_tests(spec.get("tests") or [], path, None, out, mart_level=True))
-    incremental = spec.get("incremental") or {}
-    if incremental:
-        out.check_mapping(incremental, INCREMENTAL_KEYS, path, "incremental")
-        strategy = incremental.get("strategy", "merge" if incremental.get("unique_key") else "append")
-        if strategy not in INCREMENTAL_STRATEGIES:
-            out.add(f"unknown incremental strategy '{strategy}'", path, key_line(incremental, "strategy"),
-                    hint=did_you_mean(str(strategy), INCREMENTAL_STRATEGIES) or "merge or append")
-        if strategy == "merge" and not incremental.get("unique_key"):
-            out.add("incremental strategy 'merge' needs a unique_key", path, key_line(spec, "incremental"))
-        key = incremental.get("unique_key")
-        incremental = {
-            **incremental,
-            "strategy": strategy,
-            "unique_key": tuple([key] if isinstance(key, str) else key or ()),
-        }
-    if materialized == "incremental" and not incremental:
-        out.add(
-            "an incremental mart needs an 'incremental:' block",
-            path,
-            key_line(spec, "materialized"),
-            hint="add incremental: {unique_key: id, cursor: updated_at} (or strategy: append)",
-        )
-    tags = spec.get("tags") or []
-    if not all(isinstance(t, (str, int)) for t in tags):
-        out.add("tags are names: tags: [daily, finance]", path, key_line(spec, "tags"))
-        tags = [t for t in tags if isinstance(t, (str, int))]
-    unit_tests = tuple(load_unit_tests(spec.get("unit_tests") or [], path, out))
-    # a mart with problems in its details still loads (load_project raises anyway), so validate checks the rest
+    materialized = _materialization(spec, path, out)
     return Mart(
         name=name,
         area=area,
@@ -414,17 +371,80 @@ def _load_mart(spec, path: Path, area: str, dialect: str, single: bool, out: Col
         line=spec.line,
         sql_file=sql_file,
         sql_line=sql_line,
-        dialect=mart_dialect,
+        dialect=_mart_dialect(spec, path, dialect, out),
         materialized=materialized,
         description=spec.get("description") or "",
         owner=spec.get("owner"),
-        tags=tuple(str(t) for t in tags),
-        columns=columns,
-        tests=tests,
-        unit_tests=unit_tests,
-        incremental=incremental,
+        tags=_tags(spec, path, out),
+        columns=_load_columns(spec.get("columns") or {}, path, out),
+        tests=tuple(load_tests(spec.get("tests") or [], path, None, out, mart_level=True)),
+        unit_tests=tuple(load_unit_tests(spec.get("unit_tests") or [], path, out)),
+        incremental=_incremental(spec, materialized, path, out),
         meta=dict(spec.get("meta") or {}),
     )
+
+
+def _mart_name(spec, path: Path, single: bool, out: Collector) -> str | None:
+    """`name:`, or the file's stem for a file holding one mart; a valid identifier on every engine."""
+    name = spec.get("name") if isinstance(spec.get("name"), str) else (path.stem if single else None)
+    if not name:
+        out.add("a mart in a 'marts:' list needs a name", path, spec.line)
+        return None
+    bad_name = mart_name_problem(str(name), path, spec.line)
+    if bad_name:
+        out.problems.append(bad_name)
+        return None
+    return name
+
+
+def _materialization(spec, path: Path, out: Collector) -> str:
+    materialized = spec.get("materialized", "table")
+    if materialized not in MATERIALIZATIONS:
+        out.add(
+            f"unknown materialization '{materialized}'",
+            path,
+            key_line(spec, "materialized"),
+            hint=did_you_mean(str(materialized), MATERIALIZATIONS) or f"one of: {', '.join(MATERIALIZATIONS)}",
+        )
+    return materialized
+
+
+def _mart_dialect(spec, path: Path, dialect: str, out: Collector) -> str:
+    """The mart's own `dialect:`, or the project's (also when the mart's is unknown: reported)."""
+    if spec.get("dialect") and _check_dialect(spec["dialect"], path, key_line(spec, "dialect"), out):
+        return spec["dialect"]
+    return dialect
+
+
+def _tags(spec, path: Path, out: Collector) -> tuple[str, ...]:
+    tags = spec.get("tags") or []
+    if not all(isinstance(t, (str, int)) for t in tags):
+        out.add("tags are names: tags: [daily, finance]", path, key_line(spec, "tags"))
+        tags = [t for t in tags if isinstance(t, (str, int))]
+    return tuple(str(t) for t in tags)
+
+
+def _incremental(spec, materialized: str, path: Path, out: Collector) -> dict:
+    """The `incremental:` block, checked, with its strategy made explicit and unique_key a tuple."""
+    incremental = spec.get("incremental") or {}
+    if materialized == "incremental" and not incremental:
+        out.add(
+            "an incremental mart needs an 'incremental:' block",
+            path,
+            key_line(spec, "materialized"),
+            hint="add incremental: {unique_key: id, cursor: updated_at} (or strategy: append)",
+        )
+    if not incremental:
+        return {}
+    out.check_mapping(incremental, INCREMENTAL_KEYS, path, "incremental")
+    strategy = incremental.get("strategy", "merge" if incremental.get("unique_key") else "append")
+    if strategy not in INCREMENTAL_STRATEGIES:
+        out.add(f"unknown incremental strategy '{strategy}'", path, key_line(incremental, "strategy"),
+                hint=did_you_mean(str(strategy), INCREMENTAL_STRATEGIES) or "merge or append")
+    if strategy == "merge" and not incremental.get("unique_key"):
+        out.add("incremental strategy 'merge' needs a unique_key", path, key_line(spec, "incremental"))
+    key = incremental.get("unique_key")
+    return {**incremental, "strategy": strategy, "unique_key": tuple([key] if isinstance(key, str) else key or ())}
 
 
 def _mart_sql(spec, path: Path, name: str, single: bool, out: Collector):

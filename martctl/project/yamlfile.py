@@ -75,17 +75,29 @@ def _biggest_entry(node):
     return node
 
 
-class _LineLoader(_Base):
+class _AliasLimit:
+    """Refuses a document whose aliases expand it by more than ALIAS_LIMIT values, before building it."""
+
+    document = "this file"
+
     def construct_document(self, node):
         expanded, distinct = expanded_size(node)
         if expanded - distinct > ALIAS_LIMIT:
             raise _Refused(
-                f"YAML aliases expand this file to {expanded:,} values (more than {ALIAS_LIMIT:,} added)",
+                f"YAML aliases expand {self.document} to {expanded:,} values (more than {ALIAS_LIMIT:,} added)",
                 _biggest_entry(node).start_mark,
                 "write the values out, or use fewer nested aliases (*name): this looks like an alias bomb",
             )
         return super().construct_document(node)
 
+
+class PlainLoader(_AliasLimit, _Base):
+    """yaml.safe_load's loader with the alias limit (for YAML from the command line)."""
+
+    document = "the value"
+
+
+class _LineLoader(_AliasLimit, _Base):
     def construct_mapping(self, node, deep=False):
         mapping = YamlMap()
         mapping.line = node.start_mark.line + 1

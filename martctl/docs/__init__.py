@@ -1,0 +1,1 @@
+"""The docs site: a static catalog of the project (pages, search, lineage pictures) written by `martctl docs build`."""
