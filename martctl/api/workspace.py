@@ -255,7 +255,8 @@ class Workspace:
         from martctl.lineage.trace import project_lineage
 
         catalog = catalog_columns(self.project, self.target)
-        return project_lineage(self.project, self.vars, cache_dir=self.target_dir if use_cache else None, catalog=catalog)
+        return project_lineage(self.project, self.vars, cache_dir=self.target_dir if use_cache else None, catalog=catalog,
+                               get_graph=lambda: self.graph)
 
     def lineage_question(self, names: Sequence[str] = (), *, upstream: bool = False, downstream: bool = False,
                          depth: int | None = None, impact: str | None = None, select: Sequence[str] | None = None,

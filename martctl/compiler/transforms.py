@@ -90,35 +90,28 @@ TRANSFORMS: list[tuple[str | None, str, Transform]] = [
 PRE_TYPING: list[tuple[str | None, str, Transform]] = []
 
 
-def _semi_anti_joins(tree: exp.Expression) -> exp.Expression:
-    from martctl.compiler.fidelity.syntax import semi_anti_joins
+def duckdb_before_typing(tree: exp.Expression) -> exp.Expression:
+    """Fidelity rules that run before typing (decimal literals typed as DuckDB does, SEMI/ANTI joins)."""
+    from martctl.compiler.fidelity import duckdb_before_typing as rules
 
-    return semi_anti_joins(tree)
-
-
-def _decimal_literals(tree: exp.Expression) -> exp.Expression:
-    from martctl.compiler.fidelity.semantics import decimal_literals
-
-    return decimal_literals(tree)
+    return rules(tree)
 
 
-PRE_TYPING.append(("duckdb", "postgres", _semi_anti_joins))
-PRE_TYPING.append(("duckdb", "postgres", _decimal_literals))
+PRE_TYPING.append(("duckdb", "postgres", duckdb_before_typing))
+
+
+def _apply(rules: list[tuple[str | None, str, Transform]], tree: exp.Expression, source: str, target: str) -> exp.Expression:
+    if source == target:
+        return tree
+    for read, write, transform in rules:
+        if write == target and read in (None, source):
+            tree = transform(tree)
+    return tree
 
 
 def apply_pre_typing(tree: exp.Expression, source: str, target: str) -> exp.Expression:
-    if source == target:
-        return tree
-    for read, write, transform in PRE_TYPING:
-        if write == target and read in (None, source):
-            tree = transform(tree)
-    return tree
+    return _apply(PRE_TYPING, tree, source, target)
 
 
 def apply_transforms(tree: exp.Expression, source: str, target: str) -> exp.Expression:
-    if source == target:
-        return tree
-    for read, write, transform in TRANSFORMS:
-        if write == target and read in (None, source):
-            tree = transform(tree)
-    return tree
+    return _apply(TRANSFORMS, tree, source, target)

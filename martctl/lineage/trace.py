@@ -501,10 +501,11 @@ def _edge_list(edges: Iterable[tuple[str, str]]) -> list[dict]:
 
 
 def project_lineage(project: Project, vars: Mapping[str, Any] | None = None, cache_dir=None,
-                    catalog: Mapping[str, list[str]] | None = None) -> ProjectLineage:
+                    catalog: Mapping[str, list[str]] | None = None, get_graph=None) -> ProjectLineage:
     """The whole project's lineage: from target/lineage.json when nothing changed, else (re)computed
     hop by hop (unchanged marts reused) and cached again. `catalog`: columns of sources that
-    declare none, as the warehouse reports them."""
+    declare none, as the warehouse reports them. `get_graph`: returns the caller's parsed graph
+    (built with the same vars), so a command that has one does not parse every mart twice."""
     from martctl.compiler.resolve import build_graph
     from martctl.lineage.cache import read_cache, write_cache
 
@@ -513,7 +514,7 @@ def project_lineage(project: Project, vars: Mapping[str, Any] | None = None, cac
     cached = read_cache(cache_dir) if cache_dir is not None else None
     if cached is not None and cached.get("key") == key and set(cached["hops"]) == set(project.marts):
         return ProjectLineage(project, cached["hops"], key, from_cache=True, catalog=dict(catalog or {}))
-    graph = build_graph(project, values)
+    graph = get_graph() if get_graph is not None else build_graph(project, values)
     hops = compute_hops(graph, cached["hops"] if cached else None, catalog)
     if cache_dir is not None:
         write_cache(cache_dir, key, hops)

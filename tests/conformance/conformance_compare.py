@@ -60,7 +60,7 @@ def same_value(a, b, ulps: int = 0) -> bool:
 def _key(value) -> str:
     k = kind(value)
     if k == "number":
-        return f"number:{float(value)!r}"
+        return f"number:{float(value) + 0.0!r}"  # -0.0 sorts with 0.0 (they compare equal)
     if k == "list":
         return "list:[" + ",".join(_key(v) for v in value) + "]"
     if k == "timestamptz":

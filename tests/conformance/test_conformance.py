@@ -62,8 +62,17 @@ def build_duckdb(root: Path, graph) -> dict[str, Outcome]:
     for table, rows in ROWS.items():
         con.executemany(f"INSERT INTO raw.{table} VALUES ({', '.join(['?'] * len(TABLES[table]))})", rows)
     con.close()
-    compiled = compile_each(graph, "duckdb")
     adapter = get_adapter(Target("local", "duckdb", {"path": "wh.duckdb"}, 1), root)
+
+    def read(key: str) -> Outcome:
+        result = adapter.query(f"SELECT * FROM {key}")
+        return Outcome("rows", columns=tuple(result.columns), rows=result.rows)
+
+    return build_each(adapter, compile_each(graph, "duckdb"), read)
+
+
+def build_each(adapter, compiled: dict, read) -> dict[str, Outcome]:
+    """Materialize each compiled case with martctl's adapter and read it back; a failure is its outcome."""
     adapter.connect()
     out = {}
     try:
@@ -73,10 +82,10 @@ def build_duckdb(root: Path, graph) -> dict[str, Outcome]:
                 continue
             try:
                 adapter.materialize(item)
-                result = adapter.query(f"SELECT * FROM {key}")
-                out[key] = Outcome("rows", columns=tuple(result.columns), rows=result.rows)
-            except Exception as exc:  # noqa: BLE001 - any failure is this case's outcome
+            except Exception as exc:  # noqa: BLE001 - a run-time failure is this case's outcome
                 out[key] = Outcome("failed", f"{type(exc).__name__}: {exc}")
+                continue
+            out[key] = read(key)
     finally:
         adapter.close()
     return out
@@ -113,25 +122,14 @@ def build_postgres(root: Path, dsn: str, zone: str, compiled: dict) -> dict[str,
                 cur.executemany(f"INSERT INTO raw.{table} VALUES ({', '.join(['%s'] * len(TABLES[table]))})", rows)
     password = dsn.split("://", 1)[1].split("@", 1)[0].split(":", 1)[1]
     adapter = get_adapter(Target("pg", "postgres", {"dsn": dsn}, 1, (password,)), root)
-    adapter.connect()
-    out = {}
-    try:
-        with psycopg.connect(dsn, autocommit=True) as reader:  # reads in the database's own TimeZone
-            assert reader.execute("SHOW TimeZone").fetchone()[0] == zone
-            for key, item in compiled.items():
-                if isinstance(item, Outcome):
-                    out[key] = item
-                    continue
-                try:
-                    adapter.materialize(item)
-                except Exception as exc:  # noqa: BLE001 - a run-time failure is this case's outcome
-                    out[key] = Outcome("failed", f"{type(exc).__name__}: {exc}")
-                    continue
-                cur = reader.execute(f"SELECT * FROM {key}")
-                out[key] = Outcome("rows", columns=tuple(d.name for d in cur.description), rows=cur.fetchall())
-    finally:
-        adapter.close()
-    return out
+    with psycopg.connect(dsn, autocommit=True) as reader:  # reads in the database's own TimeZone
+        assert reader.execute("SHOW TimeZone").fetchone()[0] == zone
+
+        def read(key: str) -> Outcome:
+            cur = reader.execute(f"SELECT * FROM {key}")
+            return Outcome("rows", columns=tuple(d.name for d in cur.description), rows=cur.fetchall())
+
+        return build_each(adapter, compiled, read)
 
 
 @pytest.fixture(scope="module")

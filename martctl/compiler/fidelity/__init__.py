@@ -13,6 +13,19 @@ from sqlglot import exp
 from martctl.compiler.fidelity.registry import BY_CLASS, BY_NAME
 
 
+def duckdb_before_typing(tree: exp.Expression) -> exp.Expression:
+    """The rules that must run on the mart's tree before qualify/annotate_types (one walk)."""
+    from martctl.compiler.fidelity.semantics import decimal_literal
+    from martctl.compiler.fidelity.syntax import semi_anti_join
+
+    for node in list(tree.find_all(exp.Literal, exp.Join)):
+        if isinstance(node, exp.Literal):
+            decimal_literal(node)
+        else:
+            semi_anti_join(node)
+    return tree
+
+
 def duckdb_to_postgres(tree: exp.Expression) -> exp.Expression:
     from martctl.compiler.fidelity import functions, semantics, syntax  # noqa: F401 - they register rules
 

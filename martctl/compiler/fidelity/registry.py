@@ -42,13 +42,22 @@ def is_type(node: exp.Expression | None, *kinds) -> bool:
     return kind is not None and kind.is_type(*kinds)
 
 
+@lru_cache(maxsize=None)
+def _data_type(kind: str) -> exp.DataType:
+    return exp.DataType.build(kind, dialect="postgres")  # parses the text: once per type
+
+
+def data_type(kind: str) -> exp.DataType:
+    return _data_type(kind).copy()
+
+
 def typed(node: exp.Expression, kind: str) -> exp.Expression:
-    node.type = exp.DataType.build(kind, dialect="postgres")
+    node.type = data_type(kind)
     return node
 
 
 def cast(node: exp.Expression, kind: str) -> exp.Cast:
-    return typed(exp.Cast(this=node, to=exp.DataType.build(kind, dialect="postgres")), kind)
+    return typed(exp.Cast(this=node, to=data_type(kind)), kind)
 
 
 def call(name: str, *args: exp.Expression) -> exp.Anonymous:

@@ -14,6 +14,7 @@ from martctl.compiler.fidelity.registry import (
     TEXT,
     call,
     cast,
+    data_type,
     int_value,
     is_type,
     refuse,
@@ -29,15 +30,42 @@ T = exp.DataType.Type
 
 # -- numbers ---------------------------------------------------------------------------------
 # DuckDB rounds the exact product |x| * 10^n (it multiplies in extended precision) half away from
-# zero. In double precision: p = |x| * c rounded, and its exact error e by Dekker's product (split
-# |x| into 26-bit halves); a p exactly at .5 rounds up only when e >= 0.
-_EXACT_ROUND = (
-    "SIGN(_x) * (FLOOR(ABS(_x) * _c) + CASE WHEN ABS(_x) * _c - FLOOR(ABS(_x) * _c) > 0.5"
-    " OR (ABS(_x) * _c - FLOOR(ABS(_x) * _c) = 0.5"
-    " AND ((134217729 * ABS(_x) - (134217729 * ABS(_x) - ABS(_x))) * _c - ABS(_x) * _c)"
-    " + (ABS(_x) - (134217729 * ABS(_x) - (134217729 * ABS(_x) - ABS(_x)))) * _c >= 0)"
-    " THEN 1 ELSE 0 END) / _c"
+# zero. In double precision: p = |x| * c rounded; only when p is exactly at .5 does the exact
+# product matter: it is below p when Dekker's error of the product (|x| split into 26-bit halves,
+# hi = t - (t - |x|), t = 134217729 * |x|) is negative. That rare branch is a scalar subquery that
+# names |x| once (the output stays short); a window function in x keeps it inline.
+_TIE = (
+    "(SELECT CASE WHEN (_r.hi * _c - _r.v * _c) + (_r.v - _r.hi) * _c >= 0 THEN 1 ELSE 0 END "
+    "FROM (SELECT _q.v, 134217729 * _q.v - (134217729 * _q.v - _q.v) AS hi FROM (SELECT _a AS v) AS _q) AS _r)"
 )
+_TIE_INLINE = "CASE WHEN (_hi * _c - _a * _c) + (_a - _hi) * _c >= 0 THEN 1 ELSE 0 END"
+
+
+def _exact_round(x: exp.Expression, digits: int) -> exp.Expression:
+    c = exp.Literal.number(10 ** digits)
+
+    def a() -> exp.Expression:
+        return exp.Abs(this=x.copy())
+
+    def p() -> exp.Expression:
+        return exp.Mul(this=a(), expression=c.copy())
+
+    if x.find(exp.Window):
+        hi = template("134217729 * _a - (134217729 * _a - _a)", a=a())
+        tie = template(_TIE_INLINE, a=a(), hi=exp.Paren(this=hi), c=c)
+    else:
+        tie = template(_TIE, a=a(), c=c)
+    floor_p = exp.Floor(this=p())
+    up = exp.Case(
+        this=exp.Sign(this=exp.Sub(this=exp.Sub(this=p(), expression=floor_p.copy()), expression=exp.Literal.number(0.5))),
+        ifs=[exp.If(this=exp.Literal.number(1), true=exp.Literal.number(1)), exp.If(this=exp.Literal.number(0), true=tie)],
+        default=exp.Literal.number(0),
+    )
+    whole = exp.Paren(this=exp.Add(this=floor_p, expression=up))
+    # typed: a native Postgres division (else sqlglot's generator casts, copying the whole left side)
+    return exp.Div(this=exp.Mul(this=exp.Sign(this=x.copy()), expression=whole), expression=c.copy(), typed=True)
+
+
 _WHOLE_ROUND = "SIGN(_x) * (FLOOR(ABS(_x)) + CASE WHEN ABS(_x) - FLOOR(ABS(_x)) >= 0.5 THEN 1 ELSE 0 END)"
 _TENS_ROUND = "SIGN(_x) * FLOOR(ABS(_x) / _c + 0.5) * _c"
 
@@ -53,14 +81,33 @@ def round_half_away_on_doubles(node: exp.Round) -> exp.Expression | None:
     if digits is None:
         refuse("round(double, n) with a non-literal n", node, "round(cast(x as decimal(p, s)), n) or a literal n")
     x = node.this
-    if not (isinstance(x, exp.Cast) and x.to.is_type(*FLOATS)):
-        x = cast(x, DOUBLE)  # explicit: Postgres might otherwise compute it in NUMERIC
+    if not isinstance(x, exp.Column) and not (isinstance(x, exp.Cast) and x.to.is_type(*FLOATS)):
+        x = cast(x, DOUBLE)  # an expression: Postgres might compute it in NUMERIC where DuckDB has a DOUBLE
     if digits == 0:
         rounded = template(_WHOLE_ROUND, x=x)
+    elif digits > 0:
+        rounded = _exact_round(x, digits)
     else:
-        c = exp.Literal.number(10 ** abs(digits))
-        rounded = template(_EXACT_ROUND if digits > 0 else _TENS_ROUND, x=x, c=c)
+        rounded = template(_TENS_ROUND, x=x, c=exp.Literal.number(10 ** -digits))
     return typed(exp.Paren(this=rounded), DOUBLE)
+
+
+@rule(exp.Div)
+def interval_division_stays_an_interval(node: exp.Div) -> exp.Expression | None:
+    """`interval / 2` is an INTERVAL on both engines; sqlglot would cast the interval to a double for
+    Postgres (which refuses that cast at run time). Marked typed, the division is written as is."""
+    if is_type(node.this, T.INTERVAL) or is_type(node.expression, T.INTERVAL):
+        node.set("typed", True)
+    return None
+
+
+@rule(exp.IntDiv)
+def integer_division_keeps_its_type(node: exp.IntDiv) -> exp.Expression | None:
+    """DuckDB's `a // b` of integers truncates to an integer of the operands' type; sqlglot writes
+    Postgres's `DIV(a, b)`, which is a NUMERIC. Cast it back to DuckDB's integer type."""
+    if isinstance(node.parent, exp.Cast) or not all(is_type(s, *INTEGERS) or s.is_int for s in (node.this, node.expression)):
+        return None
+    return cast(node, node.type.sql("postgres") if is_type(node, *INTEGERS) else "BIGINT")
 
 
 @rule(exp.Div)
@@ -126,20 +173,16 @@ def _statistic_like_duckdb(whole: exp.Expression, call: exp.Expression) -> exp.E
     return typed(exp.Paren(this=quotient), DOUBLE)
 
 
-def decimal_literals(tree: exp.Expression) -> exp.Expression:
+def decimal_literal(literal: exp.Literal) -> None:
     """Before typing: DuckDB types 1.5 as DECIMAL(2,1), sqlglot as DOUBLE; say DECIMAL(p,s) explicitly
     so the rules see DuckDB's types (avg(1.0) is DOUBLE, 1.5 * n a DECIMAL, n / 1.5 a DOUBLE)."""
-    for literal in list(tree.find_all(exp.Literal)):
-        text = literal.this
-        if literal.is_string or "." not in text or "e" in text.lower():
-            continue
-        whole, _, fraction = text.lstrip("-").partition(".")
-        digits = len(whole.lstrip("0")) + len(fraction)
-        precision = max(digits, len(fraction), 1)
-        if precision > 38:
-            continue
-        literal.replace(exp.Cast(this=literal.copy(), to=exp.DataType.build(f"DECIMAL({precision}, {len(fraction)})")))
-    return tree
+    text = literal.this
+    if literal.is_string or "." not in text or "e" in text.lower():
+        return
+    whole, _, fraction = text.lstrip("-").partition(".")
+    precision = max(len(whole.lstrip("0")) + len(fraction), 1)
+    if precision <= 38:
+        literal.replace(exp.Cast(this=literal.copy(), to=data_type(f"DECIMAL({precision}, {len(fraction)})")))
 
 
 # -- text ------------------------------------------------------------------------------------

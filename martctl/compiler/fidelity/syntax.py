@@ -41,20 +41,18 @@ def set_operation_by_name(node: exp.SetOperation) -> exp.Expression | None:
     return node
 
 
-def semi_anti_joins(tree: exp.Expression) -> exp.Expression:
+def semi_anti_join(join: exp.Join) -> None:
     """SEMI/ANTI JOIN -> [NOT] EXISTS in the WHERE clause. Runs before typing: sqlglot's qualify
     reads `n.i` in a SEMI JOIN's ON as a field of a column named n (see sqlglot_bugs)."""
-    for join in list(tree.find_all(exp.Join)):
-        kind = (join.args.get("kind") or "").upper()
-        if kind not in ("SEMI", "ANTI"):
-            continue
-        select = join.parent
-        if not isinstance(select, exp.Select) or join.args.get("on") is None:
-            refuse(f"{kind} JOIN", join, "where [not] exists (select 1 from ... where ...)")
-        probe = exp.Exists(this=exp.select("1").from_(join.this.copy()).where(join.args["on"].copy()))
-        join.pop()
-        select.where(probe if kind == "SEMI" else exp.Not(this=probe), copy=False)
-    return tree
+    kind = (join.args.get("kind") or "").upper()
+    if kind not in ("SEMI", "ANTI"):
+        return
+    select = join.parent
+    if not isinstance(select, exp.Select) or join.args.get("on") is None:
+        refuse(f"{kind} JOIN", join, "where [not] exists (select 1 from ... where ...)")
+    probe = exp.Exists(this=exp.select("1").from_(join.this.copy()).where(join.args["on"].copy()))
+    join.pop()
+    select.where(probe if kind == "SEMI" else exp.Not(this=probe), copy=False)
 
 
 @rule(exp.Join)

@@ -68,3 +68,4 @@ select id, date_trunc('year', ts) as x from raw.times
 select id, make_time(12, 30, 0) as x from raw.times
 select id, ts::time as x from raw.times
 select id, d - interval 1 day as x from raw.times
+select id, interval 1 day / 2 as x from raw.times

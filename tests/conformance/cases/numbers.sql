@@ -56,3 +56,9 @@ select id, cbrt(i) as x from raw.nums
 select id, factorial(abs(i) % 6) as x from raw.nums
 select id, round(m, -1) as x from raw.nums
 select id, round(d, -1) as x from raw.nums where id <> 8
+select round(d, 2) as x, count(*) as n from raw.nums where id <> 8 group by all
+select k, round(sum(v) / 8.0, 2) as x from raw.pairs group by k
+select id, round(sum(v) over (order by id) / 8.0, 2) as x from raw.pairs
+select id, round(-d, 2) as x from raw.nums where id <> 8
+select id, round(d * 3, 3) as x from raw.nums where id <> 8
+select id, 7 // 2 as x, -7 // 2 as y from raw.nums

@@ -15,53 +15,43 @@ SELECT
           ABS(
             CAST(CAST(customer_orders.revenue AS DOUBLE PRECISION) / CAST(customer_orders.completed_orders AS DOUBLE PRECISION) AS DOUBLE PRECISION)
           ) * 100
-        ) + CASE
-          WHEN ABS(
-            CAST(CAST(customer_orders.revenue AS DOUBLE PRECISION) / CAST(customer_orders.completed_orders AS DOUBLE PRECISION) AS DOUBLE PRECISION)
-          ) * 100 - FLOOR(
-            ABS(
-              CAST(CAST(customer_orders.revenue AS DOUBLE PRECISION) / CAST(customer_orders.completed_orders AS DOUBLE PRECISION) AS DOUBLE PRECISION)
-            ) * 100
-          ) > 0.5
-          OR (
+        ) + CASE SIGN(
             ABS(
               CAST(CAST(customer_orders.revenue AS DOUBLE PRECISION) / CAST(customer_orders.completed_orders AS DOUBLE PRECISION) AS DOUBLE PRECISION)
             ) * 100 - FLOOR(
               ABS(
                 CAST(CAST(customer_orders.revenue AS DOUBLE PRECISION) / CAST(customer_orders.completed_orders AS DOUBLE PRECISION) AS DOUBLE PRECISION)
               ) * 100
-            ) = 0.5
-            AND (
-              (
-                134217729 * ABS(
-                  CAST(CAST(customer_orders.revenue AS DOUBLE PRECISION) / CAST(customer_orders.completed_orders AS DOUBLE PRECISION) AS DOUBLE PRECISION)
-                ) - (
-                  134217729 * ABS(
-                    CAST(CAST(customer_orders.revenue AS DOUBLE PRECISION) / CAST(customer_orders.completed_orders AS DOUBLE PRECISION) AS DOUBLE PRECISION)
-                  ) - ABS(
-                    CAST(CAST(customer_orders.revenue AS DOUBLE PRECISION) / CAST(customer_orders.completed_orders AS DOUBLE PRECISION) AS DOUBLE PRECISION)
-                  )
-                )
-              ) * 100 - ABS(
-                CAST(CAST(customer_orders.revenue AS DOUBLE PRECISION) / CAST(customer_orders.completed_orders AS DOUBLE PRECISION) AS DOUBLE PRECISION)
-              ) * 100
-            ) + (
-              ABS(
-                CAST(CAST(customer_orders.revenue AS DOUBLE PRECISION) / CAST(customer_orders.completed_orders AS DOUBLE PRECISION) AS DOUBLE PRECISION)
-              ) - (
-                134217729 * ABS(
-                  CAST(CAST(customer_orders.revenue AS DOUBLE PRECISION) / CAST(customer_orders.completed_orders AS DOUBLE PRECISION) AS DOUBLE PRECISION)
-                ) - (
-                  134217729 * ABS(
-                    CAST(CAST(customer_orders.revenue AS DOUBLE PRECISION) / CAST(customer_orders.completed_orders AS DOUBLE PRECISION) AS DOUBLE PRECISION)
-                  ) - ABS(
-                    CAST(CAST(customer_orders.revenue AS DOUBLE PRECISION) / CAST(customer_orders.completed_orders AS DOUBLE PRECISION) AS DOUBLE PRECISION)
-                  )
-                )
-              )
-            ) * 100 >= 0
+            ) - 0.5
           )
+          WHEN 1
           THEN 1
+          WHEN 0
+          THEN (
+            SELECT
+              CASE
+                WHEN (
+                  _r.hi * 100 - _r.v * 100
+                ) + (
+                  _r.v - _r.hi
+                ) * 100 >= 0
+                THEN 1
+                ELSE 0
+              END
+            FROM (
+              SELECT
+                _q.v,
+                134217729 * _q.v - (
+                  134217729 * _q.v - _q.v
+                ) AS hi
+              FROM (
+                SELECT
+                  ABS(
+                    CAST(CAST(customer_orders.revenue AS DOUBLE PRECISION) / CAST(customer_orders.completed_orders AS DOUBLE PRECISION) AS DOUBLE PRECISION)
+                  ) AS v
+              ) AS _q
+            ) AS _r
+          )
           ELSE 0
         END
       ) / 100

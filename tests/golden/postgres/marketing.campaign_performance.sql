@@ -28,53 +28,43 @@ SELECT
         ABS(
           CAST(CAST(s.clicks AS DOUBLE PRECISION) / NULLIF(s.impressions, 0) AS DOUBLE PRECISION)
         ) * 10000
-      ) + CASE
-        WHEN ABS(
-          CAST(CAST(s.clicks AS DOUBLE PRECISION) / NULLIF(s.impressions, 0) AS DOUBLE PRECISION)
-        ) * 10000 - FLOOR(
-          ABS(
-            CAST(CAST(s.clicks AS DOUBLE PRECISION) / NULLIF(s.impressions, 0) AS DOUBLE PRECISION)
-          ) * 10000
-        ) > 0.5
-        OR (
+      ) + CASE SIGN(
           ABS(
             CAST(CAST(s.clicks AS DOUBLE PRECISION) / NULLIF(s.impressions, 0) AS DOUBLE PRECISION)
           ) * 10000 - FLOOR(
             ABS(
               CAST(CAST(s.clicks AS DOUBLE PRECISION) / NULLIF(s.impressions, 0) AS DOUBLE PRECISION)
             ) * 10000
-          ) = 0.5
-          AND (
-            (
-              134217729 * ABS(
-                CAST(CAST(s.clicks AS DOUBLE PRECISION) / NULLIF(s.impressions, 0) AS DOUBLE PRECISION)
-              ) - (
-                134217729 * ABS(
-                  CAST(CAST(s.clicks AS DOUBLE PRECISION) / NULLIF(s.impressions, 0) AS DOUBLE PRECISION)
-                ) - ABS(
-                  CAST(CAST(s.clicks AS DOUBLE PRECISION) / NULLIF(s.impressions, 0) AS DOUBLE PRECISION)
-                )
-              )
-            ) * 10000 - ABS(
-              CAST(CAST(s.clicks AS DOUBLE PRECISION) / NULLIF(s.impressions, 0) AS DOUBLE PRECISION)
-            ) * 10000
-          ) + (
-            ABS(
-              CAST(CAST(s.clicks AS DOUBLE PRECISION) / NULLIF(s.impressions, 0) AS DOUBLE PRECISION)
-            ) - (
-              134217729 * ABS(
-                CAST(CAST(s.clicks AS DOUBLE PRECISION) / NULLIF(s.impressions, 0) AS DOUBLE PRECISION)
-              ) - (
-                134217729 * ABS(
-                  CAST(CAST(s.clicks AS DOUBLE PRECISION) / NULLIF(s.impressions, 0) AS DOUBLE PRECISION)
-                ) - ABS(
-                  CAST(CAST(s.clicks AS DOUBLE PRECISION) / NULLIF(s.impressions, 0) AS DOUBLE PRECISION)
-                )
-              )
-            )
-          ) * 10000 >= 0
+          ) - 0.5
         )
+        WHEN 1
         THEN 1
+        WHEN 0
+        THEN (
+          SELECT
+            CASE
+              WHEN (
+                _r.hi * 10000 - _r.v * 10000
+              ) + (
+                _r.v - _r.hi
+              ) * 10000 >= 0
+              THEN 1
+              ELSE 0
+            END
+          FROM (
+            SELECT
+              _q.v,
+              134217729 * _q.v - (
+                134217729 * _q.v - _q.v
+              ) AS hi
+            FROM (
+              SELECT
+                ABS(
+                  CAST(CAST(s.clicks AS DOUBLE PRECISION) / NULLIF(s.impressions, 0) AS DOUBLE PRECISION)
+                ) AS v
+            ) AS _q
+          ) AS _r
+        )
         ELSE 0
       END
     ) / 10000
