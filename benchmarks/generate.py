@@ -155,13 +155,30 @@ def _layers(n_marts: int) -> list[int]:
     return [min(depth - 1, i * depth // n_marts) for i in range(n_marts)]
 
 
-def generate_project(root: Path, n_marts: int, seed: int = 0) -> Path:
-    """Write a project of `n_marts` valid, buildable DuckDB marts under `root`; return `root`."""
+def seed_rows(rows: int, seed: int = 0) -> dict[str, str]:
+    """Seed CSVs of `rows` orders and `rows` sessions over rows // 10 customers (30 days of March 2026)."""
+    rng = random.Random(seed)
+    customers = max(4, rows // 10)
+    countries = ["FR", "DE", "NL", "ES", "IT"]
+    out = {"customers.csv": "customer_id,name,country,signed_up_at\n" + "".join(
+        f"{c},name_{c},{countries[c % 5]},2026-01-{1 + c % 28:02d}\n" for c in range(1, customers + 1))}
+    out["orders.csv"] = "order_id,customer_id,ordered_at,amount,status\n" + "".join(
+        f"{i},{rng.randint(1, customers)},2026-03-{rng.randint(1, 30):02d} {rng.randint(0, 23):02d}:{rng.randint(0, 59):02d}:00,"
+        f"{rng.randint(100, 50000) / 100:.2f},{'cancelled' if rng.random() < 0.1 else 'completed'}\n" for i in range(1, rows + 1))
+    out["sessions.csv"] = "session_id,customer_id,started_at,pageviews,converted\n" + "".join(
+        f"{i},{rng.randint(1, customers)},2026-03-{rng.randint(1, 30):02d} {rng.randint(0, 23):02d}:00:00,"
+        f"{rng.randint(1, 20)},{'true' if rng.random() < 0.3 else 'false'}\n" for i in range(1, rows + 1))
+    return out
+
+
+def generate_project(root: Path, n_marts: int, seed: int = 0, rows: int | None = None) -> Path:
+    """Write a project of `n_marts` valid, buildable DuckDB marts under `root`; return `root`.
+    `rows`: seeds of that many orders and sessions instead of the tiny hand-written ones."""
     rng = random.Random(seed)
     root = Path(root)
     (root / "seeds").mkdir(parents=True, exist_ok=True)
     (root / "config.yaml").write_text(CONFIG.format(n=n_marts), encoding="utf-8")
-    for name, text in SEEDS.items():
+    for name, text in (seed_rows(rows, seed) if rows else SEEDS).items():
         (root / "seeds" / name).write_text(text, encoding="utf-8")
     n_areas = max(1, n_marts // 50)
     layer_of = _layers(n_marts)

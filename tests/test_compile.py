@@ -257,3 +257,27 @@ def test_postgres_integer_division_keeps_its_meaning_on_duckdb():
     con = duckdb.connect()
     con.execute("create schema raw; create table raw.t as select * from (values (7, 2), (-7, 2), (1, 3)) v(a, b)")
     assert con.execute(sql).fetchall() == [(3, 3.5), (-3, -3.5), (0, 0.33)]  # truncated toward zero, like Postgres
+
+
+def test_a_run_writes_only_the_compiled_files_that_changed(tmp_path):
+    """target/compiled/ after a run holds what ran; an unchanged mart's file is not rewritten (its
+    mtime, set to the epoch, stays), an edited mart's file is, and a hand-edited file is restored."""
+    import martctl
+
+    root = write_project(tmp_path / "p", {"marts/a/one.yml": "sql: select 1 as x\n",
+                                          "marts/a/two.yml": "sql: select x + 1 as y from a.one\n"})
+    assert martctl.open(root).run().exit_code() == 0
+    one, two = (root / "target/compiled/a" / f"{name}.sql" for name in ("one", "two"))
+    os.utime(one, (0, 0))
+    os.utime(two, (0, 0))
+    (root / "marts/a/two.yml").write_text("sql: select x + 2 as y from a.one\n")
+    assert martctl.open(root).run().exit_code() == 0
+    assert one.stat().st_mtime_ns == 0  # unchanged SQL: left alone
+    assert "x + 2" in two.read_text() and two.stat().st_mtime_ns != 0
+    one.write_text("-- edited by hand\n")
+    assert martctl.open(root).run(select=["a.two"]).exit_code() == 0
+    assert one.read_text() == "-- edited by hand\n"  # not selected: not compiled, not written
+    assert martctl.open(root).run().exit_code() == 0
+    assert one.read_text() == "-- edited by hand\n"  # up to date: it did not run, its file is not what ran
+    assert martctl.open(root).run(force=True).exit_code() == 0
+    assert one.read_text().startswith("SELECT") and one.read_text().rstrip().endswith(";")

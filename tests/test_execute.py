@@ -152,3 +152,53 @@ def test_signals_cancel_running_statements_and_keep_the_old_table(tmp_path: Path
     assert events[-1]["event"] == "RunFinished" and events[-1]["interrupted"] == signal.Signals(signum).name
     assert scalar(root, "select s from a.slow") == 1  # the previous version, intact
     assert json.loads((root / "target" / "run_results.json").read_text())["exit_code"] == code
+
+
+def test_a_slow_event_consumer_does_not_stall_the_workers(tmp_path: Path):
+    """The calling thread blocks in on_event on the first finished mart until the workers have built
+    every mart: they take the next ready mart themselves. Events still come in the order things happened."""
+    import threading
+
+    root = write_project(tmp_path / "p", DIAMOND)
+    built: list[str] = []
+    all_built = threading.Event()
+
+    def hook(key, adapter):
+        built.append(key)
+        if len(built) == len(DIAMOND):
+            all_built.set()
+        return AfterMartResult()
+
+    waited: list[bool] = []
+    events: list = []
+
+    def on_event(event):
+        events.append(event)
+        if isinstance(event, MartFinished) and not waited:
+            waited.append(all_built.wait(timeout=60))  # set by a worker, never by this thread
+
+    ctx = Workspace(root)
+    adapter = DuckDBAdapter(ctx.target, ctx.project.root)
+    adapter.connect()
+    try:
+        report = run(adapter, plan(compile_project(ctx.graph, target=ctx.target)), threads=2, on_event=on_event,
+                     after_mart=hook)
+    finally:
+        adapter.close()
+    assert waited == [True] and report.exit_code() == ExitCode.OK
+    order = [(type(e).__name__, getattr(e, "key", None) or e.result.key) for e in events[1:-1]]
+    assert len(order) == 2 * len(DIAMOND) and len(set(order)) == len(order)
+    for key in DIAMOND_KEYS:
+        assert order.index(("MartStarted", key)) < order.index(("MartFinished", key))
+    for child, parent in (("a.evens", "a.root"), ("a.odds", "a.root"), ("a.joined", "a.evens")):
+        assert order.index(("MartFinished", parent)) < order.index(("MartStarted", child))
+
+
+DIAMOND_KEYS = ("a.root", "a.evens", "a.odds", "a.joined", "b.alone")
+
+
+def test_one_thread_builds_in_plan_order(tmp_path: Path):
+    root = write_project(tmp_path / "p", DIAMOND)
+    report, events = build(root, threads=1)
+    started = [e.key for e in events if isinstance(e, MartStarted)]
+    assert started == [s.key for s in plan(compile_project(Workspace(root).graph))] and len(started) == len(DIAMOND)

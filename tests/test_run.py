@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -91,6 +92,9 @@ def test_no_ansi_without_a_tty_and_json_lines_parse(tmp_path: Path):
     assert text.returncode == 0
     assert "\x1b" not in text.stdout + text.stderr
     assert "OK" in text.stderr and "a.middle" in text.stderr
+    # the summary's time is the whole command's (start-up, imports, artifacts), the engine's share beside it
+    whole, engine = map(float, re.search(r"^Done in ([\d.]+)s \(engine ([\d.]+)s\): ", text.stdout, re.M).groups())
+    assert whole > engine > 0
     as_json = martctl(root, "build", "--log-format", "json", "--force")
     assert as_json.returncode == 0
     events = [json.loads(line) for line in as_json.stdout.splitlines()]

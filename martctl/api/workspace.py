@@ -228,6 +228,7 @@ class Workspace:
         `force`/`full_refresh` build everything selected; `now`: the clock schedules read, default the
         time), build it, record each build in the warehouse's state, write the artifacts."""
         from martctl.api.due import build_plan, prefix_of
+        from martctl.compiler.compile import write_compiled
         from martctl.engine import artifacts, execute, state
         from martctl.engine.adapters.base import get_adapter
         from martctl.engine.lock import holder_info
@@ -248,7 +249,7 @@ class Workspace:
                              on_wait=lambda message: emit(LockWaiting(message)))
         stop = stop if stop is not None else execute.Stop()
         stop.on_stop(adapter.cancel)
-        writer = None
+        written = None  # the compiled marts to write to target/compiled/ once the run is over
         try:
             adapter.connect()
             if catalog_first:  # sources typed from the warehouse's catalog, then compiled and checked
@@ -265,7 +266,7 @@ class Workspace:
                 after_mart = self._after_mart(command, compiled, [k for k in plan.to_build if k in compiled.marts]
                                               if compiled is not None else None)
                 self._check_declared_tests(command, compiled, due)
-            writer = _write_compiled_aside(_only(compiled, due), self.target_dir)  # the SQL this run executes
+            written = _only(compiled, due)  # the SQL this run executes, written once the run is over
             warnings += (compiled.warnings if compiled is not None else []) + adapter_notes(adapter) + plan.notes
             _warn(emit, warnings)
             prefix = prefix_of(self.target)
@@ -287,8 +288,8 @@ class Workspace:
                 adapter.close()
             finally:
                 adapter.release_lock()
-                if writer is not None:
-                    writer.join()
+                if written is not None:  # after the run, not beside it: file I/O would compete for the GIL
+                    write_compiled(written, self.target_dir)
         report.warnings = warnings
         secrets = self.project.secrets()
         artifacts.write_run_results(report, self.target_dir, self.root, secrets)
@@ -525,19 +526,6 @@ def adapter_notes(adapter: "Adapter") -> list[str]:
     if cleaned:
         notes.append(f"dropped {len(cleaned)} leftover relation(s) of an interrupted run: {', '.join(cleaned[:5])}")
     return notes
-
-
-def _write_compiled_aside(compiled, target_dir: Path):
-    """target/compiled/ is written by a thread beside the run (file I/O, off its path)."""
-    if compiled is None:
-        return None
-    import threading
-
-    from martctl.compiler.compile import write_compiled
-
-    writer = threading.Thread(target=write_compiled, args=(compiled, target_dir), daemon=True)
-    writer.start()
-    return writer
 
 
 @dataclass

@@ -11,6 +11,7 @@ import typer
 from typing_extensions import Annotated
 
 from martctl import __version__
+from martctl.cli import clock  # noqa: F401  (first: its fallback clock starts with the process)
 from martctl.exitcodes import ExitCode
 
 app = typer.Typer(

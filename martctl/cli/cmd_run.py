@@ -98,7 +98,9 @@ def execute_command(
         from martctl.cli.cmd_test import show_build_failures  # failing rows + SQL of the tests that did not pass
 
         show_build_failures(report)
-    view.summary(report)
+    from martctl.cli.clock import process_seconds
+
+    view.summary(report, process_seconds())
     return int(report.exit_code())
 
 

@@ -5,6 +5,7 @@ final summary go to stdout."""
 from __future__ import annotations
 
 import json
+import os
 import sys
 import time
 from typing import Sequence, TextIO
@@ -70,6 +71,13 @@ def _outcome(result: NodeResult) -> str:
     return result.reason or ""
 
 
+def _took(report: RunReport, seconds: float | None) -> str:
+    """'4.20s (engine 2.20s)': the whole command's wall time, and the part the engine's run took."""
+    if seconds is None:
+        return f"{report.seconds:.2f}s"
+    return f"{max(seconds, report.seconds):.2f}s (engine {report.seconds:.2f}s)"
+
+
 class JsonLines:
     """--log-format json: one JSON object per event on stdout (secrets masked)."""
 
@@ -84,7 +92,7 @@ class JsonLines:
     def close(self) -> None:
         pass
 
-    def summary(self, report: RunReport) -> None:
+    def summary(self, report: RunReport, seconds: float | None = None) -> None:
         pass  # RunFinished already said it
 
 
@@ -128,13 +136,14 @@ class PlainLines:
     def close(self) -> None:
         self.stream.flush()
 
-    def summary(self, report: RunReport) -> None:
+    def summary(self, report: RunReport, seconds: float | None = None) -> None:
+        """'Done in <the command's wall time> (engine <the run's>): counts; exit N', then each failure."""
         out = sys.stdout
         counts = ", ".join(f"{report.count(s)} {s}" for s in STATUSES if report.count(s))
         tail = f" (stopped: {report.interrupted})" if report.interrupted else ""
         tests = tests_summary([t for r in report.results.values() for t in r.tests])
         tests = f"; {tests}" if tests else ""
-        out.write(f"Done in {report.seconds:.2f}s: {counts or 'nothing to do'}{tests}{tail}; exit {int(report.exit_code())}\n")
+        out.write(f"Done in {_took(report, seconds)}: {counts or 'nothing to do'}{tests}{tail}; exit {int(report.exit_code())}\n")
         for result in report.failed:
             out.write(mask(f"  {result.key}: {_outcome(result)}", self.secrets).replace("\n", "\n    ") + "\n")
         out.flush()
@@ -203,14 +212,14 @@ class LiveView:
         if self.live.is_started:
             self.live.stop()
 
-    def summary(self, report: RunReport) -> None:
+    def summary(self, report: RunReport, seconds: float | None = None) -> None:
         from rich import box
         from rich.markup import escape
         from rich.table import Table
 
         from martctl.cli import render
 
-        table = Table(title=f"{report.command} on {report.target}: {report.seconds:.2f}s", title_justify="left",
+        table = Table(title=f"{report.command} on {report.target}: {_took(report, seconds)}", title_justify="left",
                       box=box.SIMPLE_HEAD)
         for column in ("node", "kind", "status", "time", "rows", "detail"):
             table.add_column(column, overflow="fold", no_wrap=column != "detail",
@@ -234,6 +243,8 @@ def make(log_format: str = "text", quiet: bool = False, secrets: Sequence[str] =
     """The view for this run: JSON lines, a live view in a terminal, or plain lines."""
     if log_format == "json":
         return JsonLines(secrets)
+    if not sys.stderr.isatty() and not os.environ.get("FORCE_COLOR") and os.environ.get("TTY_COMPATIBLE") != "1":
+        return PlainLines(secrets, quiet)  # what rich would decide, without importing it (cron, pipes)
     from martctl.cli import render
 
     if render.err().is_terminal and not render.err().is_dumb_terminal:

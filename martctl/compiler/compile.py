@@ -341,17 +341,32 @@ def _written(mart: Mart, node) -> str | None:
 
 
 def write_compiled(compiled: CompiledProject, target_dir: Path, folder: str = "compiled") -> list[Path]:
-    """target/<folder>/<area>/<name>.sql for each compiled mart."""
+    """target/<folder>/<area>/<name>.sql for each compiled mart; returns the files written. A file
+    that already holds the same SQL is left alone (reading it is cheaper than rewriting it)."""
     from martctl.project.paths import ProjectFolder
 
     written = []
     compiled_dir = ProjectFolder(target_dir / folder)
+    folders: set[Path] = set()
     for item in compiled.marts.values():
         path = target_dir / folder / item.mart.area / f"{item.mart.name}.sql"
         if not compiled_dir.contains(path):  # names are checked on load; this is the last guard
             raise ProjectError(f"mart '{item.mart.area}.{item.mart.name}': its compiled SQL would be written "
                                f"outside target/{folder} ({path})", hint="rename the mart: a plain identifier")
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(item.sql.rstrip() + ";\n", encoding="utf-8")
+        text = item.sql.rstrip() + ";\n"
+        if _holds(path, text):
+            continue
+        if path.parent not in folders:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            folders.add(path.parent)
+        path.write_text(text, encoding="utf-8")
         written.append(path)
     return written
+
+
+def _holds(path: Path, text: str) -> bool:
+    """True when `path` is a file whose content is `text` already."""
+    try:
+        return path.read_text(encoding="utf-8") == text
+    except (OSError, ValueError):
+        return False

@@ -1,17 +1,18 @@
 """Walk the graph with N worker threads, build each node through the adapter, emit events.
 
 The runner knows warehouses only through `martctl.engine.adapters.base.Adapter`. Events are emitted
-from the calling thread only (never from workers), in the order things happen.
+from the calling thread only (never from workers), in the order things happen; workers take the next
+ready node themselves, so rendering events never holds the build up.
 """
 
 from __future__ import annotations
 
+import heapq
+import queue
 import signal
 import threading
 import time
 import uuid
-from collections import deque
-from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from graphlib import TopologicalSorter
@@ -274,7 +275,9 @@ def run(
 
 
 class _Run:
-    """One walk of the graph: what is ready, running, blocked; events emitted from the calling thread."""
+    """One walk of the graph. Workers take the next ready node themselves (no hand-over through the
+    calling thread), and queue their events; the calling thread only emits them, in queue order, so
+    a slow renderer never stalls a worker and events still come in the order things happened."""
 
     def __init__(self, adapter: "Adapter", steps: Sequence[Step], threads: int, emit: Callable[[Event], None],
                  stop: Stop, fail_fast: bool, decisions: Mapping[str, tuple[bool | None, str]]) -> None:
@@ -290,31 +293,39 @@ class _Run:
         self.blocked: dict[str, str] = {}  # key -> why it will be skipped
         self.sorter = TopologicalSorter({s.key: [u for u in s.upstream if u in self.by_key] for s in steps})
         self.report: RunReport | None = None
+        self.state = threading.Condition()  # guards everything below and the sorter
+        self.ready: list[tuple[int, str]] = []  # heap of (plan position, key): the earliest ready node first
+        self.pending = len(self.by_key)  # nodes not finished yet
+        self.closed = False  # the calling thread gave up (its on_event raised): take nothing more
+        self.crash: BaseException | None = None
+        self.events: queue.SimpleQueue = queue.SimpleQueue()  # Event, or None once every node finished
 
     def execute(self, report: RunReport, build: Callable[[Step], NodeResult]) -> RunReport:
         self.report = report
         self.emit(RunStarted(report.run_id, report.command, report.target, self.threads, list(self.by_key)))
         self.sorter.prepare()
-        ready: deque[str] = deque()
-        running: dict = {}
-        pool = ThreadPoolExecutor(max_workers=self.threads, thread_name_prefix="martctl")
+        self._queue_ready()
+        if not self.pending:
+            self.events.put(None)
+        if self.threads == 1:  # the calling thread builds, and emits each node's events as it goes
+            self._work(build, self._emit_queued)
+            workers = []
+        else:
+            workers = [threading.Thread(target=self._work, args=(build,), name=f"martctl-{i}", daemon=True)
+                       for i in range(min(self.threads, self.pending))]
+        for worker in workers:
+            worker.start()
         try:
-            while self.sorter.is_active():
-                ready.extend(sorted(self.sorter.get_ready(), key=self.position.__getitem__))
-                while ready and (self.stop or len(running) < self.threads):
-                    key = ready.popleft()
-                    if self._start(key):
-                        running[pool.submit(build, self.by_key[key])] = key
-                if not running:
-                    if ready or self.sorter.is_active():
-                        continue
-                    break
-                done, _ = wait(list(running), timeout=0.25, return_when=FIRST_COMPLETED)
-                for future in sorted(done, key=lambda f: self.position[running[f]]):
-                    running.pop(future)
-                    self._finish(future.result())
+            while workers and (event := self._next_event()) is not None:
+                self.emit(event)
         finally:
-            pool.shutdown(wait=True)
+            with self.state:
+                self.closed = True
+                self.state.notify_all()
+            for worker in workers:
+                worker.join()
+        if self.crash is not None:
+            raise self.crash
         report.results = {key: report.results[key] for key in self.by_key if key in report.results}  # plan order
         if self.stop.reason:
             report.interrupted = self.stop.reason
@@ -322,8 +333,56 @@ class _Run:
         self.emit(RunFinished(report))
         return report
 
+    def _next_event(self) -> Event | None:
+        """The next queued event; waits in short slices so that signal handlers run on this thread."""
+        while True:
+            try:
+                return self.events.get(timeout=0.25)
+            except queue.Empty:
+                continue
+
+    def _emit_queued(self) -> None:
+        """One thread: emit what the last node queued, before the next starts."""
+        while True:
+            try:
+                event = self.events.get_nowait()
+            except queue.Empty:
+                return
+            if event is not None:
+                self.emit(event)
+
+    def _queue_ready(self) -> None:
+        for key in self.sorter.get_ready():
+            heapq.heappush(self.ready, (self.position[key], key))
+
+    def _work(self, build: Callable[[Step], NodeResult], after_each: Callable[[], None] | None = None) -> None:
+        """A worker: take the earliest ready node, build it, finish it; until every node is finished.
+        `after_each` runs outside the lock after each start and finish (one thread: emitting there)."""
+        try:
+            while True:
+                if after_each is not None:
+                    after_each()
+                with self.state:
+                    while not self.ready and self.pending and not self.closed:
+                        self.state.wait()
+                    if self.closed or not self.ready:
+                        return
+                    _, key = heapq.heappop(self.ready)
+                    if not self._start(key):
+                        continue
+                if after_each is not None:
+                    after_each()
+                result = build(self.by_key[key])
+                with self.state:
+                    self._finish(result)
+        except BaseException as exc:  # a bug: end the run and raise it on the calling thread
+            with self.state:
+                self.crash, self.closed = exc, True
+                self.state.notify_all()
+            self.events.put(None)
+
     def _start(self, key: str) -> bool:
-        """Announce the node and return True, or finish it at once as cancelled/skipped."""
+        """Queue the node's start event and return True, or finish it at once as cancelled/skipped."""
         if self.stop:
             self._not_run(key, CANCELLED, _stop_reason(self.stop, self.report))
             return False
@@ -336,14 +395,16 @@ class _Run:
             return False
         step = self.by_key[key]
         started = SeedStarted if step.kind == "seed" else MartStarted
-        self.emit(started(key, step.kind, step.materialized, ".".join(step.relation), self.position[key], len(self.by_key)))
+        self.events.put(started(key, step.kind, step.materialized, ".".join(step.relation), self.position[key],
+                                len(self.by_key)))
         return True
 
     def _finish(self, result: NodeResult) -> None:
+        """Record the node (the state lock held), queue its event, release what waited for it."""
         result.decision = self.decisions.get(result.key, (True, None))[1]
         self.report.results[result.key] = result
         cls = SeedFinished if result.kind == "seed" else MartFinished
-        self.emit(cls(result, self.position[result.key], len(self.by_key)))
+        self.events.put(cls(result, self.position[result.key], len(self.by_key)))
         cause = _downstream_cause(result)
         if cause:
             for node in _descendants(self.children, result.key):
@@ -352,6 +413,11 @@ class _Run:
             self.stop.stop("fail-fast")
             self.adapter.cancel()  # also when the caller's Stop has no callback
         self.sorter.done(result.key)
+        self._queue_ready()
+        self.pending -= 1
+        if not self.pending:
+            self.events.put(None)
+        self.state.notify_all()
 
     def _not_run(self, key: str, status: str, reason: str) -> None:
         step = self.by_key[key]
