@@ -227,9 +227,9 @@ class Workspace:
         """seed, run or build: lock the target, connect, decide what is due (the rest is up to date;
         `force`/`full_refresh` build everything selected; `now`: the clock schedules read, default the
         time), build it, record each build in the warehouse's state, write the artifacts."""
-        from martctl.api.due import build_plan, prefix_of
+        from martctl.api.due import build_plan
         from martctl.compiler.compile import write_compiled
-        from martctl.engine import artifacts, execute, state
+        from martctl.engine import artifacts, execute
         from martctl.engine.adapters.base import get_adapter
         from martctl.engine.lock import holder_info
 
@@ -258,31 +258,16 @@ class Workspace:
             steps = self._steps(command, compiled, seeds)
             plan = build_plan(self.graph, compiled, seeds, steps, self.target, adapter,
                               force=_forced(full_refresh, force), tested=self._tested(command, compiled), now=now)
-            due = set(plan.to_build)
             if not checked:  # the seeds and tests of what is due, checked before the state is written
-                from martctl.project.seedfile import check_seeds
-
-                check_seeds([s for s in seeds if s.key in due], self.project.config_file)
-                after_mart = self._after_mart(command, compiled, [k for k in plan.to_build if k in compiled.marts]
-                                              if compiled is not None else None)
-                self._check_declared_tests(command, compiled, due)
-            written = _only(compiled, due)  # the SQL this run executes, written once the run is over
+                after_mart = self._check_due(command, compiled, seeds, plan)
+            written = _only(compiled, set(plan.to_build))  # the SQL this run executes, written once the run is over
             warnings += (compiled.warnings if compiled is not None else []) + adapter_notes(adapter) + plan.notes
             _warn(emit, warnings)
-            prefix = prefix_of(self.target)
-            state.ensure(adapter, prefix)
             selection = keys if command != "seed" else [s.key for s in seeds]
-            adapter.execute(state.run_started(prefix, plan.run_id, command, self.target.name, selection))
             with execute.handle_signals(stop, enabled=handle_signals):
-                report = execute.run(
-                    adapter, steps, threads=threads or self.target.threads, on_event=on_event,
-                    full_refresh=full_refresh, fail_fast=fail_fast, after_mart=after_mart, stop=stop,
-                    command=command, target=self.target.name, selection=selection, run_id=plan.run_id,
-                    decisions=plan.runner_decisions(), recorder=plan.recorder,
-                )
-            outcome = report.interrupted or ("error" if report.failed else "success")
-            adapter.execute([state.run_finished(prefix, plan.run_id, outcome, {
-                k: "fail" if r.test_failure else r.status for k, r in report.results.items()})])
+                report = self._recorded_run(adapter, plan, command, selection, steps, threads=threads or self.target.threads,
+                                            on_event=on_event, full_refresh=full_refresh, fail_fast=fail_fast,
+                                            after_mart=after_mart, stop=stop)
         finally:
             try:
                 adapter.close()
@@ -295,6 +280,32 @@ class Workspace:
         artifacts.write_run_results(report, self.target_dir, self.root, secrets)
         artifacts.write_manifest(self.graph, self.target_dir, self.target.name, self.target.type, self.target.dialect,
                                  compiled, secrets)
+        return report
+
+    def _check_due(self, command: str, compiled, seeds, plan):
+        """The seeds and tests of what is due, checked (exit 2 on a problem); the build's after-mart hook."""
+        from martctl.project.seedfile import check_seeds
+
+        due = set(plan.to_build)
+        check_seeds([s for s in seeds if s.key in due], self.project.config_file)
+        after_mart = self._after_mart(command, compiled, [k for k in plan.to_build if k in compiled.marts]
+                                      if compiled is not None else None)
+        self._check_declared_tests(command, compiled, due)
+        return after_mart
+
+    def _recorded_run(self, adapter, plan, command: str, selection: list[str], steps, **run_options) -> "RunReport":
+        """Run the steps; the run is recorded in the warehouse's state (each mart's build in its own swap)."""
+        from martctl.api.due import prefix_of
+        from martctl.engine import execute, state
+
+        prefix = prefix_of(self.target)
+        state.ensure(adapter, prefix)
+        adapter.execute(state.run_started(prefix, plan.run_id, command, self.target.name, selection))
+        report = execute.run(adapter, steps, command=command, target=self.target.name, selection=selection,
+                             run_id=plan.run_id, decisions=plan.runner_decisions(), recorder=plan.recorder, **run_options)
+        outcome = report.interrupted or ("error" if report.failed else "success")
+        adapter.execute([state.run_finished(prefix, plan.run_id, outcome, {
+            k: "fail" if r.test_failure else r.status for k, r in report.results.items()})])
         return report
 
     # -- tests -------------------------------------------------------------------------------------
