@@ -165,4 +165,4 @@ def test_build_stops_downstream_of_a_failing_unit_test(demo_dir):
 
 def test_unknown_kind_option_is_exit_2(demo_dir):
     run = martctl("test", "--kind", "everything", cwd=demo_dir)
-    assert run.returncode == 2 and "--kind must be one of" in run.stderr
+    assert run.returncode == 2 and "test kind must be one of all, data, unit" in run.stderr

@@ -321,7 +321,8 @@ class Workspace:
         from martctl.quality.unit import run_unit_tests
 
         if kind not in TEST_KINDS:
-            raise ProjectError(f"test kind must be one of {', '.join(TEST_KINDS)}, got '{kind}'")
+            raise ProjectError(f"test kind must be one of {', '.join(TEST_KINDS)}, got '{kind}'",
+                               hint="martctl test --kind data (the warehouse) or --kind unit (in-memory DuckDB)")
         emit = on_event or (lambda event: None)
         started = time.time()
         if kind != "unit":

@@ -11,7 +11,6 @@ from typing_extensions import Annotated
 from martctl.cli.options import Exclude, Json, ProjectDir, Select, TargetOpt, Threads, Vars
 
 STATUS_STYLE = {"PASS": "green", "WARN": "yellow", "FAIL": "bold red", "ERROR": "bold red", "SKIPPED": "dim"}
-KINDS = ("all", "data", "unit")
 
 
 def test(
@@ -29,8 +28,6 @@ def test(
     import martctl
     from martctl.cli import progress, render
 
-    if kind not in KINDS:
-        raise martctl.ProjectError(f"--kind must be one of {', '.join(KINDS)}, got '{kind}'")
     ws = martctl.open(project_dir, target, vars)
     report = ws.test(select, exclude, threads=threads, kind=kind, on_event=progress.make_warner("text"))
     if junit_xml:

@@ -82,6 +82,7 @@ def load_project(project_dir: str | Path = ".", environ=None, problems: list[Pro
     With a `problems` list, problems are appended to it and the marts that did load are kept
     (so `validate` can go on to check the rest)."""
     config_file = find_config(Path(project_dir))
+    # the folder as the user named it when config.yaml is there (messages keep their relative paths), else the parent
     root = config_file.parent if Path(project_dir).resolve() != config_file.parent else Path(project_dir)
     folder = ProjectFolder(root)
     outside = folder.problem(config_file, "this config file")
