@@ -11,6 +11,7 @@ warehouse, or a lock table for Spark Connect (spark_lock.py).
 from __future__ import annotations
 
 import re
+import shutil
 import threading
 from typing import TYPE_CHECKING
 
@@ -249,7 +250,7 @@ class SparkAdapter(Adapter):
         current = self._current_version(relation)
         if kind == "incremental" and not full_refresh and current is not None:
             return self._incremental(compiled, current, then)
-        return self._new_version(relation, compiled.sql, then, doing)
+        return self._new_version(relation, compiled.sql, then, doing, current)
 
     def _record(self, then: Then | None, rows: int | None) -> None:
         if then is not None:
@@ -268,11 +269,11 @@ class SparkAdapter(Adapter):
         text = next((r[1] for r in rows if r[0] == "View Text"), None)
         return spark_versions.pointed_version(text, relation) if text else None
 
-    def _new_version(self, relation: tuple[str, str], query, then: Then | None, doing: str) -> int:
-        """Write version n+1 whole, count it, point the view at it, record it, drop the old versions."""
-        n = max(self._versions(relation), default=0) + 1
+    def _new_version(self, relation: tuple[str, str], query, then: Then | None, doing: str, previous: int | None) -> int:
+        """Write version n+1 whole, count it, point the view at it, record it, drop the versions
+        but the new one and `previous` (the one the view read until now)."""
+        n = self._next_version(relation)
         physical = spark_versions.versioned(relation, n)
-        self._sql(ddl.drop(physical), doing)  # never there (n is new), unless another session wrote it
         self._sql(ddl.create_table_as(physical, query), doing)
         self._noted(physical, False)
         rows = self._rows(exp.select(exp.Count(this=exp.Star())).from_(ddl.table(physical)), doing).rows[0][0]
@@ -281,13 +282,25 @@ class SparkAdapter(Adapter):
         self._sql(spark_versions.point_view(relation, n), doing)
         self._noted(relation, True)
         self._record(then, int(rows))
-        self._drop_versions(relation, keep={n})
+        self._drop_versions(relation, keep={n, previous} - {None})
         return int(rows)
 
+    def _next_version(self, relation: tuple[str, str]) -> int:
+        """One above every version in the catalog; on a local warehouse also above the folders a
+        killed write left without a catalog entry (deleted here: nothing reads them)."""
+        n = max(self._versions(relation), default=0) + 1
+        if self.warehouse is None:
+            return n
+        folder = self.warehouse / "tables" / f"{relation[0].lower()}.db"
+        for path in folder.glob(f"{relation[1].lower()}{spark_versions.VERSION_MARK}*") if folder.is_dir() else ():
+            found = spark_versions.version_of(path.name)
+            if found and found[0] == relation[1].lower() and found[1] not in self._versions(relation):
+                shutil.rmtree(path, ignore_errors=True)
+                n = max(n, found[1] + 1)
+        return n
+
     def _drop_versions(self, relation: tuple[str, str], keep: set[int]) -> None:
-        versions = self._versions(relation)
-        gone = spark_versions.to_drop(versions, max(keep)) if keep else sorted(versions)
-        for n in gone:
+        for n in sorted(v for v in self._versions(relation) if v not in keep):
             physical = spark_versions.versioned(relation, n)
             self._sql(ddl.drop(physical), f"cannot drop {physical[0]}.{physical[1]}")
             self._noted(physical, None)
@@ -312,7 +325,7 @@ class SparkAdapter(Adapter):
                 keep = keep.where(exp.not_(exp.Exists(this=probe)))
             added = self._rows(exp.select(exp.Count(this=exp.Star())).from_(ddl.table(batch)), doing).rows[0][0]
             merged = exp.union(keep, ddl.select_columns(batch, columns), distinct=False)
-            self._new_version(relation, merged, then, doing)
+            self._new_version(relation, merged, then, doing, current)
         finally:
             self._sql(ddl.drop(batch), doing)
         return int(added)
@@ -334,6 +347,6 @@ class SparkAdapter(Adapter):
         except Exception as exc:
             raise self._error(exc, doing) from None
         try:
-            return self._new_version(relation, ddl.select_columns(("", view)), then, doing)
+            return self._new_version(relation, ddl.select_columns(("", view)), then, doing, self._current_version(relation))
         finally:
             self._sql(ddl.drop(("", view), "VIEW"), doing)

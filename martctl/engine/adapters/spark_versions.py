@@ -4,9 +4,9 @@ Rules. A table (or incremental, or seed) `<schema>.<name>` is a VIEW `SELECT * F
 <schema>.<name>__martctl_v<n>`, the physical Parquet table of its current version n. A build
 writes version n+1 completely (CREATE TABLE AS), then replaces the view in one metastore call
 (CREATE OR REPLACE VIEW), then records the build in martctl's state, then drops every version
-but the new one and the one before it (kept so that a query that started on it can finish).
-A kill before the view's replacement leaves the old version in place (the unswapped n+1 is a
-leftover, dropped by the mart's next build); after it, the new one. A mart materialized as a
+but the new one and the one the view read until then (kept so that a query that started on it
+can finish). A kill before the view's replacement leaves the old version in place (the unswapped
+n+1 is a leftover, dropped by the mart's next build); after it, the new one. A mart materialized as a
 view is a plain view.
 """
 
@@ -50,10 +50,3 @@ def pointed_version(view_text: str, relation: tuple[str, str]) -> int | None:
 def point_view(relation: tuple[str, str], n: int) -> exp.Create:
     """CREATE OR REPLACE VIEW <relation> AS SELECT * FROM its version n."""
     return ddl.create_view(relation, ddl.select_columns(versioned(relation, n)))
-
-
-def to_drop(versions: set[int], current: int) -> list[int]:
-    """Every version but `current` and the newest one before it (leftovers above `current` too)."""
-    older = [v for v in versions if v < current]
-    keep = {current, max(older)} if older else {current}
-    return sorted(v for v in versions if v not in keep)

@@ -1,0 +1,168 @@
+"""DuckDB -> Spark fidelity: Spark computes what DuckDB computes, or martctl refuses the construct.
+
+The traps of sqlglot's DuckDB -> Spark output, each a small rule over the typed tree (children
+before parents, like the Postgres rules; a separate registry, since the same node needs another
+answer on Spark): `array_agg(x ORDER BY y)` became COLLECT_LIST(x) (order and NULLs lost);
+`range(0, 10, 3)` became SEQUENCE(0, 7, 3) (9 lost); regexp flags were dropped ('i' kept as
+`(?i)`, others refused; DuckDB's regexp_replace replaces the first match unless 'g');
+strftime codes with no DATE_FORMAT twin; `l[-1]` became `l[-2]` (DuckDB's 1-based index,
+negative from the end, NULL out of range: Spark's try_element_at); DuckDB's decimal division
+and avg are DOUBLE (Spark keeps a rounded DECIMAL); date_trunc of a DATE is a TIMESTAMP.
+"""
+
+from __future__ import annotations
+
+from typing import Callable
+
+from sqlglot import exp
+
+from martctl.compiler.fidelity.registry import (
+    FLOATS,
+    INTEGERS,
+    NUMERIC_EXACT,
+    apply_rules,
+    int_value,
+    is_type,
+    refuse,
+    string_value,
+)
+
+SparkRule = Callable[[exp.Expression], exp.Expression | None]
+RULES: dict[type, list[SparkRule]] = {}
+
+# strftime codes DATE_FORMAT writes the same way (sqlglot maps them); any other is refused
+SAME_CODES = {"%Y", "%m", "%d", "%H", "%M", "%S", "%y", "%%", "%I", "%p", "%b", "%B"}
+
+
+def spark_rule(*classes: type):
+    def register(fn: SparkRule) -> SparkRule:
+        for cls in classes:
+            RULES.setdefault(cls, []).append(fn)
+        return fn
+
+    return register
+
+
+def _double(node: exp.Expression) -> exp.Expression:
+    cast = exp.Cast(this=node, to=exp.DataType.build("DOUBLE"))
+    cast.type = exp.DataType.build("DOUBLE")
+    return cast
+
+
+@spark_rule(exp.ArrayAgg)
+def array_agg(node: exp.ArrayAgg):
+    what = "array_agg(x ORDER BY y)" if isinstance(node.this, exp.Order) else "array_agg(x) / list(x)"
+    refuse(what, node, "Spark's COLLECT_LIST drops NULLs and keeps no order: write the mart in the spark dialect "
+                       "(array_sort(collect_list(struct(y, x))) ...) or aggregate to a string with string_agg(... ORDER BY ...)")
+
+
+@spark_rule(exp.GenerateSeries)
+def series(node: exp.GenerateSeries):
+    """range(a, b[, s]) (end excluded) / generate_series (end included): the exact SEQUENCE, or an empty array."""
+    start, end, step = (int_value(node.args.get(k)) for k in ("start", "end", "step"))
+    step = 1 if node.args.get("step") is None else step
+    if start is None or end is None or step in (None, 0):
+        refuse("range() / generate_series() with bounds that are not integer constants", node,
+               "Spark's SEQUENCE includes its end and fails on an empty range: use constants, or the spark dialect")
+    values = list(range(start, end + (0 if node.args.get("is_end_exclusive") else (1 if step > 0 else -1)), step))
+    if not values:
+        return exp.Array(expressions=[])
+    return exp.Anonymous(this="SEQUENCE", expressions=[exp.Literal.number(values[0]), exp.Literal.number(values[-1]),
+                                                       exp.Literal.number(step)])
+
+
+def _flags(node: exp.Expression, allowed: str, what: str) -> str:
+    flags = node.args.get("flag") or node.args.get("modifiers")
+    if flags is None:
+        return ""
+    text = string_value(flags)
+    if text is None or set(text) - set(allowed):
+        refuse(f"{what} with flags {flags.sql('duckdb')}", node, f"Spark keeps only these flags here: {allowed}")
+    return text
+
+
+def _case_insensitive(pattern: exp.Expression, node: exp.Expression) -> exp.Expression:
+    text = string_value(pattern)
+    if text is None:
+        refuse("a regexp 'i' flag with a pattern that is not a constant", node, "write (?i) at the start of the pattern")
+    return exp.Literal.string("(?i)" + text)
+
+
+@spark_rule(exp.RegexpLike)
+def regexp_matches(node: exp.RegexpLike):
+    flags = _flags(node, "i", "regexp_matches()")
+    if not flags:
+        return None
+    return exp.RegexpLike(this=node.this, expression=_case_insensitive(node.expression, node))
+
+
+@spark_rule(exp.RegexpReplace)
+def regexp_replace(node: exp.RegexpReplace):
+    flags = _flags(node, "gi", "regexp_replace()")
+    if "g" not in flags:
+        refuse("regexp_replace() without the 'g' flag", node,
+               "DuckDB replaces the first match only, Spark every match: add 'g' if every match is meant")
+    pattern = _case_insensitive(node.expression, node) if "i" in flags else node.expression
+    return exp.RegexpReplace(this=node.this, expression=pattern, replacement=node.args.get("replacement"))
+
+
+@spark_rule(exp.TimeToStr)
+def strftime(node: exp.TimeToStr):
+    import re
+
+    text = string_value(node.args.get("format"))
+    if text is None:
+        refuse("strftime() with a format that is not a constant", node, "use a constant format")
+    odd = [code for code in re.findall(r"%.", text) if code not in SAME_CODES]
+    if odd:
+        refuse(f"strftime() code {odd[0]}", node, f"DATE_FORMAT has no exact twin of {odd[0]}; codes kept: "
+                                                 + " ".join(sorted(SAME_CODES)))
+    if re.search(r"[A-Za-z']", re.sub(r"%.", "", text)):
+        refuse("strftime() with letters outside its codes", node, "DATE_FORMAT reads letters as codes: concatenate them")
+    return None
+
+
+@spark_rule(exp.Bracket)
+def bracket(node: exp.Bracket):
+    """DuckDB's l[i] (1-based, negative from the end, NULL out of range) is Spark's try_element_at(l, i)."""
+    if len(node.expressions) != 1 or isinstance(node.expressions[0], exp.Slice) or not is_type(node.this, exp.DataType.Type.ARRAY):
+        return None
+    index = node.expressions[0]
+    value = int_value(index)
+    if value is not None:  # sqlglot keeps the index 0-based: DuckDB's i is value + 1
+        if value + 1 == 0:
+            refuse("l[0]", node, "DuckDB's lists start at 1: l[0] is always NULL")
+        position: exp.Expression = exp.Literal.number(value + 1)
+    else:
+        position = exp.Add(this=index.copy(), expression=exp.Literal.number(1))
+    return exp.Anonymous(this="TRY_ELEMENT_AT", expressions=[node.this.copy(), position])
+
+
+@spark_rule(exp.Div)
+def decimal_division(node: exp.Div):
+    """DuckDB divides decimals (and integers) as DOUBLE; Spark keeps a DECIMAL rounded to its scale."""
+    if any(is_type(side, *NUMERIC_EXACT) for side in (node.this, node.expression)) and \
+            all(is_type(side, *NUMERIC_EXACT, *INTEGERS, *FLOATS) for side in (node.this, node.expression)):
+        node.set("this", _double(node.this.copy()))
+        node.set("expression", _double(node.expression.copy()))
+    return None
+
+
+@spark_rule(exp.Avg)
+def decimal_avg(node: exp.Avg):
+    """DuckDB's avg of a DECIMAL is a DOUBLE; Spark's a DECIMAL with 4 more digits of scale."""
+    if is_type(node.this, *NUMERIC_EXACT):
+        node.set("this", _double(node.this.copy()))
+    return None
+
+
+@spark_rule(exp.DateTrunc)
+def date_trunc_of_date(node: exp.DateTrunc):
+    """date_trunc(unit, <date>) is a TIMESTAMP in DuckDB; sqlglot writes Spark's TRUNC, a DATE."""
+    unit = string_value(node.args.get("unit")) or node.text("unit")
+    return exp.TimestampTrunc(this=exp.Cast(this=node.this.copy(), to=exp.DataType.build("TIMESTAMP")),
+                              unit=exp.var(unit.upper()))
+
+
+def duckdb_to_spark(tree: exp.Expression) -> exp.Expression:
+    return apply_rules(tree, lambda node: RULES.get(type(node), ()))
