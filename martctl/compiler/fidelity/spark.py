@@ -156,6 +156,43 @@ def decimal_avg(node: exp.Avg):
     return None
 
 
+@spark_rule(exp.Round)
+def round_double(node: exp.Round):
+    """DuckDB rounds a DOUBLE in binary (round(x * 10^n) / 10^n: 10.735 is 10.7349999... -> 10.73);
+    Spark's ROUND goes through the decimal text (10.735 -> 10.74). Written as DuckDB computes it."""
+    digits = int_value(node.args.get("decimals")) if node.args.get("decimals") is not None else 0
+    double = isinstance(node.this, exp.Div) or is_type(node.this, *FLOATS)
+    if not double or digits is None:
+        return None
+    scale = _double(exp.Literal.number(10 ** abs(digits)))
+    if digits >= 0:
+        scaled = exp.Div(this=exp.Round(this=exp.Mul(this=exp.paren(node.this.copy()), expression=scale),
+                                        decimals=exp.Literal.number(0)), expression=scale.copy())
+    else:
+        scaled = exp.Mul(this=exp.Round(this=exp.Div(this=exp.paren(node.this.copy()), expression=scale),
+                                        decimals=exp.Literal.number(0)), expression=scale.copy())
+    return exp.paren(scaled)
+
+
+BOUNDARY_UNITS = {"YEAR", "QUARTER", "MONTH", "DAY", "HOUR", "MINUTE", "SECOND"}
+
+
+@spark_rule(exp.DateDiff)
+def date_diff(node: exp.DateDiff):
+    """DuckDB's date_diff counts the unit's boundaries crossed (Jan 31 -> Feb 1 is 1 month); Spark's
+    DATEDIFF(unit, ...) counts whole units (0). The same count: the whole units between both truncated."""
+    if not node.args.get("date_part_boundary"):
+        return None
+    unit = node.text("unit").upper()
+    if unit not in BOUNDARY_UNITS:
+        refuse(f"date_diff('{unit.lower()}', ...)", node, "count days and divide: date_diff('day', a, b) // 7")
+
+    def truncated(side: exp.Expression) -> exp.Expression:
+        return exp.TimestampTrunc(this=exp.Cast(this=side.copy(), to=exp.DataType.build("TIMESTAMP")), unit=exp.var(unit))
+
+    return exp.DateDiff(this=truncated(node.this), expression=truncated(node.expression), unit=exp.var(unit))
+
+
 @spark_rule(exp.DateTrunc)
 def date_trunc_of_date(node: exp.DateTrunc):
     """date_trunc(unit, <date>) is a TIMESTAMP in DuckDB; sqlglot writes Spark's TRUNC, a DATE."""
