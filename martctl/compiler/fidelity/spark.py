@@ -158,20 +158,14 @@ def decimal_avg(node: exp.Avg):
 
 @spark_rule(exp.Round)
 def round_double(node: exp.Round):
-    """DuckDB rounds a DOUBLE in binary (round(x * 10^n) / 10^n: 10.735 is 10.7349999... -> 10.73);
-    Spark's ROUND goes through the decimal text (10.735 -> 10.74). Written as DuckDB computes it."""
-    digits = int_value(node.args.get("decimals")) if node.args.get("decimals") is not None else 0
-    double = isinstance(node.this, exp.Div) or is_type(node.this, *FLOATS)
-    if not double or digits is None:
-        return None
-    scale = _double(exp.Literal.number(10 ** abs(digits)))
-    if digits >= 0:
-        scaled = exp.Div(this=exp.Round(this=exp.Mul(this=exp.paren(node.this.copy()), expression=scale),
-                                        decimals=exp.Literal.number(0)), expression=scale.copy())
-    else:
-        scaled = exp.Mul(this=exp.Round(this=exp.Div(this=exp.paren(node.this.copy()), expression=scale),
-                                        decimals=exp.Literal.number(0)), expression=scale.copy())
-    return exp.paren(scaled)
+    """DuckDB rounds a DOUBLE half away from zero at its exact binary value (10.735 is 10.7349999...:
+    10.73); Spark's ROUND goes through the decimal text (10.74). Written out as DuckDB computes it,
+    as for Postgres, without the scalar subquery Spark would refuse."""
+    from martctl.compiler.fidelity.semantics import round_as_duckdb
+
+    if isinstance(node.this, exp.Div) and not is_type(node.this, *FLOATS):  # DuckDB's / is a DOUBLE
+        node.this.type = exp.DataType.build("DOUBLE")
+    return round_as_duckdb(node, inline=True)
 
 
 BOUNDARY_UNITS = {"YEAR", "QUARTER", "MONTH", "DAY", "HOUR", "MINUTE", "SECOND"}
