@@ -20,6 +20,7 @@ from martctl.compiler.fidelity.registry import (
     FLOATS,
     INTEGERS,
     NUMERIC_EXACT,
+    TEXT,
     apply_rules,
     int_value,
     is_type,
@@ -81,6 +82,13 @@ def _flags(node: exp.Expression, allowed: str, what: str) -> str:
     return text
 
 
+def _posix_classes(node: exp.Expression) -> None:
+    """[[:upper:]] is a POSIX class for DuckDB (RE2), a set of characters for Java's regexes."""
+    text = string_value(node.expression)
+    if text is not None and "[:" in text:
+        refuse("a regexp with a POSIX class ([[:alpha:]] ...)", node, "use \\p{Upper}-style classes or explicit ranges")
+
+
 def _case_insensitive(pattern: exp.Expression, node: exp.Expression) -> exp.Expression:
     text = string_value(pattern)
     if text is None:
@@ -90,6 +98,7 @@ def _case_insensitive(pattern: exp.Expression, node: exp.Expression) -> exp.Expr
 
 @spark_rule(exp.RegexpLike)
 def regexp_matches(node: exp.RegexpLike):
+    _posix_classes(node)
     flags = _flags(node, "i", "regexp_matches()")
     if not flags:
         return None
@@ -98,6 +107,7 @@ def regexp_matches(node: exp.RegexpLike):
 
 @spark_rule(exp.RegexpReplace)
 def regexp_replace(node: exp.RegexpReplace):
+    _posix_classes(node)
     flags = _flags(node, "gi", "regexp_replace()")
     if "g" not in flags:
         refuse("regexp_replace() without the 'g' flag", node,
@@ -197,3 +207,109 @@ def date_trunc_of_date(node: exp.DateTrunc):
 
 def duckdb_to_spark(tree: exp.Expression) -> exp.Expression:
     return apply_rules(tree, lambda node: RULES.get(type(node), ()))
+
+
+# -- dates ---------------------------------------------------------------------------------------
+def _dow(x: exp.Expression) -> exp.Expression:
+    """DuckDB's day of week, 0 = Sunday (Spark's DAYOFWEEK: 1 = Sunday)."""
+    return exp.paren(exp.Sub(this=exp.Anonymous(this="DAYOFWEEK", expressions=[x.copy()]), expression=exp.Literal.number(1)))
+
+
+def _isodow(x: exp.Expression) -> exp.Expression:
+    """1 = Monday ... 7 = Sunday."""
+    shifted = exp.Mod(this=exp.paren(exp.Add(this=exp.Anonymous(this="DAYOFWEEK", expressions=[x.copy()]),
+                                             expression=exp.Literal.number(5))), expression=exp.Literal.number(7))
+    return exp.paren(exp.Add(this=exp.paren(shifted), expression=exp.Literal.number(1)))
+
+
+@spark_rule(exp.DayOfWeek)
+def day_of_week(node: exp.DayOfWeek):
+    return _dow(node.this)
+
+
+@spark_rule(exp.DayOfWeekIso)
+def iso_day_of_week(node: exp.DayOfWeekIso):
+    return _isodow(node.this)
+
+
+@spark_rule(exp.Extract)
+def extract(node: exp.Extract):
+    part = node.this.name.upper()
+    if part in ("DOW", "DAYOFWEEK"):
+        return _dow(node.expression)
+    if part in ("ISODOW",):
+        return _isodow(node.expression)
+    if part in ("EPOCH", "SECOND", "SECONDS"):
+        refuse(f"extract({part.lower()} from ...)", node, "Spark's is a DECIMAL with the fraction: "
+               "use second(ts) for whole seconds, unix_micros(ts) / 1e6 for the epoch")
+    return None
+
+
+@spark_rule(exp.Dayname)
+def day_name(node: exp.Dayname):
+    return exp.Anonymous(this="DATE_FORMAT", expressions=[node.this.copy(), exp.Literal.string("EEEE")])
+
+
+@spark_rule(exp.Monthname)
+def month_name(node: exp.Monthname):
+    return exp.Anonymous(this="DATE_FORMAT", expressions=[node.this.copy(), exp.Literal.string("MMMM")])
+
+
+def _is_date(node: exp.Expression) -> bool:
+    return is_type(node, exp.DataType.Type.DATE)
+
+
+@spark_rule(exp.Add, exp.Sub)
+def date_arithmetic(node: exp.Expression):
+    """date - date is DuckDB's whole days (an INTEGER); date +/- interval is a TIMESTAMP (Spark: a DATE)."""
+    left, right = node.this, node.expression
+    if isinstance(node, exp.Sub) and _is_date(left) and _is_date(right):
+        return exp.Anonymous(this="DATEDIFF", expressions=[left.copy(), right.copy()])
+    if _is_date(left) and isinstance(right, exp.Interval):
+        node.set("this", exp.Cast(this=left.copy(), to=exp.DataType.build("TIMESTAMP")))
+    return None
+
+
+# -- values ----------------------------------------------------------------------------------------
+@spark_rule(exp.Cast, exp.TryCast)
+def casts(node: exp.Expression):
+    """To an integer DuckDB rounds (a DECIMAL half away from zero, a DOUBLE half to even), Spark
+    truncates; a DOUBLE or a list as text is written another way (1e+300 / 1.0E300, NULL / null)."""
+    to, value = node.args.get("to"), node.this
+    if to is None:
+        return None
+    if to.is_type(*INTEGERS):
+        if is_type(value, *NUMERIC_EXACT):
+            node.set("this", exp.Round(this=value.copy(), decimals=exp.Literal.number(0)))
+        elif is_type(value, *FLOATS):
+            node.set("this", exp.Anonymous(this="BROUND", expressions=[value.copy(), exp.Literal.number(0)]))
+        return None
+    if to.is_type(*TEXT) and (is_type(value, *FLOATS) or is_type(value, exp.DataType.Type.ARRAY, exp.DataType.Type.STRUCT,
+                                                                   exp.DataType.Type.MAP)):
+        refuse(f"cast({value.type.sql('duckdb').lower()} as varchar)", node,
+               "Spark writes doubles and lists as text another way: format them explicitly (printf, array_join)")
+    return None
+
+
+@spark_rule(exp.IsNan)
+def is_nan(node: exp.IsNan):
+    """isnan(NULL) is NULL in DuckDB, false in Spark."""
+    return exp.If(this=exp.Is(this=node.this.copy(), expression=exp.Null()), true=exp.Null(), false=node.copy())
+
+
+@spark_rule(exp.Typeof)
+def type_of(node: exp.Typeof):
+    refuse("typeof()", node, "type names differ between engines: declare the column's type instead")
+
+
+@spark_rule(exp.Like, exp.ILike)
+def like(node: exp.Expression):
+    """Spark's LIKE reads a backslash as an escape, DuckDB's does not (without ESCAPE)."""
+    if node.args.get("escape") is not None or isinstance(node.parent, exp.Escape):
+        return None
+    pattern = string_value(node.expression)
+    if pattern is None:
+        refuse("LIKE with a pattern that is not a constant", node, "add ESCAPE '!' (or another character) to the LIKE")
+    if "\\" in pattern:
+        refuse("LIKE with a backslash in the pattern", node, "add an explicit ESCAPE clause")
+    return None

@@ -55,12 +55,15 @@ class SparkAdapter(Adapter):
         self._state_guard = threading.Lock()  # appends to one Parquet table never overlap
         self._cancelled = threading.Event()
         self._names: dict[str, dict[str, bool]] = {}  # schema -> {name: is a view}
+        self._schemas: set[str] = set()  # schemas known to exist
         self._names_guard = threading.Lock()
 
     # -- connection -------------------------------------------------------------------
     def connect(self) -> None:
         if self.session is not None:
             return
+        if self._lock is not None and not self._lock.held:
+            self._not_in_use()
         try:
             self.session, self._owned, self.startup_seconds = spark_session.start(self.target, self.project_root)
             self._sql("SHOW SCHEMAS")
@@ -68,6 +71,19 @@ class SparkAdapter(Adapter):
             raise
         except Exception as exc:
             raise self._error(exc, "cannot start the Spark session") from None
+
+    def _not_in_use(self) -> None:
+        """A local warehouse opens in one JVM at a time (embedded Derby): a command that does not
+        take the run lock (test, show) meets a running build here, and exits 3 naming it."""
+        probe = FileLock(self._lock.path)
+        try:
+            probe.acquire(0.0, {"pid": 0})
+        except LockBusy as exc:
+            raise LockBusy(f"another run is using the Spark warehouse {self.warehouse}: {describe(exc.holder)}; "
+                           "wait for it to finish", exc.holder) from None
+        except OSError:
+            return  # no lock file can be made: the session start says what is wrong
+        probe.release()
 
     def require_existing(self) -> None:
         if self.warehouse is not None and not (self.warehouse / "metastore_db").is_dir():
@@ -77,7 +93,7 @@ class SparkAdapter(Adapter):
 
     def close(self) -> None:
         session, self.session = self.session, None
-        self._names = {}
+        self._names, self._schemas = {}, set()
         if session is not None and self._owned:
             try:
                 session.stop()
@@ -167,6 +183,7 @@ class SparkAdapter(Adapter):
         exists = any(r[0].lower() == schema for r in self._rows("SHOW SCHEMAS").rows)
         names: dict[str, bool] = {}
         if exists:
+            self._schemas.add(schema)
             for row in self._rows(f"SHOW TABLES IN {_text(exp.to_identifier(schema))}").rows:
                 if not row[2]:  # not a temporary view
                     names[row[1].lower()] = False
@@ -185,10 +202,10 @@ class SparkAdapter(Adapter):
                 names[relation[1].lower()] = is_view
 
     def _ensure_schema(self, schema: str) -> None:
-        if schema.lower() in self._names:
+        if schema.lower() in self._schemas:
             return
         self._sql(ddl.create_schema(schema), f"cannot create schema {schema}")
-        self._catalog(schema)
+        self._schemas.add(schema.lower())
 
     def relations(self) -> set[tuple[str, str]]:
         out = set()
@@ -232,7 +249,7 @@ class SparkAdapter(Adapter):
             if target.db:
                 self._noted((target.db, target.name), statement.kind == "VIEW")
         elif isinstance(statement, exp.Create) and statement.kind == "SCHEMA":
-            self._catalog(statement.this.name)
+            self._schemas.add(statement.this.name.lower())
 
     def materialize(self, compiled: "CompiledMart", full_refresh: bool = False, then: Then | None = None) -> int | None:
         relation = compiled.relation
