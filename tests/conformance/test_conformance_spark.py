@@ -35,6 +35,17 @@ def _load_spark(session, root) -> None:
             frame.write.mode("overwrite").format("parquet").saveAsTable(f"raw.{table}")
 
 
+def _plain(value):
+    """A Spark struct (Row) as the dict DuckDB's driver gives, inside lists too."""
+    from pyspark.sql import Row
+
+    if isinstance(value, Row):
+        return {k: _plain(v) for k, v in value.asDict().items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    return value
+
+
 def _run(session, item) -> Outcome:
     if isinstance(item, Outcome):
         return item
@@ -43,7 +54,7 @@ def _run(session, item) -> Outcome:
         void = [f.name for f in frame.schema.fields if f.dataType.typeName() == "void"]
         if void:
             return Outcome("failed", f"column(s) of type VOID, which a table cannot hold: {void}")
-        return Outcome("rows", columns=tuple(frame.columns), rows=[tuple(r) for r in frame.collect()])
+        return Outcome("rows", columns=tuple(frame.columns), rows=[tuple(_plain(v) for v in r) for r in frame.collect()])
     except Exception as exc:  # noqa: BLE001 - a run-time failure is this case's outcome
         return Outcome("failed", f"{type(exc).__name__}: {str(exc).splitlines()[0]}")
 

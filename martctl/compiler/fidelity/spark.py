@@ -60,6 +60,8 @@ def array_agg(node: exp.ArrayAgg):
 @spark_rule(exp.GenerateSeries)
 def series(node: exp.GenerateSeries):
     """range(a, b[, s]) (end excluded) / generate_series (end included): the exact SEQUENCE, or an empty array."""
+    if isinstance(node.parent, exp.Table) or isinstance(node.parent, exp.Unnest):  # FROM range(...): Spark's range table
+        return _range_table(node)
     start, end, step = (int_value(node.args.get(k)) for k in ("start", "end", "step"))
     step = 1 if node.args.get("step") is None else step
     if start is None or end is None or step in (None, 0):
@@ -70,6 +72,15 @@ def series(node: exp.GenerateSeries):
         return exp.Array(expressions=[])
     return exp.Anonymous(this="SEQUENCE", expressions=[exp.Literal.number(values[0]), exp.Literal.number(values[-1]),
                                                        exp.Literal.number(step)])
+
+
+def _range_table(node: exp.GenerateSeries) -> exp.Expression:
+    """FROM range(a, b[, s]): Spark's range table function excludes its end too (generate_series: end + 1)."""
+    end = node.args["end"].copy()
+    if not node.args.get("is_end_exclusive"):
+        end = exp.Add(this=end, expression=exp.Literal.number(1))
+    args = [node.args.get("start") or exp.Literal.number(0), end, node.args.get("step") or exp.Literal.number(1)]
+    return exp.Anonymous(this="RANGE", expressions=[a.copy() for a in args])
 
 
 def _flags(node: exp.Expression, allowed: str, what: str) -> str:

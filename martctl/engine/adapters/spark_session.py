@@ -71,7 +71,11 @@ def _owned_active(warehouse: Path | None):
 
 def start(target, project_root: Path) -> tuple[Any, bool, float]:
     """(session, started by us, seconds it took). Reuses this process's active session if there is one."""
+    import logging
+
     from pyspark.sql import SparkSession
+
+    logging.getLogger("SQLQueryContextLogger").setLevel(logging.CRITICAL)  # martctl reports the error itself
 
     settings: Mapping[str, Any] = target.settings
     clock = time.perf_counter()
