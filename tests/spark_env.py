@@ -60,7 +60,8 @@ class ConnectServer:
         self.url = f"sc://127.0.0.1:{self.port}"
         home = Path(pyspark.__file__).parent
         folder.mkdir(parents=True, exist_ok=True)
-        conf = {**local_conf(folder, "local[2]"), "spark.connect.grpc.binding.port": str(self.port)}
+        conf = {**local_conf(folder, "local[2]"), "spark.connect.grpc.binding.port": str(self.port),
+                "spark.log.level": "INFO"}  # its ready line is an INFO message
         args = [str(home / "bin" / "spark-submit"), "--class", "org.apache.spark.sql.connect.service.SparkConnectServer"]
         for key, value in conf.items():
             args += ["--conf", f"{key}={value}"]

@@ -35,14 +35,19 @@ def _load_spark(session, root) -> None:
             frame.write.mode("overwrite").format("parquet").saveAsTable(f"raw.{table}")
 
 
-def _plain(value):
-    """A Spark struct (Row) as the dict DuckDB's driver gives, inside lists too."""
+def _plain(value, instant: bool = False):
+    """A Spark struct (Row) as the dict DuckDB's driver gives, inside lists too; a value of Spark's
+    TIMESTAMP (with local time zone: an instant; PySpark gives it naive, in the session's UTC) aware."""
+    import datetime as dt
+
     from pyspark.sql import Row
 
     if isinstance(value, Row):
         return {k: _plain(v) for k, v in value.asDict().items()}
     if isinstance(value, list):
-        return [_plain(v) for v in value]
+        return [_plain(v, instant) for v in value]
+    if instant and isinstance(value, dt.datetime) and value.tzinfo is None:
+        return value.replace(tzinfo=dt.timezone.utc)
     return value
 
 
@@ -54,7 +59,10 @@ def _run(session, item) -> Outcome:
         void = [f.name for f in frame.schema.fields if f.dataType.typeName() == "void"]
         if void:
             return Outcome("failed", f"column(s) of type VOID, which a table cannot hold: {void}")
-        return Outcome("rows", columns=tuple(frame.columns), rows=[tuple(_plain(v) for v in r) for r in frame.collect()])
+        instants = [f.dataType.simpleString().startswith(("timestamp", "array<timestamp"))
+                    and "ntz" not in f.dataType.simpleString() for f in frame.schema.fields]
+        rows = [tuple(_plain(v, i) for v, i in zip(r, instants)) for r in frame.collect()]
+        return Outcome("rows", columns=tuple(frame.columns), rows=rows)
     except Exception as exc:  # noqa: BLE001 - a run-time failure is this case's outcome
         return Outcome("failed", f"{type(exc).__name__}: {str(exc).splitlines()[0]}")
 
