@@ -160,21 +160,24 @@ def test_demo_through_a_spark_connect_server(spark_connect, tmp_path):
         client.stop()
 
 
-def test_connect_lock_table_second_run_is_busy(spark_connect):
-    from pyspark.sql import SparkSession
-
-    from martctl.engine.adapters.spark_lock import LockTable
+def test_connect_lock_table_second_run_is_busy(spark_connect, tmp_path):
+    """Two adapters on one Connect server: the second run's lock is busy and names the first, until
+    the first releases it; waiting reports who holds it."""
+    from martctl.engine.adapters.base import get_adapter
     from martctl.errors import LockBusy
+    from martctl.project.model import Target
 
-    client = SparkSession.builder.remote(spark_connect).create()
+    target = Target("cluster", "spark", {"remote": spark_connect, "schema_prefix": "lk_"})
+    first, second = get_adapter(target, tmp_path), get_adapter(target, tmp_path)
     try:
-        first = LockTable(lambda s, doing: client.sql(s if isinstance(s, str) else s.sql("spark")), "lk_martctl_state", "t")
-        second = LockTable(lambda s, doing: client.sql(s if isinstance(s, str) else s.sql("spark")), "lk_martctl_state", "t")
-        first.acquire(info={"pid": 1, "host": "h", "started_at": "then", "command": "martctl build"})
+        first.acquire_lock(info={"pid": 1, "host": "h", "started_at": "then", "command": "martctl build"})
+        waited: list[str] = []
         with pytest.raises(LockBusy, match="pid 1 on h"):
-            second.acquire()
-        first.release()
-        second.acquire()
-        second.release()
+            second.acquire_lock(wait_seconds=1.0, on_wait=waited.append)
+        assert waited and "pid 1 on h" in waited[0]
+        first.release_lock()
+        second.acquire_lock()
+        second.release_lock()
     finally:
-        client.stop()
+        first.close()
+        second.close()

@@ -169,27 +169,14 @@ def decimal_division(node: exp.Div):
     return None
 
 
-def _scale(kind: exp.DataType | None) -> int | None:
-    params = kind.expressions if kind is not None else []
-    if len(params) != 2:
-        return None
-    return int_value(params[1].this) if isinstance(params[1], exp.DataTypeParam) else int_value(params[1])
-
-
 @spark_rule(exp.Avg)
 def decimal_avg(node: exp.Avg):
-    """DuckDB's avg of a DECIMAL is a DOUBLE computed from the exact sum: double(unscaled sum) /
-    (count * 10^scale). Spark's is a DECIMAL with 4 more digits of scale. Written as DuckDB does."""
+    """DuckDB's avg of a DECIMAL is a DOUBLE from the exact sum: double(sum) / count. Spark's is a
+    DECIMAL with 4 more digits of scale (and an avg of doubles would sum in another order)."""
     if not is_type(node.this, *NUMERIC_EXACT) or isinstance(node.this, exp.Distinct) or node.find_ancestor(exp.Window):
         return None
-    scale = _scale(node.this.type)
-    if scale is None:
-        node.set("this", _double(node.this.copy()))
-        return None
-    power = exp.Literal.number(10 ** scale)
-    unscaled = exp.Mul(this=exp.Sum(this=node.this.copy()), expression=power)
-    divisor = exp.paren(exp.Mul(this=_double(exp.Count(this=node.this.copy())), expression=_double(power.copy())))
-    return exp.paren(exp.Div(this=_double(unscaled), expression=divisor))
+    count = _double(exp.Count(this=node.this.copy()))
+    return exp.paren(exp.Div(this=_double(exp.Sum(this=node.this.copy())), expression=count))
 
 
 @spark_rule(exp.Round)

@@ -92,6 +92,8 @@ class SparkAdapter(Adapter):
                                file, line, hint="build it first (martctl build), or check warehouse: and --target")
 
     def close(self) -> None:
+        if self._table_lock is not None:  # its DROP needs the session: released before the session ends
+            self.release_lock()
         session, self.session = self.session, None
         self._names, self._schemas = {}, set()
         if session is not None and self._owned:
