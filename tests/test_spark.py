@@ -160,24 +160,31 @@ def test_demo_through_a_spark_connect_server(spark_connect, tmp_path):
         client.stop()
 
 
-def test_connect_lock_table_second_run_is_busy(spark_connect, tmp_path):
-    """Two adapters on one Connect server: the second run's lock is busy and names the first, until
-    the first releases it; waiting reports who holds it."""
-    from martctl.engine.adapters.base import get_adapter
-    from martctl.errors import LockBusy
-    from martctl.project.model import Target
+LOCK_CHECK = """
+import sys
+import pytest
+from martctl.engine.adapters.base import get_adapter
+from martctl.errors import LockBusy
+from martctl.project.model import Target
 
-    target = Target("cluster", "spark", {"remote": spark_connect, "schema_prefix": "lk_"})
-    first, second = get_adapter(target, tmp_path), get_adapter(target, tmp_path)
-    try:
-        first.acquire_lock(info={"pid": 1, "host": "h", "started_at": "then", "command": "martctl build"})
-        waited: list[str] = []
-        with pytest.raises(LockBusy, match="pid 1 on h"):
-            second.acquire_lock(wait_seconds=1.0, on_wait=waited.append)
-        assert waited and "pid 1 on h" in waited[0]
-        first.release_lock()
-        second.acquire_lock()
-        second.release_lock()
-    finally:
-        first.close()
-        second.close()
+target = Target("cluster", "spark", {"remote": sys.argv[1], "schema_prefix": "lk_"})
+first, second = get_adapter(target, "."), get_adapter(target, ".")
+first.acquire_lock(info={"pid": 1, "host": "h", "started_at": "then", "command": "martctl build"})
+waited = []
+with pytest.raises(LockBusy, match="pid 1 on h"):
+    second.acquire_lock(wait_seconds=1.0, on_wait=waited.append)
+assert waited and "pid 1 on h" in waited[0], waited
+first.release_lock()
+second.acquire_lock()
+second.release_lock()
+print("lock ok")
+"""
+
+
+def test_connect_lock_table_second_run_is_busy(spark_connect):
+    """Two adapters on one Connect server (in a process of their own: a process runs either a local
+    or a remote session): the second run's lock is busy and names the first, until the first releases
+    it; waiting reports who holds it."""
+    run = subprocess.run([sys.executable, "-c", LOCK_CHECK, spark_connect], capture_output=True, text=True,
+                         env=PYTHON_ENV, timeout=300)
+    assert run.returncode == 0 and "lock ok" in run.stdout, run.stdout[-2000:] + run.stderr[-3000:]

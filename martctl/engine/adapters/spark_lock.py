@@ -73,12 +73,13 @@ class LockTable:
                 self.taken_over = holder
                 self.sql(ddl.drop(self.relation), "cannot take the run lock over")
                 continue
+            if wait_seconds:  # at once (a round trip to the catalog may outlast a short wait), then every minute
+                reporter.tick(lambda: describe(holder))
             if time.monotonic() >= deadline:
                 waited = f" after waiting {wait_seconds:g}s" if wait_seconds else ""
                 raise LockBusy(f"another run holds the lock of spark target '{self.target_name}' (table "
                                f"{self.relation[0]}.{self.relation[1]}){waited}: {describe(holder)}; wait for it to "
                                "finish, or pass --wait SECONDS", holder)
-            reporter.tick(lambda: describe(holder))
             time.sleep(min(0.5, max(0.0, deadline - time.monotonic())))
         self._beat = threading.Thread(target=self._heartbeat, name="martctl-lock-heartbeat", daemon=True)
         self._beat.start()
