@@ -210,16 +210,25 @@ def date_diff(node: exp.DateDiff):
     return exp.DateDiff(this=truncated(node.this), expression=truncated(node.expression), unit=exp.var(unit))
 
 
+def _naive(node: exp.Expression) -> exp.Cast:
+    """CAST(... AS TIMESTAMP): Spark's date_trunc is a TIMESTAMP with local time zone (an instant);
+    DuckDB's of a TIMESTAMP or a DATE is naive (the session's timestampType makes this cast NTZ)."""
+    return exp.Cast(this=node, to=exp.DataType.build("TIMESTAMP"))
+
+
 @spark_rule(exp.DateTrunc)
 def date_trunc_of_date(node: exp.DateTrunc):
     """date_trunc(unit, <date>) is a TIMESTAMP in DuckDB; sqlglot writes Spark's TRUNC, a DATE."""
     unit = string_value(node.args.get("unit")) or node.text("unit")
-    return exp.TimestampTrunc(this=exp.Cast(this=node.this.copy(), to=exp.DataType.build("TIMESTAMP")),
-                              unit=exp.var(unit.upper()))
+    return _naive(exp.TimestampTrunc(this=exp.Cast(this=node.this.copy(), to=exp.DataType.build("TIMESTAMP")),
+                                     unit=exp.var(unit.upper())))
 
 
-def duckdb_to_spark(tree: exp.Expression) -> exp.Expression:
-    return apply_rules(tree, lambda node: RULES.get(type(node), ()))
+@spark_rule(exp.TimestampTrunc)
+def timestamp_trunc(node: exp.TimestampTrunc):
+    if is_type(node.this, exp.DataType.Type.TIMESTAMPTZ, exp.DataType.Type.TIMESTAMPLTZ):
+        return None
+    return _naive(node.copy())
 
 
 # -- dates ---------------------------------------------------------------------------------------
@@ -326,3 +335,7 @@ def like(node: exp.Expression):
     if "\\" in pattern:
         refuse("LIKE with a backslash in the pattern", node, "add an explicit ESCAPE clause")
     return None
+
+
+def duckdb_to_spark(tree: exp.Expression) -> exp.Expression:
+    return apply_rules(tree, lambda node: RULES.get(type(node), ()))

@@ -1,12 +1,12 @@
 WITH cohorts AS (
   SELECT
     customers.customer_id AS customer_id,
-    DATE_TRUNC('MONTH', CAST(CAST(customers.signed_up_at AS DATE) AS TIMESTAMP)) AS cohort_month
+    CAST(DATE_TRUNC('MONTH', CAST(CAST(customers.signed_up_at AS DATE) AS TIMESTAMP)) AS TIMESTAMP) AS cohort_month
   FROM raw.customers AS customers
 ), activity AS (
   SELECT DISTINCT
     orders.customer_id AS customer_id,
-    DATE_TRUNC('MONTH', orders.ordered_at) AS order_month
+    CAST(DATE_TRUNC('MONTH', orders.ordered_at) AS TIMESTAMP) AS order_month
   FROM raw.orders AS orders
   WHERE
     orders.status = 'completed'
