@@ -109,14 +109,16 @@ def summary(rows: list[tuple], columns: dict[str, str], column: str) -> dict:
     return found
 
 
-def check_against_brute_force(found, case: Case, sample: int) -> None:
-    """Every figure of the engine's diff equals the brute-force comparison of the same rows."""
+def check_against_brute_force(found, case: Case, sample: int, types: dict[str, str] | None = None) -> None:
+    """Every figure of the engine's diff equals the brute-force comparison of the same rows (`types`: the
+    engine's names of the case's column types)."""
     expected = brute_force(case)
+    types = types or {}
     assert (found.old_rows, found.new_rows) == (len(case.old_rows), len(case.new_rows))
     assert found.by_key == expected["by_key"], found.key_problems
     assert (found.added, found.removed) == (expected["added"], expected["removed"])
-    assert found.schema.added == {c: t for c, t in case.new_columns.items() if c not in case.old_columns}
-    assert found.schema.removed == {c: t for c, t in case.old_columns.items() if c not in case.new_columns}
+    assert found.schema.added == {c: types.get(t, t) for c, t in case.new_columns.items() if c not in case.old_columns}
+    assert found.schema.removed == {c: types.get(t, t) for c, t in case.old_columns.items() if c not in case.new_columns}
     assert set(found.schema.retyped) == {c for c in case.new_columns if case.old_columns.get(c, case.new_columns[c]) != case.new_columns[c]}
     for side, rows, columns in (("old", case.old_rows, case.old_columns), ("new", case.new_rows, case.new_columns)):
         for column in columns:
