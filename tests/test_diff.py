@@ -233,6 +233,32 @@ def test_repeated_rows_are_counted_as_a_multiset(tmp_path: Path):
                                   "1 row(s) of the new side repeat a key (id) another row has"]
 
 
+@pytest.mark.parametrize("old_ids, new_ids, problems", [
+    ([1, 2], [1, 2, 3, 3], ["1 row(s) of the new side repeat a key (id) another row has"]),  # unmatched, new
+    ([1, 2, 4, 4, 4], [1, 2], ["2 row(s) of the old side repeat a key (id) another row has"]),  # unmatched, old
+    ([1, 1, 2], [1, 2], ["1 row(s) of the old side repeat a key (id) another row has"]),  # matched, old
+    ([1, 1, 2], [1, 1, 2], ["1 row(s) of the old side repeat a key (id) another row has",
+                            "1 row(s) of the new side repeat a key (id) another row has"]),  # matched, both
+    ([1, None], [1, 2], ["1 row(s) of the old side have a NULL in the key (id)"]),
+    ([1, None, None, 3, 3], [1, 2], ["2 row(s) of the old side have a NULL in the key (id)",
+                                     "1 row(s) of the old side repeat a key (id) another row has"]),
+])
+def test_a_repeated_or_null_key_is_said_exactly_and_never_counted_by_key(tmp_path: Path, old_ids, new_ids, problems):
+    columns = {"id": "INTEGER", "v": "INTEGER"}
+    case = Case(columns, columns, [(i, n) for n, i in enumerate(old_ids)], [(i, n % 2) for n, i in enumerate(new_ids)])
+    path = tmp_path / "w.duckdb"
+    load_duckdb(path, {("a", "m"): (columns, case.old_rows), ("b", "m"): (columns, case.new_rows)})
+    adapter = duckdb_adapter(path)
+    try:
+        found = diff_relations(adapter, ("a", "m"), ("b", "m"), ["id"])
+    finally:
+        adapter.close()
+    assert found.key_problems == problems
+    check_against_brute_force(found, case, 5)
+    old_distinct = len({i for i in old_ids if i is not None})
+    assert found.summaries["id"]["old"]["distinct"] == old_distinct
+
+
 # -- the API and the CLI: a project whose env dev is read at <area>__dev ------------------------------
 
 PROJECT = {
@@ -347,3 +373,10 @@ def test_a_unique_test_with_where_is_not_a_key(tmp_path: Path):
     root = write_project(tmp_path / "p", {"marts/a/m.yml": (
         "sql: select 1 as id, 2 as b\ntests:\n  - unique: {columns: [id], where: b > 0}\n  - unique: [id, b]\n")})
     assert martctl.open(root).project.marts["a.m"].key_columns() == ("id", "b")
+
+
+def test_validate_reports_a_primary_key_the_mart_does_not_return(tmp_path: Path):
+    root = write_project(tmp_path / "p", {"marts/a/m.yml": "sql: select 1 as id, 2 as b\n\nprimary_key: [id, bb]\n"})
+    code, out = cli("validate", "--project-dir", str(root))
+    assert code == 2 and "m.yml:3" in out and "primary_key column 'bb' is not a column of a.m" in out
+    assert "did you mean 'b'?" in out and "'id'" not in out

@@ -75,20 +75,11 @@ class DataDiff:
 
 @dataclass
 class _Side:
+    relation: Relation
     rows: int
     null_keys: int = 0
-    distinct_keys: int = 0
+    distinct_keys: int = 0  # without a NULL
     stats: dict[str, dict[str, Any]] = field(default_factory=dict)
-
-    def key_problem(self, label: str, key: Sequence[str]) -> list[str]:
-        """NULL or repeated keys, in words (a row count by key would be wrong with either)."""
-        problems = []
-        if self.null_keys:
-            problems.append(f"{self.null_keys} row(s) of {label} have a NULL in the key ({', '.join(key)})")
-        repeats = self.rows - self.null_keys - self.distinct_keys
-        if repeats:
-            problems.append(f"{repeats} row(s) of {label} repeat a key ({', '.join(key)}) another row has")
-        return problems
 
 
 def diff_relations(adapter: "Adapter", old: Relation, new: Relation, key: Sequence[str] = (), *,
@@ -103,19 +94,23 @@ def diff_relations(adapter: "Adapter", old: Relation, new: Relation, key: Sequen
     key = tuple(key)
     missing = [k for k in key if k not in old_columns or k not in new_columns]
     usable_key = () if missing else key
-    old_side = _side(adapter, old, old_columns, usable_key, summaries)
-    new_side = _side(adapter, new, new_columns, usable_key, summaries)
-    problems = [f"key column {k} is not in both relations" for k in missing]
-    if usable_key:
-        problems += old_side.key_problem("the old side", key) + new_side.key_problem("the new side", key)
-    result = DataDiff(old, new, old_side.rows, new_side.rows, schema, key, problems, 0, 0,
-                      summaries=_side_by_side(old_side.stats, new_side.stats))
-    if result.by_key:
+    sides = [_side(adapter, old, old_columns, usable_key, summaries), _side(adapter, new, new_columns, usable_key, summaries)]
+    result = DataDiff(old, new, sides[0].rows, sides[1].rows, schema, key,
+                      [f"key column {k} is not in both relations" for k in missing], 0, 0,
+                      summaries=_side_by_side(sides[0].stats, sides[1].stats))
+    null_keys = any(side.null_keys for side in sides)
+    if usable_key and not null_keys:
         by_name = {c.name: c for c in compared}
         _by_key(adapter, result, [by_name[k] for k in key], [c for c in compared if c.name not in key], sample)
-    else:
+    if usable_key and (null_keys or result.key_problems):
+        result.key_problems = _key_problems(adapter, sides, key)
+    if not result.by_key:
         result.added = _scalar(adapter, diffsql.multiset_missing(new, old, compared))
         result.removed = _scalar(adapter, diffsql.multiset_missing(old, new, compared))
+    if summaries and len(usable_key) == 1:  # a one-column key's distinct count, known without counting it again
+        for side, label in zip(sides, ("old", "new")):
+            stats = result.summaries[key[0]][label]
+            result.summaries[key[0]][label] = {"nulls": stats["nulls"], "distinct": side.distinct_keys, **stats}
     return result
 
 
@@ -128,15 +123,29 @@ def _columns(adapter: "Adapter", relation: Relation) -> dict[str, str]:
 
 def _side(adapter: "Adapter", relation: Relation, columns: dict[str, str], key: Sequence[str], summaries: bool) -> _Side:
     row = _first(adapter, diffsql.side_stats(*relation, columns, key, summaries))
-    side = _Side(rows=int(row[0]))
+    side = _Side(relation, rows=int(row[0]))
     values = list(row[1:])
     if key:
-        side.null_keys, side.distinct_keys = int(values.pop(0)), int(values.pop(0))
+        side.null_keys = int(values.pop(0))
+    side.distinct_keys = side.rows - side.null_keys  # until a repeat says otherwise (see _key_problems)
     for column, type_text in columns.items() if summaries else ():
-        names = diffsql.stat_names(type_text)
+        names = diffsql.stat_names(type_text, tuple(key) == (column,))
         side.stats[column] = dict(zip(names, values[:len(names)]))
         del values[:len(names)]
     return side
+
+
+def _key_problems(adapter: "Adapter", sides: list[_Side], key: Sequence[str]) -> list[str]:
+    """NULL or repeated keys on each side, in words, counted exactly (a count by key would be wrong with either)."""
+    problems = []
+    for side, label in zip(sides, ("the old side", "the new side")):
+        side.distinct_keys = _scalar(adapter, diffsql.key_distinct(*side.relation, key))
+        if side.null_keys:
+            problems.append(f"{side.null_keys} row(s) of {label} have a NULL in the key ({', '.join(key)})")
+        repeats = side.rows - side.null_keys - side.distinct_keys
+        if repeats:
+            problems.append(f"{repeats} row(s) of {label} repeat a key ({', '.join(key)}) another row has")
+    return problems
 
 
 def _side_by_side(old: dict[str, dict[str, Any]], new: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
@@ -145,9 +154,15 @@ def _side_by_side(old: dict[str, dict[str, Any]], new: dict[str, dict[str, Any]]
 
 
 def _by_key(adapter: "Adapter", result: DataDiff, key: list[Compared], values: list[Compared], sample: int) -> None:
+    """The keyed pass; a repeated key (pairs outnumbering a side's rows, or fewer distinct keys than rows
+    among the unmatched) leaves the result without a key (the caller counts the repeats and says so)."""
     row = _first(adapter, diffsql.keyed_counts(result.old, result.new, key, values))
-    result.added, result.removed, result.changed = (int(v) for v in row[:3])
-    result.column_changes = {v.name: int(n) for v, n in zip(values, row[3:])}
+    only_new, only_old, changed, pairs, new_keys, old_keys = (int(v) for v in row[:6])
+    if pairs + only_old != result.old_rows or pairs + only_new != result.new_rows or (new_keys, old_keys) != (only_new, only_old):
+        result.key_problems = ["repeated keys"]  # replaced by the exact counts
+        return
+    result.added, result.removed, result.changed = only_new, only_old, changed
+    result.column_changes = {v.name: int(n) for v, n in zip(values, row[6:])}
     if sample > 0 and result.changed:
         query = diffsql.changed_sample(result.old, result.new, key, values, sample)
         for found in adapter.query(query.sql(dialect=adapter.dialect), limit=sample).rows:

@@ -81,22 +81,31 @@ def key_present(key: Sequence[str]) -> exp.Expression:
 
 
 def side_stats(schema: str, name: str, columns: dict[str, str], key: Sequence[str], summaries: bool) -> exp.Select:
-    """One scan of one side: count(*), rows whose key has a NULL, distinct non-NULL keys, then per
-    column (with `summaries`) nulls, distinct, min, max, sum, avg as its kind allows (see `stat_names`)."""
+    """One scan of one side: count(*), rows whose key has a NULL, then per column (with `summaries`)
+    nulls, distinct, min, max, sum, avg as its kind allows (see `stat_names`; a one-column key's
+    distinct is not counted here: the keyed pass tells it)."""
     items: list[exp.Expression] = [exp.func("count", exp.Star())]
     if key:
         items.append(_count_if(key_present(key).not_()))
-        value = _col(key[0]) if len(key) == 1 else exp.Tuple(expressions=[_col(k) for k in key])
-        items.append(exp.func("count", exp.Distinct(expressions=[exp.Case().when(key_present(key), value)])))
     for column, type_text in columns.items() if summaries else ():
-        items += [_stat(stat, _col(column)) for stat in stat_names(type_text)]
+        items += [_stat(stat, _col(column)) for stat in stat_names(type_text, tuple(key) == (column,))]
     return exp.select(*items).from_(relation(schema, name))
 
 
-def stat_names(type_text: str) -> list[str]:
+def key_distinct(schema: str, name: str, key: Sequence[str]) -> exp.Select:
+    """How many distinct keys without a NULL one side holds (only asked when keys repeat or hold NULLs)."""
+    return exp.select(_distinct_keys(key, None, key_present(key))).from_(relation(schema, name))
+
+
+def _distinct_keys(key: Sequence[str], alias: str | None, where: exp.Expression) -> exp.Expression:
+    value = _col(key[0], alias) if len(key) == 1 else exp.Tuple(expressions=[_col(k, alias) for k in key])
+    return exp.func("count", exp.Distinct(expressions=[exp.Case().when(where, value)]))
+
+
+def stat_names(type_text: str, is_key: bool = False) -> list[str]:
     kind = kind_of(type_text)
     names = ["nulls"]
-    if kind != "other":
+    if kind != "other" and not is_key:
         names.append("distinct")
     if kind in ("number", "text", "time"):
         names += ["min", "max"]
@@ -120,13 +129,17 @@ def _joined(old: tuple[str, str], new: tuple[str, str], key: Sequence[Compared],
 
 def keyed_counts(old: tuple[str, str], new: tuple[str, str], key: Sequence[Compared],
                  values: Sequence[Compared]) -> exp.Select:
-    """One FULL OUTER JOIN pass by key: rows added, removed, changed, then per value column how
-    many matched rows changed it. Keys hold no NULL (checked before), so a NULL key is a row missing."""
+    """One FULL OUTER JOIN pass by key: rows only in new, only in old, changed, matched pairs, distinct
+    keys among the rows only in new and only in old (repeats show there, or as pairs that outnumber
+    a side's rows), then per value column how many matched rows changed it. Keys hold no NULL
+    (checked before), so a NULL key in the join is a row missing on that side."""
     only_new = _col(key[0].name, OLD).is_(exp.null())
     only_old = _col(key[0].name, NEW).is_(exp.null())
     both = exp.and_(only_new.not_(), only_old.not_())
+    names = [k.name for k in key]
     items = [_count_if(only_new), _count_if(only_old),
-             _count_if(exp.and_(both, exp.paren(_any([v.differs() for v in values]))))]
+             _count_if(exp.and_(both, exp.paren(_any([v.differs() for v in values])))), _count_if(both),
+             _distinct_keys(names, NEW, only_new), _distinct_keys(names, OLD, only_old)]
     items += [_count_if(exp.and_(both, v.differs())) for v in values]
     return _joined(old, new, key, "full outer").select(*items)
 
