@@ -86,7 +86,7 @@ def side_stats(schema: str, name: str, columns: dict[str, str], key: Sequence[st
     distinct is not counted here: the keyed pass tells it)."""
     items: list[exp.Expression] = [exp.func("count", exp.Star())]
     if key:
-        items.append(_count_if(key_present(key).not_()))
+        items.append(_count_if(_any([_col(k).is_(exp.null()) for k in key])))
     for column, type_text in columns.items() if summaries else ():
         items += [_stat(stat, _col(column)) for stat in stat_names(type_text, tuple(key) == (column,))]
     return exp.select(*items).from_(relation(schema, name))
