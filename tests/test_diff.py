@@ -297,7 +297,7 @@ def test_cli_without_a_mart_lists_each_mart_that_differs_once(project: Path):
     lines = [line for line in out.splitlines() if line.strip()]
     assert code == 0
     assert [line.split()[0] for line in lines[:-1]] == ["a.fresh", "a.gone", "a.m"]  # same and unbuilt are not listed
-    assert "only in dev (1 rows)" in lines[0] and "only in prod (2 rows)" in lines[1]
+    assert "only in dev (1 rows), not in prod" in lines[0] and "not in dev, only in prod (2 rows)" in lines[1]
     assert lines[-1] == "3 of 5 mart(s) differ between dev and prod"
 
 
@@ -380,3 +380,20 @@ def test_validate_reports_a_primary_key_the_mart_does_not_return(tmp_path: Path)
     code, out = cli("validate", "--project-dir", str(root))
     assert code == 2 and "m.yml:3" in out and "primary_key column 'bb' is not a column of a.m" in out
     assert "did you mean 'b'?" in out and "'id'" not in out
+
+
+def test_a_build_writing_the_duckdb_file_makes_a_diff_exit_3(project: Path):
+    """DuckDB allows one writing process or many readers: while another process writes, diff says who holds it."""
+    import subprocess
+    import sys
+
+    writer = subprocess.Popen([sys.executable, "-c", "import duckdb, sys; c = duckdb.connect(sys.argv[1]); "
+                               "print('open', flush=True); sys.stdin.readline()", str(project / "wh.duckdb")],
+                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        assert writer.stdout.readline().strip() == "open"
+        code, out = cli("diff", "a.m", "--env", "dev", "--project-dir", str(project))
+    finally:
+        writer.communicate("\n")
+    assert code == 3 and "another run is using" in out
+    assert cli("diff", "a.m", "--env", "dev", "--project-dir", str(project))[0] == 0

@@ -51,9 +51,9 @@ def _lines(report, compared: int) -> None:
 
 def _headline(item, report) -> str:
     if item.status == "new":
-        return f"only in {report.env} ({item.rows} rows)"
+        return f"only in {report.env} ({item.rows} rows), not in {report.against}"
     if item.status == "gone":
-        return f"only in {report.against} ({item.rows} rows)"
+        return f"not in {report.env}, only in {report.against} ({item.rows} rows)"
     found = item.diff
     parts = [f"rows {found.old_rows} -> {found.new_rows}", f"+{found.added} -{found.removed}"]
     if found.changed is not None:
