@@ -312,7 +312,7 @@ def test_json_shape(project: Path):
     code, out = cli("diff", "same", "--env", "dev", "--json", "--project-dir", str(project))
     data = json.loads(out)
     assert code == 0
-    assert set(data) == {"target", "env", "against", "differs", "marts", "exit_code"}
+    assert set(data) == {"target", "env", "against", "differs", "compared", "marts", "exit_code"}
     assert (data["env"], data["against"], data["differs"], data["exit_code"]) == ("dev", "prod", False, 0)
     (mart,) = data["marts"]
     assert (mart["mart"], mart["status"], mart["relation"], mart["against_relation"]) == ("a.same", "same", "a__dev.same", "a.same")

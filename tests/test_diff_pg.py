@@ -70,3 +70,26 @@ def test_a_diff_never_shows_the_dsn(pg_server, tmp_path: Path, monkeypatch):
     code, out = cli("diff", "m", "--env", "dev", "--json", "--project-dir", str(root))
     password = dsn.split("://", 1)[1].split("@", 1)[0].split(":", 1)[-1]
     assert code == 0 and password not in out and '"added": 1' in out
+
+
+def test_postgres_types_without_equality_or_order_are_compared_by_text(pg_server, tmp_path: Path, monkeypatch):
+    """json has no = in Postgres, arrays and uuids no min: each is still compared, and summarised as far as it can be."""
+    import psycopg
+
+    dsn = pg_server.new_database()
+    monkeypatch.setenv("MARTCTL_PG_DSN", dsn)
+    root = write_project(tmp_path / "p", {"config.yaml": CONFIG, "marts/a/m.yml": "sql: select 1 as id\nprimary_key: id\n"})
+    rows = "(1, '{\"a\": 1}', '{\"a\": 1}', '{1,2}', 'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11', true, 1.50)"
+    with psycopg.connect(dsn, autocommit=True) as con:
+        for schema, extra in (("ci_a", ""), ("ci_a__dev", ", (2, '{\"b\": 2}', null, '{3}', null, false, 2.25)")):
+            con.execute(f"create schema {schema}; create table {schema}.m (id int, j json, jb jsonb, arr int[], u uuid, "
+                        f"flag boolean, amount numeric(12,2)); insert into {schema}.m values {rows}{extra}")
+        con.execute("update ci_a__dev.m set j = '{\"a\": 2}', arr = '{1,2,3}' where id = 1")
+    report = martctl.open(root).diff("m", env="dev")
+    found = report.marts[0].diff
+    assert (found.added, found.removed, found.changed) == (1, 0, 1)
+    assert found.column_changes == {"j": 1, "jb": 0, "arr": 1, "u": 0, "flag": 0, "amount": 0}
+    assert found.summaries["flag"]["new"] == {"nulls": 0, "distinct": 2}
+    assert found.summaries["j"]["new"] == {"nulls": 0}
+    assert float(found.summaries["amount"]["new"]["sum"]) == 3.75
+    assert found.sample[0]["changes"]["arr"] == {"old": [1, 2], "new": [1, 2, 3]}

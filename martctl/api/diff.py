@@ -57,6 +57,7 @@ class DiffReport:
     env: str
     against: str
     marts: list[MartDiff] = field(default_factory=list)
+    compared: int = 0  # how many marts were compared (without a mart named, only those that differ are in `marts`)
 
     @property
     def differs(self) -> bool:
@@ -67,7 +68,8 @@ class DiffReport:
 
     def as_dict(self, fail_on_change: bool = False) -> dict[str, Any]:
         return {"target": self.target, "env": self.env, "against": self.against, "differs": self.differs,
-                "marts": [m.as_dict() for m in self.marts], "exit_code": self.exit_code(fail_on_change)}
+                "compared": self.compared, "marts": [m.as_dict() for m in self.marts],
+                "exit_code": self.exit_code(fail_on_change)}
 
 
 def diff(ws, mart: str | None = None, *, env: str, against: str = PROD, sample: int = 5,
@@ -89,7 +91,7 @@ def diff(ws, mart: str | None = None, *, env: str, against: str = PROD, sample: 
     try:
         if relations is None:
             _check_env_exists(ws, adapter, env, against)
-        report = DiffReport(ws.target.name, env, against)
+        report = DiffReport(ws.target.name, env, against, compared=len(keys))
         for key in keys:
             found = _diff_mart(ws, adapter, key, env, against, relations, sample if mart else 0, bool(mart))
             if mart or found.status not in ("same", "missing"):

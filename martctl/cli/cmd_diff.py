@@ -35,17 +35,17 @@ def diff(
     elif mart:
         _one(report.marts[0], report)
     else:
-        _lines(report, len(ws.select(select, exclude)[0]))
+        _lines(report)
     raise typer.Exit(report.exit_code(fail_on_change))
 
 
-def _lines(report, compared: int) -> None:
+def _lines(report) -> None:
     """One line per mart that differs, then how many did."""
     console = _console()
     for item in report.marts:
         console.print(f"[bold]{_esc(item.mart)}[/bold]  {_esc(_headline(item, report))}")
     differing = len(report.marts)
-    console.print(f"{differing} of {compared} mart(s) differ between {report.env} and {report.against}"
+    console.print(f"{differing} of {report.compared} mart(s) differ between {report.env} and {report.against}"
                   if differing else f"no mart differs between {report.env} and {report.against}")
 
 
