@@ -10,7 +10,8 @@ A one-mart project (key `id`); the mart's prod table and its dev table are gener
   pass, a sample of 5 changed rows, close), in this process;
 - diff, counts only: the same without summaries and sample (what `martctl diff` without a mart does per mart);
 - `martctl diff MART --env dev --json` as a fresh process (start-up and imports included).
-Each is divided by the raw count of its own round; medians and min-max of those ratios are printed.
+Each is divided by the raw count (and by the raw join) of its own round; medians and min-max of those
+ratios are printed.
 `--postgres N` does the same on a throwaway Postgres server (tests/pg_server.py) with N rows.
 """
 
@@ -83,13 +84,17 @@ def measure(name: str, variants: dict[str, Callable[[], object]], repeat: int) -
     for _ in range(repeat):
         for variant, work in variants.items():
             times[variant].append(timed(work))
-    base = times["raw count(*)"]
     print(f"\n{name} (load average {os.getloadavg()[0]:.1f}, {repeat} rounds)")
-    print(f"{'variant':34} {'median s':>9} {'min-max s':>15} {'x raw count, median (min-max)':>34}")
+    print(f"{'variant':28} {'median s':>9} {'min-max s':>15}   {'x raw count(*): median (min-max)':>32}   {'x raw join: median (min-max)':>28}")
     for variant, seconds in times.items():
-        ratios = [s / b for s, b in zip(seconds, base)]
-        print(f"{variant:34} {statistics.median(seconds):9.3f} {min(seconds):7.3f}-{max(seconds):<7.3f} "
-              f"{statistics.median(ratios):14.1f} ({min(ratios):.1f}-{max(ratios):.1f})")
+        ratios = [_ratios(seconds, times[base]) for base in ("raw count(*)", "raw FULL OUTER JOIN by key")]
+        print(f"{variant:28} {statistics.median(seconds):9.3f} {min(seconds):7.3f}-{max(seconds):<7.3f}   "
+              + "   ".join(f"{statistics.median(r):14.2f} ({min(r):6.2f}-{max(r):6.2f})" for r in ratios))
+
+
+def _ratios(seconds: list[float], base: list[float]) -> list[float]:
+    """Each run divided by the base's run of the same round."""
+    return [s / b for s, b in zip(seconds, base)]
 
 
 def check(report, rows: int) -> None:
