@@ -106,7 +106,7 @@ def diff(ws, mart: str | None = None, *, env: str, against: str = PROD, sample: 
 
 def _diff_mart(ws, adapter: "Adapter", key: str, env: str, against: str, relations, sample: int,
                summaries: bool) -> MartDiff:
-    from martctl.engine.datadiff import diff_relations
+    from martctl.engine.datadiff import diff_relations, row_count
 
     mart = ws.project.marts[key]
     old, new = relations or (relation_in_env(ws.target, mart, against), relation_in_env(ws.target, mart, env))
@@ -115,19 +115,10 @@ def _diff_mart(ws, adapter: "Adapter", key: str, env: str, against: str, relatio
         there = new if new_columns is not None else old if old_columns is not None else None
         status = "missing" if there is None else ("new" if there == new else "gone")
         return MartDiff(key, new if new_columns else None, old if old_columns else None, status,
-                        rows=_rows(adapter, there) if there else None)
+                        rows=row_count(adapter, there) if there else None)
     _check_declared_key(mart, old_columns, new_columns)
     found = diff_relations(adapter, old, new, mart.key_columns(), sample=sample, summaries=summaries)
     return MartDiff(key, new, old, "differs" if found.differs else "same", found)
-
-
-def _rows(adapter: "Adapter", relation: Relation) -> int:
-    from sqlglot import exp
-
-    from martctl.engine.diffsql import relation as table
-
-    query = exp.select(exp.func("count", exp.Star())).from_(table(*relation))
-    return int(adapter.query(query.sql(dialect=adapter.dialect), limit=1).rows[0][0])
 
 
 def _check_declared_key(mart: "Mart", old: dict[str, str], new: dict[str, str]) -> None:

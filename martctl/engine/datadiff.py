@@ -103,7 +103,7 @@ def diff_relations(adapter: "Adapter", old: Relation, new: Relation, key: Sequen
         by_name = {c.name: c for c in compared}
         _by_key(adapter, result, [by_name[k] for k in key], [c for c in compared if c.name not in key], sample)
     if usable_key and (null_keys or result.key_problems):
-        result.key_problems = _key_problems(adapter, sides, key)
+        result.key_problems = _key_problems(adapter, sides, key) or result.key_problems
     if not result.by_key:
         result.added = _scalar(adapter, diffsql.multiset_missing(new, old, compared))
         result.removed = _scalar(adapter, diffsql.multiset_missing(old, new, compared))
@@ -112,6 +112,10 @@ def diff_relations(adapter: "Adapter", old: Relation, new: Relation, key: Sequen
             stats = result.summaries[key[0]][label]
             result.summaries[key[0]][label] = {"nulls": stats["nulls"], "distinct": side.distinct_keys, **stats}
     return result
+
+
+def row_count(adapter: "Adapter", relation: Relation) -> int:
+    return _scalar(adapter, diffsql.side_stats(*relation, {}, (), summaries=False))
 
 
 def _columns(adapter: "Adapter", relation: Relation) -> dict[str, str]:
@@ -159,7 +163,7 @@ def _by_key(adapter: "Adapter", result: DataDiff, key: list[Compared], values: l
     row = _first(adapter, diffsql.keyed_counts(result.old, result.new, key, values))
     only_new, only_old, changed, pairs, new_keys, old_keys = (int(v) for v in row[:6])
     if pairs + only_old != result.old_rows or pairs + only_new != result.new_rows or (new_keys, old_keys) != (only_new, only_old):
-        result.key_problems = ["repeated keys"]  # replaced by the exact counts
+        result.key_problems = [f"keys ({', '.join(result.key)}) repeat"]  # the caller counts the repeats exactly
         return
     result.added, result.removed, result.changed = only_new, only_old, changed
     result.column_changes = {v.name: int(n) for v, n in zip(values, row[6:])}
