@@ -7,28 +7,27 @@ same type (or both a number), else by its text (a retyped column: 1 and '1' are 
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Sequence
 
 from sqlglot import exp
 
 OLD, NEW = "o", "n"
-_NUMBER = re.compile(r"^(u?(tiny|small|big|huge)?int(eger)?\d*|decimal|numeric|double|real|float\d*|double precision)\b")
-_TEXT = re.compile(r"^(varchar|text|string|char|character|character varying|bpchar|name)\b")
-_TIME = re.compile(r"^(date|time|timestamp|interval)\b")
-_BOOL = re.compile(r"^bool(ean)?\b")
+_TYPE = exp.DataType.Type
+_KINDS = (("number", exp.DataType.NUMERIC_TYPES - {_TYPE.BIT}), ("text", exp.DataType.TEXT_TYPES),
+          ("time", exp.DataType.TEMPORAL_TYPES | {_TYPE.INTERVAL}), ("bool", {_TYPE.BOOLEAN}))
 
 
+@lru_cache(maxsize=None)
 def kind_of(type_text: str) -> str:
-    """number, text, time, bool or other (lists, structs, json...: only their nulls are summarised)."""
-    lowered = type_text.strip().lower()
-    if "[" in lowered or lowered.startswith(("struct", "map", "union")):
-        return "other"  # INTEGER[] is a list, not a number
-    for kind, pattern in (("number", _NUMBER), ("text", _TEXT), ("time", _TIME), ("bool", _BOOL)):
-        if pattern.match(lowered):
-            return kind
-    return "other"
+    """number, text, time, bool or other (lists, structs, json...: only their nulls are summarised), as
+    sqlglot reads the catalog's type name."""
+    try:
+        parsed = exp.DataType.build(type_text, dialect="duckdb")
+    except Exception:  # a name sqlglot does not know (Postgres's USER-DEFINED...): nothing to order or add
+        return "other"
+    return next((kind for kind, types in _KINDS if parsed.is_type(*types)), "other")
 
 
 @dataclass(frozen=True)
