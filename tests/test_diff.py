@@ -344,6 +344,8 @@ def test_api_with_explicit_relations(project: Path):
     (["a.m", "--env", "prod"], "--env and --against are both 'prod'", "--env dev --against prod"),
     (["a.m", "--env", "dev", "--sample", "-1"], "--sample must be 0 or more", None),
     (["a.unbuilt", "--env", "dev"], "'a.unbuilt' exists neither in dev nor in prod", "martctl build -s a.unbuilt"),
+    (["a.m", "--env", "dev", "-s", "a.same"], "name one mart ('a.m') or select marts", "martctl diff a.m --env dev"),
+    (["--env", "dev", "-s", "a.nope"], "selector 'a.nope' matches no mart", "did you mean"),
 ])
 def test_bad_input_is_one_message_and_exit_2(project: Path, args, message, hint):
     code, out = cli("diff", *args, "--project-dir", str(project))

@@ -83,6 +83,9 @@ def diff(ws, mart: str | None = None, *, env: str, against: str = PROD, sample: 
     _check_env_names(env, against, sample)
     if relations is not None and mart is None:
         raise ProjectError("explicit relations compare one mart: name it")
+    if mart and (select or exclude):
+        raise ProjectError(f"name one mart ('{mart}') or select marts (-s, --exclude), not both",
+                           hint=f"martctl diff {mart} --env {env}, or martctl diff -s ... --env {env}")
     keys = [resolve_mart(ws, mart)] if mart else ws.select(select, exclude)[0]
     ws._require_target()
     adapter = ws._reader()
