@@ -358,6 +358,9 @@ def test_a_declared_primary_key_wins_and_an_unknown_one_points_at_its_line(proje
     report = martctl.open(project).diff("a.same", env="dev")
     assert report.marts[0].diff.key == ("v",) and not report.marts[0].diff.by_key  # v holds a NULL: said, not counted by key
     assert report.marts[0].diff.key_problems[0] == "1 row(s) of the old side have a NULL in the key (v)"
+    code, out = cli("diff", "a.same", "--env", "dev", "--project-dir", str(project))
+    assert code == 0 and ("1 row(s) of the old side have a NULL in the key (v); 1 row(s) of the new side have a NULL "
+                          "in the key (v): compared as multisets, 0 row(s) only in dev, 0 only in prod") in out
     (project / "marts/a/same.yml").write_text("sql: select 1 as id\n\nprimary_key: [idd]\n")
     code, out = cli("diff", "a.same", "--env", "dev", "--project-dir", str(project))
     assert code == 2 and "same.yml:3" in out and "primary_key column 'idd' is not a column of a.same" in out

@@ -49,7 +49,8 @@ def _lines(report) -> None:
                   if differing else f"no mart differs between {report.env} and {report.against}")
 
 
-def _headline(item, report) -> str:
+def _headline(item, report, why: bool = True) -> str:
+    """Rows, +added -removed ~changed, schema changes; with `why`, why there is no count by key."""
     if item.status == "new":
         return f"only in {report.env} ({item.rows} rows), not in {report.against}"
     if item.status == "gone":
@@ -58,15 +59,17 @@ def _headline(item, report) -> str:
     parts = [f"rows {found.old_rows} -> {found.new_rows}", f"+{found.added} -{found.removed}"]
     if found.changed is not None:
         parts[-1] += f" ~{found.changed}"
-    else:
-        parts.append("(no key: compared as multisets)")
+    elif why:
+        parts.append(f"(compared as multisets: {_no_key(found)})")
     schema = found.schema
     changes = [f"+{c}" for c in schema.added] + [f"-{c}" for c in schema.removed] + [f"{c} retyped" for c in schema.retyped]
     if changes:
         parts.append("columns " + " ".join(changes))
-    if found.key_problems:
-        parts.append("key problem: " + "; ".join(found.key_problems))
     return "  ".join(parts)
+
+
+def _no_key(found) -> str:
+    return "; ".join(found.key_problems) or "no key (declare primary_key: or a unique test)"
 
 
 def _one(item, report) -> None:
@@ -74,7 +77,7 @@ def _one(item, report) -> None:
     console = _console()
     where = f"{report.env} ({_rel(item.relation)}) against {report.against} ({_rel(item.against_relation)})"
     console.print(f"[bold]{_esc(item.mart)}[/bold]: {_esc(where)}")
-    console.print(_esc(_headline(item, report)))
+    console.print(_esc(_headline(item, report, why=False)))
     found = item.diff
     if found is None:
         return
@@ -82,8 +85,7 @@ def _one(item, report) -> None:
         console.print(_esc(f"by key ({', '.join(found.key)}): {found.added} added, {found.removed} removed, "
                            f"{found.changed} changed"))
     else:
-        why = "; ".join(found.key_problems) or "no key (declare primary_key: or a unique test)"
-        console.print(_esc(f"{why}: compared as multisets, {found.added} row(s) only in {report.env}, "
+        console.print(_esc(f"{_no_key(found)}: compared as multisets, {found.added} row(s) only in {report.env}, "
                            f"{found.removed} only in {report.against}"))
     for column, (was, now) in found.schema.retyped.items():
         console.print(_esc(f"column {column} retyped: {was} -> {now}"))
