@@ -46,7 +46,7 @@ class Compared:
         return self.old_type.lower() != self.new_type.lower() or kinds == {"other"}
 
     def side(self, alias: str | None) -> exp.Expression:
-        column = exp.column(self.name, table=alias, quoted=True)
+        column = _col(self.name, alias)
         return exp.cast(column, "TEXT") if self.as_text else column
 
     def differs(self) -> exp.Expression:
