@@ -34,6 +34,7 @@ if TYPE_CHECKING:
     from datetime import datetime
 
     from martctl.api.debug import DebugReport
+    from martctl.api.diff import DiffReport
     from martctl.api.docs import DocsSite, Preview
     from martctl.api.due import BuildPlan
     from martctl.api.lineage_question import LineageAnswer
@@ -396,6 +397,17 @@ class Workspace:
         from martctl.api.docs import show
 
         return show(self, mart, limit)
+
+    def diff(self, mart: str | None = None, *, env: str, against: str = "prod", sample: int = 5,
+             select: Sequence[str] | None = None, exclude: Sequence[str] | None = None,
+             relations: "tuple[tuple[str, str], tuple[str, str]] | None" = None) -> "DiffReport":
+        """What env `env` changes in the data against `against`: for `mart`, row counts, rows added, removed
+        and changed by key, per-column changes and summaries, schema changes and `sample` changed rows;
+        without one, every selected mart that differs (see martctl.api.diff). Only reads the warehouse."""
+        from martctl.api.diff import diff
+
+        return diff(self, mart, env=env, against=against, sample=sample, select=select, exclude=exclude,
+                    relations=relations)
 
     def debug(self) -> "DebugReport":
         """Config, target, connection, dependencies and versions, each as a check (see martctl.debug)."""

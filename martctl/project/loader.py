@@ -58,6 +58,7 @@ MART_KEYS = {
     "incremental": dict,
     "meta": dict,
     "schedule": str,
+    "primary_key": (str, list),  # the column(s) that identify a row (martctl diff compares rows by it)
 }
 COLUMN_KEYS = {"description": str, "tests": list, "type": str}
 INCREMENTAL_KEYS = {"strategy": str, "unique_key": (str, list), "cursor": str, "filter": str}
@@ -444,6 +445,8 @@ def _load_mart(spec, path: Path, area: str, dialect: str, single: bool, out: Col
         unit_tests=tuple(load_unit_tests(spec.get("unit_tests") or [], path, out)),
         incremental=_incremental(spec, materialized, path, out),
         meta=dict(spec.get("meta") or {}),
+        primary_key=_primary_key(spec, path, out),
+        primary_key_line=key_line(spec, "primary_key"),
         schedule=spec.get("schedule") if isinstance(spec.get("schedule"), str) else None,
     )
 
@@ -509,6 +512,19 @@ def _incremental(spec, materialized: str, path: Path, out: Collector) -> dict:
         out.add("incremental strategy 'merge' needs a unique_key", path, key_line(spec, "incremental"))
     key = incremental.get("unique_key")
     return {**incremental, "strategy": strategy, "unique_key": tuple([key] if isinstance(key, str) else key or ())}
+
+
+def _primary_key(spec, path: Path, out: Collector) -> tuple[str, ...]:
+    """`primary_key: id` or `[a, b]`: distinct column names, as a tuple."""
+    key = spec.get("primary_key")
+    if key is None:
+        return ()
+    names = [key] if isinstance(key, str) else key
+    if not names or not all(isinstance(n, str) and n for n in names) or len(set(names)) != len(names):
+        out.add("primary_key must name one column or a list of distinct columns", path, key_line(spec, "primary_key"),
+                hint="primary_key: id  or  primary_key: [campaign_id, day]")
+        return ()
+    return tuple(names)
 
 
 def _mart_sql(spec, path: Path, name: str, single: bool, out: Collector):
