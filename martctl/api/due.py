@@ -29,6 +29,7 @@ class BuildPlan:
     recorder: state.Recorder | None = None
     state_found: bool = False  # the warehouse held a state (else every node is "never built")
     notes: list[str] = field(default_factory=list)  # what a person should know (a source that cannot be read)
+    backfill: dict[str, str] | None = None  # {start, end}: the run replaces that cursor range of its marts
 
     def __iter__(self) -> Iterator["Step"]:
         return iter(self.steps)
@@ -44,7 +45,8 @@ class BuildPlan:
         return {key: (None if d.skipped else d.build, d.reason) for key, d in self.decisions.items()}
 
     def as_dict(self) -> dict:
-        return {"run_id": self.run_id, "state_found": self.state_found, "to_build": len(self.to_build),
+        return {"run_id": self.run_id, "state_found": self.state_found, "backfill": self.backfill,
+                "to_build": len(self.to_build),
                 "up_to_date": len(self.steps) - len(self.to_build),
                 "nodes": [{**self.decisions[s.key].as_dict(), "upstream": list(s.upstream)} for s in self.steps
                           if s.key in self.decisions]}
@@ -104,10 +106,14 @@ def stale_sources(adapter: "Adapter | None", sources: Sequence["SourceTable"], n
 
 def build_plan(graph: "ProjectGraph", compiled: "CompiledProject | None", seeds: Sequence["SourceTable"],
                steps: list["Step"], target: "Target", adapter: "Adapter | None", *, force: str | None = None,
-               tested: Sequence[str] = (), now: "datetime | None" = None) -> BuildPlan:
+               tested: Sequence[str] = (), now: "datetime | None" = None,
+               forced: "dict[str, str] | None" = None) -> BuildPlan:
     """Decide each step against the state `adapter` reads (None: no warehouse yet, all never built);
-    `now` is the clock schedules are read with (default: the time)."""
+    `now` is the clock schedules are read with (default: the time); `forced[key]`: why a node is
+    built whatever its state (a backfill)."""
     plan = BuildPlan(steps)
+    windows = {item.backfill for item in (compiled.marts.values() if compiled is not None else ()) if item.backfill}
+    plan.backfill = {"start": min(windows)[0], "end": min(windows)[1]} if windows else None
     prefix = prefix_of(target)
     records = state.read(adapter, prefix) if adapter is not None else {}
     plan.state_found = bool(records)
@@ -121,10 +127,11 @@ def build_plan(graph: "ProjectGraph", compiled: "CompiledProject | None", seeds:
 
         return columns_read(graph.parsed[node], upstream)
 
-    plan.decisions = decide(nodes, records, versions, lambda key: f"{plan.run_id}:{key}", force, now, reads, stale)
+    plan.decisions = decide(nodes, records, versions, lambda key: f"{plan.run_id}:{key}", force, now, reads, stale,
+                            forced)
     by_key = {n.key: n for n in nodes}
     pending = {key: state.Record(key, fingerprint=by_key[key].full, sql_hash=by_key[key].own, sql=by_key[key].sql,
-                                 inputs=d.inputs, kind=d.kind)
+                                 inputs=d.inputs, kind=d.kind, backfill=_backfill_of(compiled, key))
                for key, d in plan.decisions.items() if d.build}
     carried: dict[str, list] = {}  # input key -> state updates of the marts its edit does not reach
     for d in plan.decisions.values():
@@ -133,3 +140,13 @@ def build_plan(graph: "ProjectGraph", compiled: "CompiledProject | None", seeds:
             carried.setdefault(d.carried_by, []).append(state.update(prefix, "marts", "key", d.key, values))
     plan.recorder = state.Recorder(prefix, plan.run_id, records, pending, set(tested), now, carried)
     return plan
+
+
+def _backfill_of(compiled: "CompiledProject | None", key: str) -> str | None:
+    """The range a backfilled mart's build replaces, as its state record keeps it (JSON)."""
+    item = compiled.marts.get(key) if compiled is not None else None
+    if item is None or not item.backfill:
+        return None
+    import json
+
+    return json.dumps({"start": item.backfill[0], "end": item.backfill[1]})

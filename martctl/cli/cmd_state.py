@@ -7,6 +7,7 @@ from pathlib import Path
 import typer
 
 from martctl.cli.options import (
+    End,
     Exclude,
     FailFast,
     Force,
@@ -16,6 +17,7 @@ from martctl.cli.options import (
     ProjectDir,
     Quiet,
     Select,
+    Start,
     TargetOpt,
     Threads,
     Vars,
@@ -52,13 +54,15 @@ def plan(
     force: Force = False,
     show_all: bool = typer.Option(False, "--all", help="Also list the up-to-date marts."),
     json_out: Json = False,
+    start: Start = None,
+    end: End = None,
 ) -> None:
     """What `martctl build` would build and why (never built, SQL changed, input X changed, ...); touches nothing."""
     import martctl
     from martctl.cli import progress, render
 
     ws = martctl.open(project_dir, target, vars)
-    found = ws.plan("build", select, exclude, full_refresh=full_refresh, force=force,
+    found = ws.plan("build", select, exclude, full_refresh=full_refresh, force=force, start=start, end=end,
                     on_event=progress.make_warner("json" if json_out else "text"))
     if json_out:
         render.print_json(found.as_dict())

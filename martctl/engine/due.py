@@ -70,12 +70,13 @@ def sql_diff(before: str, after: str) -> str:
 def decide(nodes: Sequence[Node], records: Mapping[str, Record], source_versions: Mapping[str, str | None],
            run_version, force: str | None = None, now: datetime | None = None,
            reads: Callable[[str, str], set[str] | None] | None = None,
-           stale: Mapping[str, str] | None = None) -> dict[str, Decision]:
+           stale: Mapping[str, str] | None = None, forced: Mapping[str, str] | None = None) -> dict[str, Decision]:
     """One Decision per node (given in dependency order). `run_version(key)` is the version a node
     built in this run records; `source_versions[key]` the data version of a source (None: cannot tell);
     `force` the reason to build everything (--full-refresh, --force); `now` the clock schedules read;
     `reads(node, input)` the columns of `input` a node reads (None: all), for changes that do not cascade;
-    `stale[source]` why a source is past its freshness error_after: its readers are skipped."""
+    `stale[source]` why a source is past its freshness error_after: its readers are skipped;
+    `forced[key]` the reason one node is built whatever its state (a backfill)."""
     now = now or datetime.now(timezone.utc)
     decisions: dict[str, Decision] = {}
 
@@ -89,7 +90,7 @@ def decide(nodes: Sequence[Node], records: Mapping[str, Record], source_versions
     for node in nodes:
         record = records.get(node.key)
         inputs = {key: version(key) for key in node.inputs}
-        reason, diff = _why(node, record, inputs, decisions, force, now)
+        reason, diff = _why(node, record, inputs, decisions, (forced or {}).get(node.key) or force, now)
         changed = carried = None
         if reason == "SQL changed" and record is not None and record.sql:
             diff = sql_diff(record.sql, node.sql)

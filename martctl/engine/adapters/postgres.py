@@ -506,7 +506,8 @@ class PostgresAdapter(Adapter):
     def _incremental(self, cur, compiled: "CompiledMart") -> int:
         """The new rows into a batch table, then (merge) delete the rows they replace and insert
         them, inside the caller's transaction. Same semantics as the DuckDB adapter (ddl.py)."""
-        existing = [r[0] for r in cur.execute(_COLUMNS, list(compiled.relation)).fetchall()]
+        existing = {name: _type_text(kind, length, precision, scale)  # a backfill casts its bounds to the cursor's type
+                    for name, kind, length, precision, scale in cur.execute(_COLUMNS, list(compiled.relation)).fetchall()}
         self._execute(cur, ddl.drop(ddl.batch(compiled.relation)))  # a leftover of an interrupted run
         count = 0
         for statement in ddl.incremental_statements(compiled, existing):
