@@ -161,9 +161,11 @@ class Workspace:
         steps = self._steps(command, compiled, seeds)
         adapter = self._reader() if read_state else None
         try:
-            return build_plan(self.graph, compiled, seeds, steps, self.target, adapter,
-                              force=_forced(full_refresh, force), tested=self._tested(command, compiled), now=now,
-                              forced=forced)
+            found = build_plan(self.graph, compiled, seeds, steps, self.target, adapter,
+                               force=_forced(full_refresh, force), tested=self._tested(command, compiled), now=now,
+                               forced=forced)
+            _warn(on_event, found.notes)
+            return found
         finally:
             if adapter is not None:
                 adapter.close()

@@ -44,6 +44,20 @@ def _tree(plan, title: str):
     return tree
 
 
+def _sources(tree, sources: dict[str, str], show_all: bool) -> None:
+    """How each source read tells that its data changed; those that cannot tell always (they rebuild their readers)."""
+    from rich.markup import escape
+
+    from martctl.api import CANNOT_TELL
+
+    shown = {key: how for key, how in sources.items() if show_all or how.startswith(CANNOT_TELL)}
+    if shown:
+        branch = tree.add("sources (how each tells that its data changed)")
+        for key, how in shown.items():
+            style = "yellow" if how.startswith(CANNOT_TELL) else "dim"
+            branch.add(f"[{style}]{escape(key)}: {escape(how)}[/{style}]")
+
+
 def plan(
     project_dir: ProjectDir = Path("."),
     target: TargetOpt = None,
@@ -76,6 +90,7 @@ def plan(
         branch = tree.add("[dim]up to date[/dim]")
         for step in fresh:
             branch.add(f"[dim]{step.key}[/dim]")
+    _sources(tree, found.sources, show_all)
     render.out().print(tree)
     raise typer.Exit(0)
 

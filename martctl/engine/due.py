@@ -17,6 +17,7 @@ from martctl.compiler.columnchange import changed_columns
 from martctl.engine.state import OK, Record
 
 UP_TO_DATE = "up to date"
+DATA_VERSIONS = ("max ", "data_version", "counters:")  # how a source's data version begins (api/sourceversion.py)
 
 
 @dataclass(frozen=True)
@@ -165,9 +166,10 @@ def _why(node: Node, record: Record | None, inputs: Mapping[str, str | None],
         if current is None and node.schedule:
             continue  # a source that cannot tell is read again at the schedule's next tick
         if current is None:
-            return f"source {key} cannot tell whether its data changed (no loaded_at: counts as changed)", ""
+            return (f"source {key} cannot tell whether its data changed (no loaded_at, data_version or change "
+                    "counters: counts as changed)"), ""
         if record.inputs.get(key) != current:
-            if current.startswith("max "):
+            if current.startswith(DATA_VERSIONS):
                 return f"source {key}'s data changed: {current} (was: {record.inputs.get(key) or 'unknown'})", ""
             return f"input {key} changed since its last build", ""
     return None, ""  # a changed input definition counts once that input is built (its version changes)

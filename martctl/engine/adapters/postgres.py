@@ -394,6 +394,16 @@ class PostgresAdapter(Adapter):
             rows = cur.execute(_COLUMNS, [schema, table]).fetchall()
         return {name: _type_text(kind, length, precision, scale) for name, kind, length, precision, scale in rows}
 
+    def change_counters(self, relations):
+        """pg_stat_user_tables' counters of plain tables, with guards against resets (see pgcounters.py)."""
+        from martctl.engine.adapters import pgcounters
+
+        with self._cursor("cannot read the change counters") as cur:
+            why = pgcounters.unusable(cur)
+            if why:
+                return {}, f"Postgres change counters not used: {why}"
+            return pgcounters.versions(cur, relations), pgcounters.COUNTERS
+
     def materialize(self, compiled: "CompiledMart", full_refresh: bool = False, then: Then | None = None) -> int | None:
         relation = compiled.relation
         kind = compiled.mart.materialized
