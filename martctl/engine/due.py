@@ -2,7 +2,8 @@
 
 A node is built when it was never built (or its table is gone), its SQL or settings changed, its
 last build's tests did not pass, an input is built in this run, an input was rebuilt or its data
-changed since its last build (a source that cannot tell counts as changed), or the run forces it.
+changed since its last build (a source that cannot tell counts as changed; a mart with a schedule
+reads its sources' changes at its schedule's ticks), or the run forces it.
 Every other node is up to date.
 """
 
@@ -163,8 +164,8 @@ def _why(node: Node, record: Record | None, inputs: Mapping[str, str | None],
     for key, current in inputs.items():
         if key in decisions and decisions[key].build:
             return f"input {key} is built in this run", ""
-        if current is None and node.schedule:
-            continue  # a source that cannot tell is read again at the schedule's next tick
+        if node.schedule and (current is None or current.startswith(DATA_VERSIONS)):
+            continue  # a scheduled mart reads its sources' new data (or a source that cannot tell) at its next tick
         if current is None:
             return (f"source {key} cannot tell whether its data changed (no loaded_at, data_version or change "
                     "counters: counts as changed)"), ""
