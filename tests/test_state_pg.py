@@ -57,15 +57,19 @@ def load(dsn: str, *statements: str) -> None:
         con.execute("SELECT 1")
 
 
-def test_postgres_new_rows_in_a_loaded_at_source_rebuild_its_readers(pg_server, tmp_path: Path, monkeypatch):
+def pg_project(pg_server, tmp_path: Path, monkeypatch, extra: str, marts: dict[str, str]) -> tuple[str, Path]:
+    """A new database and a project on it: CONFIG + `extra` (sources, areas), marts as {x.name: sql}."""
     dsn = pg_server.new_database()
     monkeypatch.setenv("MARTCTL_PG_DSN", dsn)
-    root = write_project(tmp_path / "p", {
-        "config.yaml": CONFIG + "sources:\n  ext:\n    tables: {feed: {loaded_at: loaded}, other: {loaded_at: loaded}}\n",
-        "marts/x/reads_feed.yml": "sql: select count(*) as n from ext.feed\n",
-        "marts/x/reads_other.yml": "sql: select count(*) as n from ext.other\n",
-        "marts/x/fixed.yml": "sql: select 1 as one\n",
-    })
+    files = {f"marts/{key.replace('.', '/')}.yml": f"sql: {sql}\n" for key, sql in marts.items()}
+    return dsn, write_project(tmp_path / "p", {**files, "config.yaml": CONFIG + extra})
+
+
+def test_postgres_new_rows_in_a_loaded_at_source_rebuild_its_readers(pg_server, tmp_path: Path, monkeypatch):
+    dsn, root = pg_project(pg_server, tmp_path, monkeypatch,
+                           "sources:\n  ext:\n    tables: {feed: {loaded_at: loaded}, other: {loaded_at: loaded}}\n",
+                           {"x.reads_feed": "select count(*) as n from ext.feed", "x.fixed": "select 1 as one",
+                            "x.reads_other": "select count(*) as n from ext.other"})
     load(dsn, "CREATE SCHEMA ext; CREATE TABLE ext.feed (i int, loaded timestamptz); CREATE TABLE ext.other (loaded date)",
          "INSERT INTO ext.feed VALUES (1, '2026-01-01T00:00:00Z')")
     martctl.open(root).build()
@@ -77,14 +81,9 @@ def test_postgres_new_rows_in_a_loaded_at_source_rebuild_its_readers(pg_server, 
 
 
 def test_postgres_change_counters_tell_a_source_without_loaded_at(pg_server, tmp_path: Path, monkeypatch):
-    dsn = pg_server.new_database()
-    monkeypatch.setenv("MARTCTL_PG_DSN", dsn)
-    root = write_project(tmp_path / "p", {
-        "config.yaml": CONFIG + "sources:\n  ext:\n    tables: [plain, other, shown]\n",
-        "marts/x/reads_plain.yml": "sql: select count(*) as n from ext.plain\n",
-        "marts/x/reads_other.yml": "sql: select count(*) as n from ext.other\n",
-        "marts/x/reads_view.yml": "sql: select count(*) as n from ext.shown\n",
-    })
+    dsn, root = pg_project(pg_server, tmp_path, monkeypatch, "sources:\n  ext:\n    tables: [plain, other, shown]\n",
+                           {f"x.reads_{name}": f"select count(*) as n from ext.{table}"
+                            for name, table in (("plain", "plain"), ("other", "other"), ("view", "shown"))})
     load(dsn, "CREATE SCHEMA ext; CREATE TABLE ext.plain (i int); CREATE TABLE ext.other (i int)",
          "CREATE VIEW ext.shown AS SELECT i FROM ext.plain", "INSERT INTO ext.plain VALUES (1)")
     martctl.open(root).build()
@@ -121,13 +120,9 @@ def test_postgres_change_counters_tell_a_source_without_loaded_at(pg_server, tmp
 def test_postgres_a_daily_mart_builds_once_a_day_however_often_cron_fires(pg_server, tmp_path: Path, monkeypatch):
     from datetime import datetime, timedelta, timezone
 
-    dsn = pg_server.new_database()
-    monkeypatch.setenv("MARTCTL_PG_DSN", dsn)
-    root = write_project(tmp_path / "p", {
-        "config.yaml": CONFIG + "sources:\n  ext:\n    tables: [feed]\nareas:\n  daily: {schedule: '@daily'}\n",
-        "marts/daily/rollup.yml": "sql: select count(*) as n from ext.feed\n",
-        "marts/live/reader.yml": "sql: select count(*) as n from ext.feed\n",
-    })
+    dsn, root = pg_project(pg_server, tmp_path, monkeypatch,
+                           "sources:\n  ext:\n    tables: [feed]\nareas:\n  daily: {schedule: '@daily'}\n",
+                           {key: "select count(*) as n from ext.feed" for key in ("daily.rollup", "live.reader")})
     load(dsn, "CREATE SCHEMA ext; CREATE TABLE ext.feed (i int)")
     start = datetime(2026, 3, 4, 22, 50, tzinfo=timezone.utc)
     daily, live = [], []
