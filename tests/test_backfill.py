@@ -177,12 +177,12 @@ def test_a_failure_mid_backfill_keeps_the_old_rows_and_retry_backfills_again(duc
     assert _rows(_duck_fetch(root)) == _expected_after_january()
 
 
-def test_postgres_backfill_replaces_the_range_and_a_failure_keeps_the_old_rows(pg_server, tmp_path: Path, monkeypatch):
+def _pg_project(pg_server, tmp_path: Path, monkeypatch):
+    """A new database, the project on it, and run(sql, params) / fetch(sql) there."""
     import psycopg
 
     dsn = pg_server.new_database()
     monkeypatch.setenv("MARTCTL_PG_DSN", dsn)
-    root = write_project(tmp_path / "p", {**FILES, "config.yaml": PG})
 
     def run(sql: str, params) -> None:
         with psycopg.connect(dsn, autocommit=True) as con:
@@ -192,6 +192,11 @@ def test_postgres_backfill_replaces_the_range_and_a_failure_keeps_the_old_rows(p
         with psycopg.connect(dsn) as con:
             return con.execute(sql).fetchall()
 
+    return dsn, write_project(tmp_path / "p", {**FILES, "config.yaml": PG}), run, fetch
+
+
+def test_postgres_backfill_replaces_the_range_and_a_failure_keeps_the_old_rows(pg_server, tmp_path: Path, monkeypatch):
+    dsn, root, run, fetch = _pg_project(pg_server, tmp_path, monkeypatch)
     _load(run, BEFORE)
     assert martctl.open(root).run().exit_code() == 0
     before = _rows(fetch)
@@ -209,3 +214,31 @@ def test_postgres_backfill_replaces_the_range_and_a_failure_keeps_the_old_rows(p
         == [JANUARY, JANUARY]
     with pytest.raises(ProjectError, match="m.whole"):
         martctl.open(root).run(["m.whole"], start="2026-01-01", end="2026-02-01")
+
+
+def test_sigkill_mid_backfill_on_postgres_keeps_the_old_rows(pg_server, tmp_path: Path, monkeypatch):
+    """Held at its DELETE (the test holds m.daily in SHARE mode: reads go on, writes wait), after the
+    range's rows went into the batch table, and killed there: the old rows stay; a backfill then works."""
+    import os
+    import subprocess
+    import sys
+
+    from test_state_kill import kill_while_held
+
+    dsn, root, run, fetch = _pg_project(pg_server, tmp_path, monkeypatch)
+
+    def backfill() -> subprocess.Popen:
+        return subprocess.Popen([sys.executable, "-m", "martctl", "run", "--project-dir", str(root), "-s", "m.daily",
+                                 "--start", "2026-01-01", "--end", "2026-02-01"], stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, text=True, env=os.environ)
+
+    _load(run, BEFORE)
+    assert martctl.open(root).run().exit_code() == 0
+    before = _rows(fetch)
+    _load(run, AFTER)
+    kill_while_held(dsn, "m.daily", "SHARE", backfill)
+    assert _rows(fetch) == before
+    done = backfill()
+    out, err = done.communicate(timeout=120)
+    assert done.returncode == 0, out + err
+    assert _rows(fetch) == _expected_after_january()
