@@ -12,10 +12,14 @@ if TYPE_CHECKING:
     from martctl.compiler.compile import CompiledProject
 
 
-def window(start: str | None, end: str | None) -> tuple[str, str] | None:
-    """(start, end) checked: both given, both numbers or both dates/times, start before end; None: no backfill."""
+def checked_window(command: str, start: str | None, end: str | None, full_refresh: bool = False) -> tuple[str, str] | None:
+    """(start, end) checked: a run or build without --full-refresh, both given, both numbers or both
+    dates/times, start before end; None: no backfill."""
     if start is None and end is None:
         return None
+    if command == "seed" or full_refresh:
+        raise ProjectError(f"--start/--end (a backfill) cannot go with {'seed' if command == 'seed' else '--full-refresh'}",
+                           hint="a backfill replaces a range of incremental marts: martctl run -s MART --start A --end B")
     if start is None or end is None:
         raise ProjectError("a backfill needs both --start and --end", hint="e.g. --start 2026-01-01 --end 2026-02-01 "
                            "(rows whose cursor is >= start and < end are replaced)")

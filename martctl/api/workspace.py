@@ -23,6 +23,7 @@ from fnmatch import fnmatch
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping, Sequence
 
+from martctl.api.backfill import checked_window
 from martctl.api.compiling import compile_for_target, needs_catalog
 from martctl.api.results import LockWaiting, MartInfo, TestReport, Warned
 from martctl.api.vars import parse_vars, var_warnings
@@ -119,7 +120,7 @@ class Workspace:
         keys, warnings = self.select(select, exclude)
         _warn(on_event, self.warnings + warnings)
         compiled = self.compile_keys(keys, dialect=dialect, strict=not allow_unsupported)
-        window = _backfill_window("compile", start, end, False)
+        window = checked_window("compile", start, end)
         if window:
             from martctl.api.backfill import apply
 
@@ -152,7 +153,7 @@ class Workspace:
         from martctl.api import backfill
         from martctl.api.due import build_plan
 
-        window = _backfill_window(command, start, end, full_refresh)
+        window = checked_window(command, start, end, full_refresh)
         keys, warnings = self._keys(command, select, exclude)
         _warn(on_event, warnings)
         compiled = None if command == "seed" else self.compile_keys(keys)
@@ -258,7 +259,7 @@ class Workspace:
 
         emit = on_event or (lambda event: None)
         self._require_target()
-        window = _backfill_window(command, start, end, full_refresh)
+        window = checked_window(command, start, end, full_refresh)
         keys, warnings = self._keys(command, select, exclude)
         catalog_first = command != "seed" and needs_catalog(self.project, self.graph, keys, self.target.dialect)
         compiled = None if command == "seed" or catalog_first else self.compile_keys(keys)
@@ -544,18 +545,6 @@ def _has_warehouse(adapter: "Adapter") -> bool:
     except ProjectError:
         return False
     return True
-
-
-def _backfill_window(command: str, start: str | None, end: str | None, full_refresh: bool) -> tuple[str, str] | None:
-    """--start/--end checked against the command: a backfill is a run or build without --full-refresh."""
-    from martctl.api.backfill import window
-
-    found = window(start, end)
-    if found and (command == "seed" or full_refresh):
-        what = "seed" if command == "seed" else "--full-refresh"
-        raise ProjectError(f"--start/--end (a backfill) cannot go with {what}",
-                           hint="a backfill replaces a range of incremental marts: martctl run -s MART --start A --end B")
-    return found
 
 
 def _forced(full_refresh: bool, force: bool) -> str | None:
