@@ -35,6 +35,7 @@ def test_a_data_version_query_decides_whether_its_readers_rebuild(tmp_path: Path
     change(root, "insert into ext.items values (5)")  # items' version is the load log: not changed yet
     assert built(martctl.open(root).build()) == set()
     change(root, "insert into ext.loads values (8)", "update ext.orders set id = 1")  # same max, same count
+    assert martctl.open(root).select(["source_status:fresher"])[0] == ["x.items"]
     report = martctl.open(root).build()
     assert built(report) == {"x.items"}
     assert report.results["x.items"].decision == "source ext.items's data changed: data_version = 8 (was: data_version = 7)"
@@ -42,6 +43,22 @@ def test_a_data_version_query_decides_whether_its_readers_rebuild(tmp_path: Path
     assert built(martctl.open(root).build()) == {"x.orders"}
     plan = martctl.open(root).plan()
     assert plan.sources == {"ext.items": "data_version query", "ext.orders": "data_version query"}
+
+
+def test_a_data_version_that_cannot_be_read_counts_as_changed_and_says_why(tmp_path: Path):
+    from martctl.api import Warned
+
+    root = write_project(tmp_path / "unread", {
+        "config.yaml": CONFIG + "sources:\n  ext:\n    data_version: 'select max(batch) from ext.gone'\n    tables: [feed]\n",
+        "marts/x/reader.yml": "sql: select count(*) as n from ext.feed\n",
+    })
+    change(root, "create schema ext; create table ext.feed as select 1 as i")
+    martctl.open(root).build()
+    events = []
+    report = martctl.open(root).build(on_event=events.append)
+    assert built(report) == {"x.reader"} and "cannot tell" in report.results["x.reader"].decision
+    said = [e.message for e in events if isinstance(e, Warned)]
+    assert any(m.startswith("source ext.feed: cannot read its data_version query (counts as changed)") for m in said), said
 
 
 def _stale_project(tmp_path: Path, project: str = "", source: str = "", table: str = "") -> Path:

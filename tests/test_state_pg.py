@@ -8,6 +8,7 @@ from conftest import write_project
 from test_state import FILES, built, edit, statuses
 
 import martctl
+from martctl.api import CANNOT_TELL
 
 CONFIG = ("name: s\ndialect: duckdb\ndefault_target: pg\n"
           "targets:\n  pg: {type: postgres, dsn: \"${MARTCTL_PG_DSN}\", threads: 2, schema_prefix: dev_}\n"
@@ -115,6 +116,11 @@ def test_postgres_change_counters_tell_a_source_without_loaded_at(pg_server, tmp
 
     with psycopg.connect(dsn) as con:
         assert con.execute("SELECT n FROM dev_x.reads_plain").fetchone() == (0,)
+    # counters that never move cannot be trusted: with track_counts off, the tables cannot tell
+    load(dsn, "DO $$ BEGIN EXECUTE format('ALTER DATABASE %I SET track_counts = off', current_database()); END $$")
+    plan = martctl.open(root).plan()
+    assert plan.sources["ext.plain"] == f"{CANNOT_TELL} (Postgres change counters not used: track_counts is off)"
+    assert plan.decisions["x.reads_plain"].build and "cannot tell" in plan.decisions["x.reads_plain"].reason
 
 
 def test_postgres_a_daily_mart_builds_once_a_day_however_often_cron_fires(pg_server, tmp_path: Path, monkeypatch):
