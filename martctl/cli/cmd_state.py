@@ -85,6 +85,8 @@ def plan(
     title = f"plan on {ws.target.name}: {len(found.to_build)} to build, {len(fresh)} up to date"
     if not found.state_found:
         title += " (no state in the warehouse yet)"
+    if found.backfill:
+        title += f" (backfill of [{found.backfill['start']}, {found.backfill['end']}))"
     tree = _tree(found, title)
     if show_all and fresh:
         branch = tree.add("[dim]up to date[/dim]")
