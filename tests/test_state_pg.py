@@ -141,3 +141,41 @@ def test_postgres_a_daily_mart_builds_once_a_day_however_often_cron_fires(pg_ser
         live += [f"{now:%H:%M}"] if report.results["live.reader"].status == "success" else []
     assert daily == ["22:50", "00:05"]
     assert live == ["22:50", "23:35"]
+
+
+def test_postgres_counters_wiped_by_a_crash_count_as_changed(pg_server, tmp_path: Path, monkeypatch):
+    """A backend SIGKILLed: the server discards every counter and they start again at 0, so the same
+    number of new rows would give the same counters; the shared statistics' reset stamp tells. On a
+    private cluster (a crash ends every session of the server)."""
+    import os
+    import signal
+    import time
+
+    import psycopg
+    from pg_server import start_server
+
+    private = start_server()
+    try:
+        dsn, root = pg_project(private, tmp_path, monkeypatch, "sources:\n  ext:\n    tables: [plain]\n",
+                               {"x.reads_plain": "select count(*) as n from ext.plain"})
+        load(dsn, "CREATE SCHEMA ext; CREATE TABLE ext.plain (i int)", "INSERT INTO ext.plain VALUES (1), (2)")
+        martctl.open(root).build()
+        assert statuses(martctl.open(root).build()) == {"x.reads_plain": "up to date"}
+        with psycopg.connect(dsn, autocommit=True) as con:
+            con.execute("CHECKPOINT")  # the test cluster runs with synchronous_commit off: make what it did durable
+            os.kill(con.execute("SELECT pg_backend_pid()").fetchone()[0], signal.SIGKILL)
+        deadline = time.monotonic() + 60
+        while True:  # the server restarts its backends (crash recovery): wait until it accepts a session
+            try:
+                load(dsn, "INSERT INTO ext.plain VALUES (3), (4)")  # 2 inserted again, as before the crash
+                break
+            except psycopg.OperationalError:
+                assert time.monotonic() < deadline, "the server did not come back after the crash"
+                time.sleep(0.1)
+        report = martctl.open(root).build()
+        assert statuses(report) == {"x.reads_plain": "success"}
+        assert report.results["x.reads_plain"].decision.startswith("source ext.plain's data changed: counters: 2 inserted")
+        with psycopg.connect(dsn) as con:
+            assert con.execute("SELECT n FROM dev_x.reads_plain").fetchone() == (4,)
+    finally:
+        private.stop()

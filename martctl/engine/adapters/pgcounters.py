@@ -5,11 +5,14 @@ Why they can be trusted here, and the guards:
   row (aborted ones too: at worst one build too many);
 - a TRUNCATE does not count as deletes: the table's relfilenode (new on TRUNCATE) is in the version;
   a table dropped and created again has a new oid, also in the version;
-- counters reset by pg_stat_reset*() stamp the database's stats_reset, and a crash (or any restart)
-  discards them: stats_reset and the server's start time are in the version, so a reset counts as a change;
-- a backend publishes its counters lazily (Postgres 15+: at most once a second, at the latest when it
-  goes idle or exits), so a change committed just before the plan read them may show only on the next
-  run: the mart is then built one run late, never skipped for good;
+- counters reset by pg_stat_reset*() stamp the database's stats_reset; a crash (a backend killed, an
+  immediate shutdown) discards every counter and leaves that stamp as it was, but stamps the shared
+  statistics anew (pg_stat_bgwriter.stats_reset): both stamps are in the version, so a reset counts as
+  a change (the server's start time would not do: a crash restarts the backends, not the postmaster);
+- a backend publishes its counters lazily (Postgres 15+: at most once a second; within about 10 s of
+  going idle, at exit, or after 60 s while busy), so a change committed just before the plan read them
+  may show only on a later run: the mart is then built late, never skipped for good (pending counts
+  lost in a crash are covered by the crash's stamp);
 - before Postgres 15 the statistics collector sends counts over UDP and may drop them under load, and
   with track_counts off they never move: then no counters are used (the source cannot tell).
 """
@@ -24,7 +27,7 @@ MIN_VERSION = 150000  # shared-memory statistics: nothing is dropped
 _USABLE = "SELECT current_setting('server_version_num')::int, current_setting('track_counts')"
 _COUNTERS = """
 SELECT n.nspname, c.relname, c.oid, c.relfilenode, s.n_tup_ins, s.n_tup_upd, s.n_tup_del,
-       d.stats_reset, pg_postmaster_start_time()
+       d.stats_reset, (SELECT b.stats_reset FROM pg_stat_bgwriter b)
 FROM pg_class c
 JOIN pg_namespace n ON n.oid = c.relnamespace
 JOIN pg_stat_user_tables s ON s.relid = c.oid
@@ -47,7 +50,7 @@ def versions(cur, relations: Sequence[tuple[str, str]]) -> dict[tuple[str, str],
     """(schema, table) -> its counters as a version, for the plain tables among `relations`."""
     rows: list[tuple[Any, ...]] = cur.execute(_COUNTERS, [[r[0] for r in relations], [r[1] for r in relations]]).fetchall()
     found = {}
-    for schema, name, oid, filenode, inserted, updated, deleted, reset, started in rows:
+    for schema, name, oid, filenode, inserted, updated, deleted, reset, shared_reset in rows:
         found[(schema, name)] = (f"counters: {inserted} inserted, {updated} updated, {deleted} deleted "
-                                 f"[table {oid}/{filenode}, stats reset {reset}, server up since {started}]")
+                                 f"[table {oid}/{filenode}, stats reset {reset}, shared stats reset {shared_reset}]")
     return found
