@@ -66,12 +66,13 @@ def pg_project(pg_server, tmp_path: Path, monkeypatch, extra: str, marts: dict[s
     return dsn, write_project(tmp_path / "p", {**files, "config.yaml": CONFIG + extra})
 
 
-def test_postgres_new_rows_in_a_loaded_at_source_rebuild_its_readers(pg_server, tmp_path: Path, monkeypatch):
+def test_postgres_new_rows_in_a_loaded_at_or_data_version_source_rebuild_its_readers(pg_server, tmp_path: Path, monkeypatch):
     dsn, root = pg_project(pg_server, tmp_path, monkeypatch,
-                           "sources:\n  ext:\n    tables: {feed: {loaded_at: loaded}, other: {loaded_at: loaded}}\n",
+                           "sources:\n  ext:\n    tables:\n      feed: {loaded_at: loaded}\n"
+                           "      other: {data_version: 'select max(loaded) // 1, count(*) from this'}\n",
                            {"x.reads_feed": "select count(*) as n from ext.feed", "x.fixed": "select 1 as one",
                             "x.reads_other": "select count(*) as n from ext.other"})
-    load(dsn, "CREATE SCHEMA ext; CREATE TABLE ext.feed (i int, loaded timestamptz); CREATE TABLE ext.other (loaded date)",
+    load(dsn, "CREATE SCHEMA ext; CREATE TABLE ext.feed (i int, loaded timestamptz); CREATE TABLE ext.other (loaded int)",
          "INSERT INTO ext.feed VALUES (1, '2026-01-01T00:00:00Z')")
     martctl.open(root).build()
     assert set(statuses(martctl.open(root).build()).values()) == {"up to date"}
@@ -79,6 +80,11 @@ def test_postgres_new_rows_in_a_loaded_at_source_rebuild_its_readers(pg_server, 
     report = martctl.open(root).build()
     assert built(report) == {"x.reads_feed"}
     assert "ext.feed's data changed: max loaded" in report.results["x.reads_feed"].decision
+    load(dsn, "INSERT INTO ext.other VALUES (7)")  # the query, in the project's dialect, runs on Postgres
+    report = martctl.open(root).build()
+    assert built(report) == {"x.reads_other"}
+    assert report.results["x.reads_other"].decision == \
+        "source ext.other's data changed: data_version = 7, 1 (was: data_version = None, 0)"
 
 
 def test_postgres_change_counters_tell_a_source_without_loaded_at(pg_server, tmp_path: Path, monkeypatch):
