@@ -3,6 +3,7 @@ and what a stale source does to its readers (on_stale), on DuckDB (Postgres: tes
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from datetime import datetime, timezone
@@ -88,6 +89,10 @@ def test_on_stale_skips_warns_or_builds_the_readers_of_a_stale_source(tmp_path, 
     assert statuses(report) == {"x.reads_old": status, "x.reads_new": "success"}
     warnings = [e.message for e in events if isinstance(e, Warned) and "stale" in e.message]
     assert bool(warnings) == warned
+    shown = json.loads(subprocess.run([sys.executable, "-m", "martctl", "freshness", "--json", "--project-dir", str(root)],
+                                      capture_output=True, text=True).stdout)
+    assert {f["source"]: f["on_stale"] for f in shown["sources"]}["ext.old"] == ("skip" if status == "skipped" else
+                                                                                   "warn" if warned else "build")
     if warned:
         assert "source ext.old is stale" in warnings[0] and "on_stale: warn" in warnings[0] and "x.reads_old" in warnings[0]
         assert report.exit_code() == 0

@@ -148,12 +148,13 @@ def freshness(
     from rich.table import Table
 
     table = Table(title=f"source freshness on {ws.target.name}", title_justify="left")
-    for column in ("source", "newest row", "age", "warn after", "error after", "status"):
+    for column in ("source", "newest row", "age", "warn after", "error after", "status", "readers if stale"):
         table.add_column(column)
     styles = {"pass": "green", "warn": "yellow", "error": "bold red", "unknown": "dim"}
     for f in found:
         status = f"[{styles[f.status]}]{f.status}[/{styles[f.status]}]" + (f" {f.message}" if f.message else "")
-        table.add_row(f.source, f.newest or "", _age(f.age_seconds), _age(f.warn_after), _age(f.error_after), status)
+        table.add_row(f.source, f.newest or "", _age(f.age_seconds), _age(f.warn_after), _age(f.error_after), status,
+                      {"skip": "skipped", "warn": "built, warned", "build": "built"}[f.on_stale])
     render.out().print(table)
     raise typer.Exit(int(failed))
 
