@@ -43,6 +43,7 @@ _EXPORTS = {
     "CANCELLED": "martctl.engine.events",
     "UP_TO_DATE": "martctl.engine.events",
     "BuildPlan": "martctl.api.due",
+    "CANNOT_TELL": "martctl.api.sourceversion",
     "iso": "martctl.engine.events",
     "describe_lock_holder": "martctl.engine.lock",
     "CompiledProject": "martctl.compiler.compile",

@@ -115,6 +115,8 @@ class SourceTable:
     description: str = ""
     loaded_at: str | None = None  # a column whose max (with the row count) tells that its data changed
     freshness: Mapping[str, Any] = field(default_factory=dict)  # loaded_at, warn_after / error_after (seconds)
+    on_stale: str = "skip"  # past error_after, its readers are: skipped | built with a warning (warn) | built (build)
+    data_version: str | None = None  # a query whose result changes when its data does (`this`: the table)
 
     @property
     def key(self) -> str:
