@@ -115,6 +115,7 @@ INCREMENTAL = {
                               "sql: select id, v, updated_at from raw.events\n",
 }
 LATER = "id,v,updated_at\n1,10,2024-01-01 00:00:00\n2,25,2024-01-05 00:00:00\n3,30,2024-01-04 00:00:00\n"
+BACKFILLED = "id,v,updated_at\n1,11,2024-01-01 00:00:00\n2,26,2024-01-05 00:00:00\n3,33,2024-01-04 00:00:00\n"
 
 
 def test_incremental_merge_and_append_equal_duckdb_over_two_runs(spark_warehouse, tmp_path):
@@ -135,6 +136,14 @@ def test_incremental_merge_and_append_equal_duckdb_over_two_runs(spark_warehouse
     assert merged == [(1, 10), (2, 25), (3, 30)]  # id 2 replaced, not doubled
     _, appended = _spark_rows("SELECT count(*) FROM inc_inc.appended")
     assert appended == [(4,)]  # both of id 2's versions kept
+    (root / "seeds" / "events.csv").write_text(BACKFILLED)
+    for target in ("local", "spark"):  # the seed, then exactly [Jan 4, Jan 5) of `merged` replaced
+        assert martctl.open(root, target=target).seed().exit_code() == 0
+        report = martctl.open(root, target=target).run(["inc.merged"], start="2024-01-04", end="2024-01-05")
+        assert report.results["inc.merged"].incremental == "backfill", report.results["inc.merged"]
+    _assert_equal_marts(root, "inc_")
+    _, merged = _spark_rows("SELECT id, v FROM inc_inc.merged ORDER BY id")
+    assert merged == [(1, 10), (2, 25), (3, 33)]  # only id 3's day was read again
 
 
 def test_demo_through_a_spark_connect_server(spark_connect, tmp_path):

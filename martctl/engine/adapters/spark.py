@@ -330,13 +330,18 @@ class SparkAdapter(Adapter):
         relation, spec = compiled.relation, compiled.mart.incremental
         doing = f"cannot build {relation[0]}.{relation[1]}"
         batch = ddl.batch(relation)
-        predicate = ddl.new_rows_predicate(spec, relation, compiled.mart.dialect)
+        types = self.columns(*relation) or {}
+        window = getattr(compiled, "backfill", None)  # [start, end) of the cursor: those rows replaced
+        in_window = ddl.in_range(spec["cursor"], *window, types.get(spec["cursor"]), DIALECT) if window else None
+        predicate = in_window or ddl.new_rows_predicate(spec, relation, compiled.mart.dialect)
         self._sql(ddl.drop(batch), doing)
         self._sql(ddl.create_table_as(batch, ddl.filtered(compiled.sql, predicate)), doing)
         try:
-            columns = list(self.columns(*relation) or {})
+            columns = list(types)
             old = spark_versions.versioned(relation, current)
             keep = ddl.select_columns(old, columns, alias="__martctl_old")
+            if in_window is not None:  # the old rows of the range go (a NULL cursor is in no range)
+                keep = keep.where(exp.not_(exp.func("COALESCE", in_window.copy(), exp.false())))
             keys = tuple(spec.get("unique_key") or ())
             if spec.get("strategy", "merge") == "merge" and keys:
                 match = exp.and_(*[exp.column(k, "__martctl_old").eq(exp.column(k, "__martctl_src")) for k in keys])
