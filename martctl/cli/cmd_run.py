@@ -10,6 +10,7 @@ from typing_extensions import Annotated
 
 from martctl.cli.options import (
     DryRun,
+    Env,
     Exclude,
     FailFast,
     Force,
@@ -74,6 +75,7 @@ def execute_command(
     quiet: bool = False,
     wait: float | None = None,
     force: bool = False,
+    env: str | None = None,
 ) -> int:
     """seed/run/build through the API, rendered; returns the exit code."""
     import martctl
@@ -82,7 +84,7 @@ def execute_command(
 
     if log_format not in LOG_FORMATS:
         raise ProjectError(f"--log-format: unknown format '{log_format}'", hint="use text or json")
-    ws = martctl.open(project_dir, target, vars)
+    ws = martctl.open(project_dir, target, vars, env)
     exclude = None if command == "seed" else exclude
     if dry_run:
         warn = progress.make_warner(log_format)
@@ -119,9 +121,10 @@ def _command(name: str, doc: str):
         quiet: Quiet = False,
         wait: Wait = None,
         force: Force = False,
+        env: Env = None,
     ) -> None:
         code = execute_command(name, project_dir, target, select, exclude, threads, vars, fail_fast, full_refresh,
-                               dry_run, log_format, quiet, wait, force)
+                               dry_run, log_format, quiet, wait, force, env)
         raise typer.Exit(code)
 
     command.__doc__ = doc

@@ -91,6 +91,12 @@ class Adapter(ABC):
         """Run statements (sqlglot ASTs) in one transaction."""
         raise NotImplementedError
 
+    def replace_views(self, views: Sequence[tuple[tuple[str, str], Any]], then: Sequence[Any] = (),
+                      first: Sequence[Any] = ()) -> None:
+        """In one transaction: `first`, then each (relation, query) made a view (replacing the view or
+        table there; on engines that bind views, the views depending on it are kept), then `then`."""
+        raise NotImplementedError
+
     def relations(self) -> set[tuple[str, str]]:
         """Every (schema, name) in the warehouse, lowercased."""
         raise NotImplementedError

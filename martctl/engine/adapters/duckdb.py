@@ -13,6 +13,8 @@ import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Sequence
 
+from sqlglot import exp
+
 from martctl.engine import ddl
 from martctl.engine.adapters.base import Adapter, QueryResult, Then, row_list
 from martctl.engine.lock import FileLock
@@ -251,6 +253,20 @@ class DuckDBAdapter(Adapter):
 
     def execute(self, statements: list) -> None:
         self._run(statements)
+        if any(isinstance(s, (exp.Create, exp.Drop)) for s in statements):
+            self._load_relations()
+
+    def replace_views(self, views, then=(), first=()) -> None:
+        """DuckDB binds views by name: CREATE OR REPLACE VIEW (a table there is dropped first)."""
+        for relation, _ in views:
+            self._ensure_schema(relation[0])
+        statements = list(first)
+        for relation, query in views:
+            if self._kind(relation) == "TABLE":
+                statements.append(ddl.drop(relation, "TABLE"))
+            statements.append(ddl.create_view(relation, query))
+        self._run(statements + list(then))
+        self._load_relations()
 
     def relations(self) -> set[tuple[str, str]]:
         return set(self._relations)

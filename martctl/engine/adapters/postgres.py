@@ -418,6 +418,29 @@ class PostgresAdapter(Adapter):
             for statement in statements:
                 self._execute(cur, statement)
 
+    def replace_views(self, views, then=(), first=()) -> None:
+        """CREATE OR REPLACE VIEW where the columns allow it (a savepoint tries it), else the old view or
+        table is dropped and its dependent views recreated (see _swap); all in one transaction."""
+        import psycopg
+
+        for relation, _ in views:
+            self._ensure_schema(relation[0])
+        with self._cursor("cannot re-point views", transaction=True) as cur:
+            for statement in first:
+                self._execute(cur, statement)
+            for relation, query in views:
+                if self._relkind(cur, relation) == "v":
+                    try:
+                        with cur.connection.transaction():
+                            self._execute(cur, ddl.create_view(relation, query))
+                        continue
+                    except psycopg.errors.InvalidTableDefinition:
+                        pass  # columns removed, renamed or retyped: drop and recreate below
+                self._swap(cur, relation, lambda r=relation, q=query: self._execute(cur, ddl.create_view(r, q, replace=False)),
+                           aside=False)
+            for statement in then:
+                self._execute(cur, statement)
+
     def relations(self) -> set[tuple[str, str]]:
         with self._cursor("cannot list relations") as cur:
             rows = cur.execute("SELECT n.nspname, c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "

@@ -1,0 +1,209 @@
+"""Environments: where a mart is read in each one, and getting a run's warehouse ready for them.
+
+prod reads `<area>.<name>`, environment E reads `<area>__E.<name>` (seeds: `<schema>__E.<name>`); both
+are views over physical tables named by version (see engine/virtual.py) or, for view marts, views.
+A warehouse built before environments existed is upgraded in place by the first run that uses them:
+each plain table moves to its physical table and a view takes its place, in one transaction per mart.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import replace
+from typing import TYPE_CHECKING, Sequence
+
+from martctl.engine import ddl, envstate, state
+from martctl.engine.envstate import PROD, Generation, Pointer
+from martctl.engine.virtual import VirtualAdapter, physical_relation, view_over
+from martctl.errors import ProjectError
+
+if TYPE_CHECKING:
+    from martctl.compiler.compile import CompiledProject
+    from martctl.engine.adapters.base import Adapter
+    from martctl.project.model import Project, SourceTable, Target
+
+_NAME = re.compile(r"^[a-z][a-z0-9_]{0,19}$")
+
+
+def check_env(env: str) -> str:
+    """An environment name becomes part of schema names: a short plain lowercase identifier."""
+    if not _NAME.match(env or "") or "__" in env:
+        raise ProjectError(f"environment name '{env}' is not a plain lowercase identifier",
+                           hint="use letters, digits and single underscores, at most 20 characters: --env dev")
+    return env
+
+
+def suffix(env: str | None) -> str:
+    return "" if not env or env == PROD else f"__{env}"
+
+
+def env_target(target: "Target", env: str | None) -> "Target":
+    """The target as seen from an environment: its layer's schemas carry the env's suffix, its state
+    its own schema."""
+    if env is None:
+        return target
+    check_env(env)
+    return replace(target, settings={**target.settings, "env": env, "schema_suffix": suffix(env)})
+
+
+def relation_in(project: "Project", target: "Target", key: str, env: str = PROD) -> tuple[str, str]:
+    """(schema, name) at which a mart or seed is read in `env` (a source that is not a seed: its own)."""
+    from martctl.compiler.compile import relation_of
+
+    return relation_of(project, key, schema_prefix(target), suffix(env))
+
+
+def schema_prefix(target: "Target") -> str:
+    return target.settings.get("schema_prefix") or ""
+
+
+def prepare(project: "Project", graph, target: "Target", adapter: "Adapter", compiled: "CompiledProject | None",
+            seeds: Sequence["SourceTable"]) -> VirtualAdapter:
+    """Under the run lock: environments switched on (the old warehouse upgraded), the marts whose version
+    another environment already built pointed at, and the adapter that builds the rest into physical
+    tables."""
+    from martctl.api.due import plan_nodes
+
+    env = target.settings.get("env") or PROD
+    prefix = schema_prefix(target)
+    state.ensure(adapter, prefix)
+    state.ensure(adapter, state.scope(prefix, env))
+    envstate.ensure(adapter, prefix)
+    pointers = envstate.pointers(adapter, prefix)
+    if not envstate.generations(adapter, prefix, PROD):
+        pointers[PROD] = upgrade(project, target, adapter)
+    nodes = plan_nodes(graph, compiled, seeds, target, None)
+    prints = {node.key: node.full for node in nodes}
+    virtual = VirtualAdapter(adapter, env, prefix, suffix(env), prints, pointers)
+    virtual.changed += adopt(project, target, adapter, env, nodes, compiled, pointers)
+    return virtual
+
+
+def upgrade(project: "Project", target: "Target", adapter: "Adapter") -> dict[str, Pointer]:
+    """prod's plain tables (built before environments) moved to physical tables with a view in their
+    place, one transaction per mart (readers see the table, then the view, never nothing); prod's first
+    generation recorded."""
+    from martctl.compiler.compile import relation_of
+
+    prefix = schema_prefix(target)
+    found: dict[str, Pointer] = {}
+    for key, record in state.read(adapter, prefix).items():
+        kind = _kind(project, key)
+        if kind is None or not record.fingerprint:
+            continue
+        layer = relation_of(project, key, prefix)
+        if not adapter.exists(*layer):
+            continue
+        if kind == "view":
+            found[key] = Pointer(PROD, key, "view", None, record.fingerprint)
+            adapter.execute(envstate.point(prefix, found[key]))
+            continue
+        physical = physical_relation(layer, "", record.fingerprint[:12])
+        found[key] = Pointer(PROD, key, "table", ".".join(physical), record.fingerprint)
+        adapter.replace_views([(layer, view_over(physical))], then=envstate.point(prefix, found[key]),
+                              first=[ddl.create_schema(physical[0]), ddl.drop(physical),
+                                     ddl.create_table_as(physical, ddl.select_columns(layer))])
+    adapter.execute(envstate.snapshot(prefix, PROD, 1, None, None, "upgrade"))
+    return found
+
+
+def _kind(project: "Project", key: str) -> str | None:
+    if key in project.marts:
+        return "view" if project.marts[key].materialized == "view" else "table"
+    source = project.sources.get(key)
+    return "table" if source is not None and source.seed is not None else None
+
+
+def adopt(project: "Project", target: "Target", adapter: "Adapter", env: str, nodes, compiled,
+          pointers: dict[str, dict[str, Pointer]]) -> list[str]:
+    """Point `env` at every version another environment built and tested (same fingerprint), in one
+    transaction, with those environments' state records: only what differs is then built."""
+    prefix = schema_prefix(target)
+    mine = pointers.setdefault(env, {})
+    records: dict[str, dict] = {}
+    views, statements, copied = [], [], {}
+    for node in nodes:
+        current = mine.get(node.key)
+        if current is not None and current.fingerprint == node.full:
+            continue
+        donor = _donor(adapter, prefix, env, node, pointers, records)
+        if donor is None:
+            continue
+        layer = relation_in(project, target, node.key, env)
+        if donor.kind == "view":
+            sql = compiled.marts[node.key].sql
+            views.append((layer, sql))
+            pointer = Pointer(env, node.key, "view", None, node.full, sql)
+        else:
+            views.append((layer, view_over(donor.relation)))
+            pointer = replace(donor, env=env, sql=None)
+        statements += envstate.point(prefix, pointer)
+        copied.setdefault(donor.env, []).append(node.key)
+        mine[node.key] = pointer
+    for donor_env, keys in copied.items():
+        statements += envstate.copy_records(state.scope(prefix, donor_env), state.scope(prefix, env), keys)
+    if views:
+        adapter.replace_views(views, then=statements)
+    return [key for keys in copied.values() for key in keys]
+
+
+def _donor(adapter: "Adapter", prefix: str, env: str, node, pointers, records) -> Pointer | None:
+    """Another environment's pointer at the same version, whose build passed its tests (prod first)."""
+    for other in sorted(pointers, key=lambda e: (e != PROD, e)):
+        pointer = pointers[other].get(node.key)
+        if other == env or pointer is None or pointer.fingerprint != node.full:
+            continue
+        if other not in records:
+            records[other] = state.read(adapter, state.scope(prefix, other))
+        record = records[other].get(node.key)
+        if record is None or record.status not in (state.OK, None) or record.fingerprint != node.full:
+            continue
+        if pointer.kind == "table" and not adapter.exists(*pointer.relation):
+            continue
+        return pointer
+    return None
+
+
+def current(generations: Sequence[Generation]) -> Generation | None:
+    return generations[-1] if generations else None
+
+
+def version_of(pointer: Pointer | None):
+    """What makes two pointers the same version (their environment and their view's names aside)."""
+    return (pointer.kind, pointer.physical, pointer.fingerprint) if pointer else None
+
+
+def conflicts(adapter: "Adapter", prefix: str, env: str, base: int | None) -> list[str]:
+    """Marts prod re-pointed since generation `base` (what `env` was built from) that `env` does not
+    point at the same way: promoting would undo them."""
+    if base is None:
+        return []
+    then = envstate.history(adapter, prefix, PROD, base)
+    found = envstate.pointers(adapter, prefix)
+    now, mine = found.get(PROD, {}), found.get(env, {})
+    return sorted(key for key in set(then) | set(now)
+                  if version_of(then.get(key)) != version_of(now.get(key)) and version_of(mine.get(key)) != version_of(now.get(key)))
+
+
+def base_for(adapter: "Adapter", prefix: str, env: str, latest: Generation | None) -> int | None:
+    """The prod generation `env` is built from after a build: prod's current one, unless prod changed
+    marts since the old base that `env` does not have yet (then the conflict stays)."""
+    prod = current(envstate.generations(adapter, prefix, PROD))
+    now = prod.generation if prod else None
+    old = latest.base if latest else None
+    if old is None or not conflicts(adapter, prefix, env, old):
+        return now
+    return old
+
+
+def finish(target: "Target", adapter: "Adapter", virtual: VirtualAdapter, made_by: str) -> None:
+    """After a run: a new generation of the environment when something was re-pointed (and, for an
+    environment other than prod, the prod generation it is now built from)."""
+    prefix, env = schema_prefix(target), virtual.env
+    generations = envstate.generations(adapter, prefix, env)
+    if not virtual.changed and generations:
+        return
+    latest = current(generations)
+    base = None if env == PROD else base_for(adapter, prefix, env, latest)
+    number = (latest.generation if latest else 0) + 1
+    adapter.execute(envstate.snapshot(prefix, env, number, latest.generation if latest else None, base, made_by))
