@@ -133,20 +133,24 @@ def seeds_in_dev_leave_prods_alone(wh) -> None:
     assert wh.rows("select total from a.top") == [(120,)] and wh.rows("select total from a__dev.top") == [(200,)]
 
 
-def promote_then_rollback(wh, during) -> None:
-    """dev changes the two tied marts; `during(expected)` is how the engine's test looks mid-way."""
-    root = wh.root
-    martctl.open(root).build()
-    edit(root, "marts/t/x.yml", "sql: select 2 as v\n")
-    edit(root, "marts/t/y.yml", "sql: select 2 as v\n")
-    assert built(martctl.open(root, env="dev").build()) == {"t.x", "t.y"}
+def dev_changes_the_tied_pair(wh) -> dict:
+    """prod built (x = y = 1), then dev builds x = y = 2; prod's pointers."""
+    martctl.open(wh.root).build()
+    edit(wh.root, "marts/t/x.yml", "sql: select 2 as v\n")
+    edit(wh.root, "marts/t/y.yml", "sql: select 2 as v\n")
+    assert built(martctl.open(wh.root, env="dev").build()) == {"t.x", "t.y"}
     assert tied(wh) == (1, 1) and tied(wh, "__dev") == (2, 2)
-    with during((1, 1)):
-        report = martctl.open(root).promote("dev")
+    return pointers(wh, "prod")
+
+
+def promote_then_rollback(wh, during) -> None:
+    """dev changes the two tied marts; `during(expected, action)` runs the action while the engine's test looks mid-way."""
+    root = wh.root
+    dev_changes_the_tied_pair(wh)
+    report = during((1, 1), lambda: martctl.open(root).promote("dev"))
     assert report.exit_code() == 0 and {c.key for c in report.changes} == {"t.x", "t.y"}
     assert tied(wh) == (2, 2) and pointers(wh, "prod")["t.x"] == pointers(wh, "dev")["t.x"]
-    with during((2, 2)):
-        back = martctl.open(root).rollback()
+    back = during((2, 2), lambda: martctl.open(root).rollback())
     assert {c.key for c in back.changes} == {"t.x", "t.y"} and tied(wh) == (1, 1)
     assert built(martctl.open(root).build()) == set()  # prod's records came back too: the edit's versions are dev's
     assert tied(wh) == (2, 2)  # ... so prod's own build points at them (built and tested in dev), nothing rebuilt
@@ -191,6 +195,46 @@ def gc_keeps_what_is_used(wh) -> None:
     assert tied(wh) == (1, 1) and tied(wh, "__dev") == (3, 1)
 
 
+def second_promote_exits_3(wh) -> None:
+    root = wh.root
+    martctl.open(root).build()
+    edit(root, "marts/t/x.yml", "sql: select 2 as v\n")
+    martctl.open(root, env="dev").build()
+    ws = martctl.open(root)
+    holder = get_adapter(ws.target, root)
+    holder.acquire_lock(0, {"command": "martctl promote dev"})
+    try:
+        with pytest.raises(LockBusy):
+            ws.promote("dev")
+        other = subprocess.run([sys.executable, "-m", "martctl", "promote", "dev", "--project-dir", str(root)],
+                               capture_output=True, text=True, timeout=120, env={**os.environ})
+        assert other.returncode == 3, other.stderr
+    finally:
+        holder.release_lock()
+    assert tied(wh) == (1, 1)
+    assert martctl.open(root).promote("dev").exit_code() == 0 and tied(wh) == (2, 1)
+
+
+INCREMENTAL = {"marts/i/inc.yml": "materialized: incremental\nincremental: {cursor: id}\nsql: select id from ext.feed\n"}
+FEED = "sources:\n  ext:\n    tables: [feed]\n"
+
+
+def incremental_copied_first(wh) -> None:
+    """A physical table another environment reads is never changed: dev's new rows go to a copy."""
+    root = wh.root
+    wh.execute("create schema ext")
+    wh.execute("create table ext.feed as select 1 as id")
+    martctl.open(root, env="dev").build()  # environments on from the start
+    assert martctl.open(root).promote("dev").exit_code() == 0
+    assert pointers(wh, "prod")["i.inc"] == pointers(wh, "dev")["i.inc"]
+    wh.execute("insert into ext.feed values (2)")
+    report = martctl.open(root, env="dev").build()  # the source cannot tell: due; its version is prod's too
+    assert built(report) == {"i.inc"} and report.results["i.inc"].rows == 1
+    assert wh.rows("select id from i__dev.inc order by id") == [(1,), (2,)]
+    assert wh.rows("select id from i.inc order by id") == [(1,)]  # prod's table was never touched
+    assert pointers(wh, "prod")["i.inc"] != pointers(wh, "dev")["i.inc"]
+
+
 # -- DuckDB ----------------------------------------------------------------------------------------
 
 def test_dev_builds_only_what_changed_and_reads_prods_versions(duck):
@@ -223,20 +267,18 @@ def test_seeds_in_dev_never_touch_prods(duck):
 
 
 def test_promote_and_rollback_are_all_or_nothing_for_a_reader_between_every_two_statements(duck, monkeypatch):
-    from contextlib import contextmanager
-
-    @contextmanager
-    def during(expected):
+    def during(expected, action):
         seen: list = []
         reader = duckdb.connect(str(duck.root / "wh.duckdb"))
         monkeypatch.setattr(DuckDBAdapter, "between_statements", staticmethod(lambda i, t: seen.append(
             reader.execute("select (select v from t.x), (select v from t.y)").fetchone())))
         try:
-            yield
+            result = action()
         finally:
             monkeypatch.setattr(DuckDBAdapter, "between_statements", None)
             reader.close()
         assert len(seen) >= 4 and set(seen) == {expected}, seen  # the old pair, at every step; never a mix
+        return result
 
     promote_then_rollback(duck, during)
 
@@ -265,11 +307,7 @@ def _promote_killed_at(root: Path, statement: int) -> subprocess.CompletedProces
 
 def test_sigkill_during_promote_leaves_prod_entirely_old_then_promote_succeeds(duck):
     root = duck.root
-    martctl.open(root).build()
-    edit(root, "marts/t/x.yml", "sql: select 2 as v\n")
-    edit(root, "marts/t/y.yml", "sql: select 2 as v\n")
-    martctl.open(root, env="dev").build()
-    before = pointers(duck, "prod")
+    before = dev_changes_the_tied_pair(duck)
     for statement in (1, 2, 4):  # after the first view, after the second, while writing the pointers
         killed = _promote_killed_at(root, statement)
         assert killed.returncode == -signal.SIGKILL, killed.stderr
@@ -278,41 +316,11 @@ def test_sigkill_during_promote_leaves_prod_entirely_old_then_promote_succeeds(d
 
 
 def test_a_second_promote_while_one_holds_the_lock_exits_3(duck):
-    root = duck.root
-    martctl.open(root).build()
-    edit(root, "marts/t/x.yml", "sql: select 2 as v\n")
-    martctl.open(root, env="dev").build()
-    ws = martctl.open(root)
-    holder = get_adapter(ws.target, root)
-    holder.acquire_lock(0, {"command": "martctl promote dev"})
-    try:
-        with pytest.raises(LockBusy):
-            ws.promote("dev")
-        other = subprocess.run([sys.executable, "-m", "martctl", "promote", "dev", "--project-dir", str(root)],
-                               capture_output=True, text=True, timeout=120, env={**os.environ})
-        assert other.returncode == 3, other.stderr
-    finally:
-        holder.release_lock()
-    assert tied(duck) == (1, 1)
-    assert martctl.open(root).promote("dev").exit_code() == 0 and tied(duck) == (2, 1)
+    second_promote_exits_3(duck)
 
 
 def test_an_incremental_version_prod_reads_is_copied_before_dev_adds_rows(tmp_path: Path):
-    root = write_project(tmp_path / "p", {
-        "config.yaml": DUCK_CONFIG + "sources:\n  ext:\n    tables: [feed]\n",
-        "marts/i/inc.yml": "materialized: incremental\nincremental: {cursor: id}\nsql: select id from ext.feed\n",
-    })
-    wh = Duck(root)
-    wh.rows("create schema ext; create table ext.feed as select 1 as id")
-    martctl.open(root, env="dev").build()  # environments on from the start
-    assert martctl.open(root).promote("dev").exit_code() == 0
-    assert pointers(wh, "prod")["i.inc"] == pointers(wh, "dev")["i.inc"]
-    wh.rows("insert into ext.feed values (2)")
-    report = martctl.open(root, env="dev").build()  # the source cannot tell: due; its version is prod's too
-    assert built(report) == {"i.inc"} and report.results["i.inc"].rows == 1
-    assert wh.rows("select id from i__dev.inc order by id") == [(1,), (2,)]
-    assert wh.rows("select id from i.inc order by id") == [(1,)]  # prod's table was never touched
-    assert pointers(wh, "prod")["i.inc"] != pointers(wh, "dev")["i.inc"]
+    incremental_copied_first(Duck(write_project(tmp_path / "p", {**INCREMENTAL, "config.yaml": DUCK_CONFIG + FEED})))
 
 
 def test_environment_names_are_checked(duck):

@@ -56,7 +56,7 @@ def _bytes_used(adapter: "Adapter") -> int | None:
 def _size(adapter: "Adapter", relation: tuple[str, str]) -> int:
     """Postgres: the table's size with its indexes and toast."""
     name = exp.Literal.string(ddl.table(relation).sql("postgres"))
-    query = exp.select(exp.func("pg_total_relation_size", exp.cast(name, "regclass")))
+    query = exp.select(exp.func("pg_total_relation_size", exp.cast(name, exp.DataType.build("regclass", udt=True))))
     return int(adapter.query(query.sql("postgres")).rows[0][0])
 
 

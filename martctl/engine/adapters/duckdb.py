@@ -253,8 +253,24 @@ class DuckDBAdapter(Adapter):
 
     def execute(self, statements: list) -> None:
         self._run(statements)
-        if any(isinstance(s, (exp.Create, exp.Drop)) for s in statements):
-            self._load_relations()
+        self._noted(statements)
+
+    def _noted(self, statements: list) -> None:
+        """Keep the catalog cache in step with committed CREATE / DROP statements (any thread; no query)."""
+        for statement in statements:
+            if not isinstance(statement, (exp.Create, exp.Drop)) or not isinstance(statement.args.get("kind"), str):
+                continue
+            kind = statement.args["kind"].upper()
+            tables = [statement.this] if isinstance(statement, exp.Create) else list(statement.args.get("tables") or [])
+            for node in tables:
+                if kind == "SCHEMA":
+                    self._schemas.add(node.name.lower())
+                elif kind in ("TABLE", "VIEW") and isinstance(node, exp.Table):
+                    relation = (node.db.lower(), node.name.lower())
+                    if isinstance(statement, exp.Create):
+                        self._relations[relation] = kind
+                    else:
+                        self._relations.pop(relation, None)
 
     def replace_views(self, views, then=(), first=()) -> None:
         """DuckDB binds views by name: CREATE OR REPLACE VIEW (a table there is dropped first)."""
@@ -266,7 +282,7 @@ class DuckDBAdapter(Adapter):
                 statements.append(ddl.drop(relation, "TABLE"))
             statements.append(ddl.create_view(relation, query))
         self._run(statements + list(then))
-        self._load_relations()
+        self._noted(statements)
 
     def relations(self) -> set[tuple[str, str]]:
         return set(self._relations)
