@@ -108,6 +108,19 @@ def dev_builds_only_what_changed(wh) -> None:
     assert wh.rows("select total from a.top") == [(180,)] and pointers(wh, "prod") == pointers(wh, "dev")
 
 
+def promoted_view_reads_prods_layer(wh) -> None:
+    """A view mart promoted from dev reads prod's names: dev's later builds do not leak into prod."""
+    root = wh.root
+    martctl.open(root).build()
+    edit(root, "marts/a/mid.yml", "sql: select id, amount * 3 as amount2 from a.base\n")
+    martctl.open(root, env="dev").build()
+    assert martctl.open(root).promote("dev").exit_code() == 0
+    assert wh.rows("select total from a.top") == [(180,)]
+    edit(root, "marts/a/mid.yml", "sql: select id, amount * 4 as amount2 from a.base\n")
+    assert built(martctl.open(root, env="dev").build()) == {"a.mid", "a.top"}
+    assert wh.rows("select total from a__dev.top") == [(240,)] and wh.rows("select total from a.top") == [(180,)]
+
+
 def upgrade_in_place(wh) -> None:
     """A warehouse of plain tables: its data moves behind views, nothing rebuilt, nothing lost."""
     root = wh.root
@@ -256,6 +269,10 @@ def test_an_old_warehouse_upgrades_in_place_and_a_reader_never_misses_a_mart(duc
     con.close()
     assert seen and set(seen) == {4}  # mid-upgrade, between every two statements: the whole table
     assert duck.kind("a", "base") == "VIEW" and duck.rows("select count(*) from a.base") == [(4,)]
+
+
+def test_a_promoted_view_mart_reads_prods_layer(duck):
+    promoted_view_reads_prods_layer(duck)
 
 
 def test_upgrade_keeps_the_rows_only_the_warehouse_has(duck):

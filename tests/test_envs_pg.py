@@ -22,6 +22,7 @@ from test_envs import (
     incremental_copied_first,
     pointers,
     promote_then_rollback,
+    promoted_view_reads_prods_layer,
     refusals,
     second_promote_exits_3,
     seeds_in_dev_leave_prods_alone,
@@ -84,6 +85,10 @@ def pg(pg_server, tmp_path: Path) -> Pg:
 
 def test_postgres_dev_builds_only_what_changed_and_reads_prods_versions(pg):
     dev_builds_only_what_changed(pg)
+
+
+def test_postgres_a_promoted_view_mart_reads_prods_layer(pg):
+    promoted_view_reads_prods_layer(pg)
 
 
 def test_postgres_upgrade_in_place_keeps_rows_and_dependent_views(pg):

@@ -121,7 +121,7 @@ def adopt(project: "Project", target: "Target", adapter: "Adapter", env: str, no
     prefix = schema_prefix(target)
     mine = pointers.setdefault(env, {})
     records: dict[str, dict] = {}
-    views, statements, copied = [], [], {}
+    views, pointed, copied = [], [], {}
     for node in nodes:
         current = mine.get(node.key)
         if current is not None and current.fingerprint == node.full:
@@ -137,9 +137,10 @@ def adopt(project: "Project", target: "Target", adapter: "Adapter", env: str, no
         else:
             views.append((layer, view_over(donor.relation)))
             pointer = replace(donor, env=env, sql=None)
-        statements += envstate.point(prefix, pointer)
+        pointed.append(pointer)
         copied.setdefault(donor.env, []).append(node.key)
         mine[node.key] = pointer
+    statements = envstate.point(prefix, *pointed)
     for donor_env, keys in copied.items():
         statements += envstate.copy_records(state.scope(prefix, donor_env), state.scope(prefix, env), keys)
     if views:
@@ -174,15 +175,21 @@ def version_of(pointer: Pointer | None):
 
 
 def conflicts(adapter: "Adapter", prefix: str, env: str, base: int | None) -> list[str]:
-    """Marts prod re-pointed since generation `base` (what `env` was built from) that `env` does not
-    point at the same way: promoting would undo them."""
+    """Marts whose definition prod changed since generation `base` (what `env` was built from) and
+    whose version in `env` is not prod's new one: promoting would undo them. (Prod rebuilding a
+    version on new data is no conflict: promote leaves a mart whose version is the same alone.)"""
     if base is None:
         return []
     then = envstate.history(adapter, prefix, PROD, base)
     found = envstate.pointers(adapter, prefix)
     now, mine = found.get(PROD, {}), found.get(env, {})
     return sorted(key for key in set(then) | set(now)
-                  if version_of(then.get(key)) != version_of(now.get(key)) and version_of(mine.get(key)) != version_of(now.get(key)))
+                  if fingerprint_of(then.get(key)) != fingerprint_of(now.get(key))
+                  and fingerprint_of(mine.get(key)) != fingerprint_of(now.get(key)))
+
+
+def fingerprint_of(pointer: Pointer | None) -> str | None:
+    return pointer.fingerprint if pointer else None
 
 
 def base_for(adapter: "Adapter", prefix: str, env: str, latest: Generation | None) -> int | None:

@@ -10,7 +10,17 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, Mapping, Sequence
 
-from martctl.api.environments import check_env, conflicts, current, relation_in, schema_prefix, version_of
+from sqlglot import exp
+
+from martctl.api.environments import (
+    check_env,
+    conflicts,
+    current,
+    fingerprint_of,
+    relation_in,
+    schema_prefix,
+    version_of,
+)
 from martctl.engine import envstate, state
 from martctl.engine.envstate import PROD, Pointer
 from martctl.engine.virtual import view_over
@@ -55,23 +65,41 @@ class Repointed:
                 "refused": self.refused, "forced": self.forced, "changes": [c.as_dict() for c in self.changes]}
 
 
-def retarget(sql: str, dialect: str, schemas: Mapping[str, str]) -> str:
-    """A view's SQL with every table of one environment's layer read from another's (sqlglot)."""
+def retarget(sql: str, dialect: str, schemas: Mapping[str, str], from_prod: bool = False) -> str:
+    """A view's SQL with every table of one environment's layer read from another's.
+
+    From an environment's layer (`marketing__dev`, a name no alias takes by chance) the schema before a
+    `.` is replaced where sqlglot's tokenizer finds it: no parse, no regeneration, the rest of the text
+    byte for byte. From prod's plain schema names (which an alias may share) the SQL is parsed and only
+    its tables are moved."""
     import sqlglot
-    from sqlglot import exp
+    from sqlglot.tokens import TokenType
 
-    tree = sqlglot.parse_one(sql, read=dialect)
-    for table in tree.find_all(exp.Table):
-        if table.db and table.db in schemas:
-            table.set("db", exp.to_identifier(schemas[table.db]))
-    return tree.sql(dialect)
+    if from_prod:
+        tree = sqlglot.parse_one(sql, read=dialect)
+        for table in tree.find_all(exp.Table):
+            if table.db in schemas:
+                table.set("db", exp.to_identifier(schemas[table.db]))
+        return tree.sql(dialect)
+    tokens = sqlglot.Dialect.get_or_raise(dialect).tokenize(sql)
+    pieces, at = [], 0
+    for token, following in zip(tokens, tokens[1:]):
+        name = token.text if token.token_type == TokenType.IDENTIFIER else token.text.lower()
+        if token.token_type in (TokenType.VAR, TokenType.IDENTIFIER) and following.token_type == TokenType.DOT \
+                and name in schemas:
+            quoted = token.token_type == TokenType.IDENTIFIER
+            pieces += [sql[at:token.start], exp.to_identifier(schemas[name], quoted=quoted).sql(dialect)]
+            at = token.end + 1
+    return "".join(pieces) + sql[at:]
 
 
-def _order(ws: "Workspace", keys) -> list[str]:
-    """Seeds, then marts in dependency order (a view is created after what it reads)."""
-    wanted = set(keys)
-    seeds = sorted(k for k in wanted if k not in ws.project.marts)
-    return seeds + [k for k in ws.graph.graph.topological_order() if k in wanted]
+def _order(ws: "Workspace", wanted: Mapping[str, Pointer]) -> list[str]:
+    """Tables (their views read physical tables only), then view marts in dependency order (a view is
+    created after what it reads; the project's graph is parsed only when there is one)."""
+    tables = sorted(k for k, p in wanted.items() if p.kind != "view")
+    if len(tables) == len(wanted):
+        return tables
+    return tables + [k for k in ws.graph.graph.topological_order() if k in wanted and wanted[k].kind == "view"]
 
 
 def _layer_schemas(ws: "Workspace", source: str, dest: str) -> dict[str, str]:
@@ -87,27 +115,28 @@ def _repoint(ws: "Workspace", adapter: "Adapter", dest: str, wanted: Mapping[str
     before = envstate.pointers(adapter, prefix).get(dest, {})
     differing = [k for k in _order(ws, wanted) if version_of(wanted[k]) != version_of(before.get(k))]
     schemas = _layer_schemas(ws, source_env, dest)
-    views, statements, changes = [], [], []
+    existing = adapter.relations()
+    views, pointed, changes = [], [], []
     for key in differing:
         pointer = wanted[key]
         layer = relation_in(ws.project, ws.target, key, dest)
         if pointer.kind == "table":
-            if not adapter.exists(*pointer.relation):
+            if tuple(part.lower() for part in pointer.relation) not in existing:
                 raise ProjectError(f"cannot re-point {key}: its version {pointer.physical} is gone (dropped by gc)",
                                    hint="rebuild it: martctl build")
             views.append((layer, view_over(pointer.relation)))
             pointer = replace(pointer, env=dest, sql=None)
         elif pointer.sql:
-            sql = retarget(pointer.sql, ws.target.dialect, schemas) if source_env != dest else pointer.sql
+            sql = retarget(pointer.sql, ws.target.dialect, schemas, source_env == PROD) if source_env != dest else pointer.sql
             views.append((layer, sql))
             pointer = replace(pointer, env=dest, sql=sql)
         else:
             pointer = replace(pointer, env=dest)
-        statements += envstate.point(prefix, pointer)
+        pointed.append(pointer)
         old = before.get(key)
         changes.append(Change(key, pointer.kind, (old.fingerprint or "")[:12] if old else None, (pointer.fingerprint or "")[:12]))
     number = max((g.generation for g in envstate.generations(adapter, prefix, dest)), default=0) + 1
-    statements += [*records, *envstate.snapshot(prefix, dest, number, parent, base, made_by)]
+    statements = [*envstate.point(prefix, *pointed), *records, *envstate.snapshot(prefix, dest, number, parent, base, made_by)]
     adapter.replace_views(views, then=statements)
     return changes, number
 
@@ -125,7 +154,7 @@ def promote(ws: "Workspace", env: str, to: str = PROD, force: bool = False, adap
     found = envstate.pointers(adapter, prefix)
     source, dest = found.get(env, {}), found.get(to, {})
     keys = [k for k in source if k in ws.project.marts or k in ws.project.sources]
-    differing = [k for k in keys if version_of(source[k]) != version_of(dest.get(k))]
+    differing = [k for k in keys if fingerprint_of(source[k]) != fingerprint_of(dest.get(k))]  # same version, other data: prod's
     report = Repointed("promote", to, env)
     records = state.read(adapter, state.scope(prefix, env))
     failed = [k for k in differing if records.get(k) is None or records[k].status not in (state.OK, None)]

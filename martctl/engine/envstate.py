@@ -132,13 +132,16 @@ def _in(column: str, values: Iterable[str]) -> exp.Expression:
     return exp.column(column).isin(*[exp.convert(v) for v in values]) if values else exp.false()
 
 
-def point(prefix: str, pointer: Pointer) -> list[exp.Expression]:
-    """Replace the (env, key) row with `pointer`."""
+def point(prefix: str, *pointers: Pointer) -> list[exp.Expression]:
+    """Replace the (env, key) rows of `pointers` (one environment's): one DELETE, one INSERT."""
+    if not pointers:
+        return []
+    env = pointers[0].env
     delete = exp.Delete(this=_table(prefix, "environments"),
-                        where=exp.Where(this=exp.and_(_eq("env", pointer.env), _eq("key", pointer.key))))
-    row = {**pointer.__dict__, "updated_at": state.now()}
-    values = exp.Tuple(expressions=[state.literal(row[c]) for c in POINTER])
-    insert = ddl.insert((state.schema_name(prefix), "environments"), exp.Values(expressions=[values]), list(POINTER))
+                        where=exp.Where(this=exp.and_(_eq("env", env), _in("key", [p.key for p in pointers]))))
+    at = state.now()
+    rows = [exp.Tuple(expressions=[state.literal({**p.__dict__, "updated_at": at}[c]) for c in POINTER]) for p in pointers]
+    insert = ddl.insert((state.schema_name(prefix), "environments"), exp.Values(expressions=rows), list(POINTER))
     return [delete, insert]
 
 
