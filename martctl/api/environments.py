@@ -75,8 +75,18 @@ def prepare(project: "Project", graph, target: "Target", adapter: "Adapter", com
     nodes = plan_nodes(graph, compiled, seeds, target, None)
     prints = {node.key: node.full for node in nodes}
     virtual = VirtualAdapter(adapter, env, prefix, suffix(env), prints, pointers)
-    virtual.changed += adopt(project, target, adapter, env, nodes, compiled, pointers)
+    virtual.adopted = adopt(project, target, adapter, env, nodes, compiled, pointers)
+    virtual.changed += virtual.adopted
     return virtual
+
+
+def adopted_note(virtual: VirtualAdapter | None) -> list[str]:
+    """What a person should know of the marts a run pointed at instead of building."""
+    if virtual is None or not virtual.adopted:
+        return []
+    shown = ", ".join(virtual.adopted[:5]) + (", ..." if len(virtual.adopted) > 5 else "")
+    return [f"{virtual.env}: {len(virtual.adopted)} mart(s)/seed(s) now read the version another environment "
+            f"built and tested, not rebuilt ({shown})"]
 
 
 def upgrade(project: "Project", target: "Target", adapter: "Adapter") -> dict[str, Pointer]:

@@ -234,6 +234,7 @@ class Workspace:
         `force`/`full_refresh` build everything selected; `now`: the clock schedules read, default the
         time), build it, record each build in the warehouse's state, write the artifacts."""
         from martctl.api.due import build_plan
+        from martctl.api.environments import adopted_note
         from martctl.compiler.compile import write_compiled
         from martctl.engine import artifacts, execute
         from martctl.engine.adapters.base import get_adapter
@@ -269,6 +270,7 @@ class Workspace:
                 after_mart = self._check_due(command, compiled, seeds, plan)
             written = _only(compiled, set(plan.to_build))  # the SQL this run executes, written once the run is over
             warnings += (compiled.warnings if compiled is not None else []) + adapter_notes(adapter) + plan.notes
+            warnings += adopted_note(virtual)
             _warn(emit, warnings)
             selection = keys if command != "seed" else [s.key for s in seeds]
             with execute.handle_signals(stop, enabled=handle_signals):

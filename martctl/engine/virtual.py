@@ -48,7 +48,8 @@ class VirtualAdapter:
         self.fingerprints = fingerprints
         self.pointers = pointers  # env -> key -> Pointer, kept up to date as this run re-points
         self.token = uuid.uuid4().hex  # makes a version's second physical table distinct
-        self.changed: list[str] = []
+        self.changed: list[str] = []  # keys re-pointed in this run
+        self.adopted: list[str] = []  # ... of which pointed at another environment's version before the run
 
     def __getattr__(self, name: str):
         return getattr(self.inner, name)
