@@ -349,3 +349,22 @@ def test_environment_names_are_checked(duck):
     run = subprocess.run([sys.executable, "-m", "martctl", "rollback", "--project-dir", str(duck.root)],
                          capture_output=True, text=True, timeout=120)
     assert run.returncode == 2 and "Traceback" not in run.stderr
+
+
+def test_a_failure_between_a_dev_build_and_its_repoint_keeps_the_old_version(duck, monkeypatch):
+    root = duck.root
+    martctl.open(root).build()
+    martctl.open(root, env="dev").build()
+    edit(root, "marts/t/x.yml", "sql: select 2 as v\n")
+
+    def fail(index: int, text: str) -> None:
+        if "environments" in text and "'t.x'" in text:
+            raise RuntimeError("killed between the physical table and the view")
+
+    monkeypatch.setattr(DuckDBAdapter, "between_statements", staticmethod(fail))
+    report = martctl.open(root, env="dev").build()
+    monkeypatch.setattr(DuckDBAdapter, "between_statements", None)
+    assert statuses(report)["t.x"] == "error"
+    assert tied(duck, "__dev") == (1, 1) and pointers(duck, "dev")["t.x"] == pointers(duck, "prod")["t.x"]
+    assert built(martctl.open(root, env="dev").build()) == {"t.x"} and tied(duck, "__dev") == (2, 1)
+    assert tied(duck) == (1, 1)

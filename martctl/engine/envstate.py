@@ -129,7 +129,7 @@ def _eq(column: str, value) -> exp.Expression:
 
 def _in(column: str, values: Iterable[str]) -> exp.Expression:
     values = list(values)
-    return exp.column(column).isin(*[exp.convert(v) for v in values]) if values else exp.false()
+    return exp.column(column).isin(*[exp.convert(v) for v in values], copy=False) if values else exp.false()
 
 
 def point(prefix: str, *pointers: Pointer) -> list[exp.Expression]:
@@ -138,7 +138,7 @@ def point(prefix: str, *pointers: Pointer) -> list[exp.Expression]:
         return []
     env = pointers[0].env
     delete = exp.Delete(this=_table(prefix, "environments"),
-                        where=exp.Where(this=exp.and_(_eq("env", env), _in("key", [p.key for p in pointers]))))
+                        where=exp.Where(this=exp.and_(_eq("env", env), _in("key", [p.key for p in pointers]), copy=False)))
     at = state.now()
     rows = [exp.Tuple(expressions=[state.literal({**p.__dict__, "updated_at": at}[c]) for c in POINTER]) for p in pointers]
     insert = ddl.insert((state.schema_name(prefix), "environments"), exp.Values(expressions=rows), list(POINTER))
@@ -146,7 +146,7 @@ def point(prefix: str, *pointers: Pointer) -> list[exp.Expression]:
 
 
 def unpoint(prefix: str, env: str, keys: Iterable[str]) -> exp.Delete:
-    return exp.Delete(this=_table(prefix, "environments"), where=exp.Where(this=exp.and_(_eq("env", env), _in("key", keys))))
+    return exp.Delete(this=_table(prefix, "environments"), where=exp.Where(this=exp.and_(_eq("env", env), _in("key", keys), copy=False)))
 
 
 def snapshot(prefix: str, env: str, generation: int, parent: int | None, base: int | None,
@@ -196,6 +196,6 @@ def copy_records(from_scope: str, to_scope: str, keys: Iterable[str]) -> list[ex
     return [
         exp.Delete(this=_table(to_scope, "marts"), where=exp.Where(this=_in("key", keys))),
         ddl.insert((state.schema_name(to_scope), "marts"),
-                   exp.select(*[exp.column(c) for c in columns]).from_(_table(from_scope, "marts")).where(_in("key", keys)),
+                   exp.select(*[exp.column(c) for c in columns]).from_(_table(from_scope, "marts")).where(_in("key", keys), copy=False),
                    columns),
     ]
