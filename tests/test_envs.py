@@ -121,6 +121,20 @@ def promoted_view_reads_prods_layer(wh) -> None:
     assert wh.rows("select total from a__dev.top") == [(240,)] and wh.rows("select total from a.top") == [(180,)]
 
 
+def promote_a_renamed_column(wh) -> None:
+    """dev renames a column a view mart reads: both move together (Postgres: the view that depends on
+    the old column is not recreated from its old text but replaced by dev's)."""
+    root = wh.root
+    martctl.open(root).build()
+    edit(root, "marts/a/mid.yml", "sql: select id, amount * 3 as tripled from a.base\n")
+    edit(root, "marts/a/top.yml", "materialized: view\nsql: select count(*) as n, sum(tripled) as total from a.mid\n")
+    martctl.open(root, env="dev").build()
+    report = martctl.open(root).promote("dev")
+    assert report.exit_code() == 0 and {c.key for c in report.changes} == {"a.mid", "a.top"}
+    assert wh.rows("select total from a.top") == [(180,)]
+    assert martctl.open(root).rollback().exit_code() == 0 and wh.rows("select total from a.top") == [(120,)]
+
+
 def upgrade_in_place(wh) -> None:
     """A warehouse of plain tables: its data moves behind views, nothing rebuilt, nothing lost."""
     root = wh.root
@@ -273,6 +287,10 @@ def test_an_old_warehouse_upgrades_in_place_and_a_reader_never_misses_a_mart(duc
 
 def test_a_promoted_view_mart_reads_prods_layer(duck):
     promoted_view_reads_prods_layer(duck)
+
+
+def test_promote_a_renamed_column_and_the_view_that_reads_it(duck):
+    promote_a_renamed_column(duck)
 
 
 def test_upgrade_keeps_the_rows_only_the_warehouse_has(duck):

@@ -21,6 +21,7 @@ from test_envs import (
     gc_keeps_what_is_used,
     incremental_copied_first,
     pointers,
+    promote_a_renamed_column,
     promote_then_rollback,
     promoted_view_reads_prods_layer,
     refusals,
@@ -89,6 +90,10 @@ def test_postgres_dev_builds_only_what_changed_and_reads_prods_versions(pg):
 
 def test_postgres_a_promoted_view_mart_reads_prods_layer(pg):
     promoted_view_reads_prods_layer(pg)
+
+
+def test_postgres_promote_a_renamed_column_and_the_view_that_reads_it(pg):
+    promote_a_renamed_column(pg)
 
 
 def test_postgres_upgrade_in_place_keeps_rows_and_dependent_views(pg):

@@ -53,6 +53,12 @@ def relation_in(project: "Project", target: "Target", key: str, env: str = PROD)
     return relation_of(project, key, schema_prefix(target), suffix(env))
 
 
+def layer_schemas(project: "Project", target: "Target", source: str, dest: str) -> dict[str, str]:
+    """Each schema of `source`'s layer -> the same schema in `dest`'s."""
+    keys = [*project.marts, *(s.key for s in project.seeds)]
+    return {relation_in(project, target, k, source)[0]: relation_in(project, target, k, dest)[0] for k in keys}
+
+
 def schema_prefix(target: "Target") -> str:
     return target.settings.get("schema_prefix") or ""
 
@@ -70,10 +76,10 @@ def prepare(project: "Project", graph, target: "Target", adapter: "Adapter", com
     state.ensure(adapter, state.scope(prefix, env))
     envstate.ensure(adapter, prefix)
     pointers = envstate.pointers(adapter, prefix)
-    if not envstate.generations(adapter, prefix, PROD):
-        pointers[PROD] = upgrade(project, target, adapter)
     nodes = plan_nodes(graph, compiled, seeds, target, None)
     prints = {node.key: node.full for node in nodes}
+    if not envstate.generations(adapter, prefix, PROD):
+        pointers[PROD] = upgrade(project, target, adapter, _prod_views(project, target, compiled, prints))
     virtual = VirtualAdapter(adapter, env, prefix, suffix(env), prints, pointers)
     virtual.adopted = adopt(project, target, adapter, env, nodes, compiled, pointers)
     virtual.changed += virtual.adopted
@@ -89,10 +95,24 @@ def adopted_note(virtual: VirtualAdapter | None) -> list[str]:
             f"built and tested, not rebuilt ({shown})"]
 
 
-def upgrade(project: "Project", target: "Target", adapter: "Adapter") -> dict[str, Pointer]:
+def _prod_views(project: "Project", target: "Target", compiled, prints) -> dict[str, tuple[str, str]]:
+    """key -> (fingerprint, SQL as prod runs it) of the view marts this run compiled (for rollback)."""
+    from martctl.compiler.retarget import retarget
+
+    if compiled is None:
+        return {}
+    env = target.settings.get("env") or PROD
+    schemas = layer_schemas(project, target, env, PROD)
+    return {key: (prints[key], item.sql if env == PROD else retarget(item.sql, target.dialect, schemas))
+            for key, item in compiled.marts.items() if item.mart.materialized == "view" and key in prints}
+
+
+def upgrade(project: "Project", target: "Target", adapter: "Adapter",
+            views: dict[str, tuple[str, str]]) -> dict[str, Pointer]:
     """prod's plain tables (built before environments) moved to physical tables with a view in their
     place, one transaction per mart (readers see the table, then the view, never nothing); prod's first
-    generation recorded."""
+    generation recorded. A view mart's SQL is kept for rollback (`views`: as compiled in this run, where
+    its version is the recorded one; else the warehouse's text of the view)."""
     from martctl.compiler.compile import relation_of
 
     prefix = schema_prefix(target)
@@ -105,7 +125,10 @@ def upgrade(project: "Project", target: "Target", adapter: "Adapter") -> dict[st
         if not adapter.exists(*layer):
             continue
         if kind == "view":
-            found[key] = Pointer(PROD, key, "view", None, record.fingerprint)
+            fingerprint, sql = views.get(key, (None, None))
+            if fingerprint != record.fingerprint:  # edited since: the warehouse's own text of the view
+                sql = adapter.view_definition(*layer)
+            found[key] = Pointer(PROD, key, "view", None, record.fingerprint, sql)
             adapter.execute(envstate.point(prefix, found[key]))
             continue
         physical = physical_relation(layer, "", record.fingerprint[:12])

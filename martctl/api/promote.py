@@ -10,17 +10,17 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, Mapping, Sequence
 
-from sqlglot import exp
-
 from martctl.api.environments import (
     check_env,
     conflicts,
     current,
     fingerprint_of,
+    layer_schemas,
     relation_in,
     schema_prefix,
     version_of,
 )
+from martctl.compiler.retarget import retarget
 from martctl.engine import envstate, state
 from martctl.engine.envstate import PROD, Pointer
 from martctl.engine.virtual import view_over
@@ -65,34 +65,6 @@ class Repointed:
                 "refused": self.refused, "forced": self.forced, "changes": [c.as_dict() for c in self.changes]}
 
 
-def retarget(sql: str, dialect: str, schemas: Mapping[str, str], from_prod: bool = False) -> str:
-    """A view's SQL with every table of one environment's layer read from another's.
-
-    From an environment's layer (`marketing__dev`, a name no alias takes by chance) the schema before a
-    `.` is replaced where sqlglot's tokenizer finds it: no parse, no regeneration, the rest of the text
-    byte for byte. From prod's plain schema names (which an alias may share) the SQL is parsed and only
-    its tables are moved."""
-    import sqlglot
-    from sqlglot.tokens import TokenType
-
-    if from_prod:
-        tree = sqlglot.parse_one(sql, read=dialect)
-        for table in tree.find_all(exp.Table):
-            if table.db in schemas:
-                table.set("db", exp.to_identifier(schemas[table.db]))
-        return tree.sql(dialect)
-    tokens = sqlglot.Dialect.get_or_raise(dialect).tokenize(sql)
-    pieces, at = [], 0
-    for token, following in zip(tokens, tokens[1:]):
-        name = token.text if token.token_type == TokenType.IDENTIFIER else token.text.lower()
-        if token.token_type in (TokenType.VAR, TokenType.IDENTIFIER) and following.token_type == TokenType.DOT \
-                and name in schemas:
-            quoted = token.token_type == TokenType.IDENTIFIER
-            pieces += [sql[at:token.start], exp.to_identifier(schemas[name], quoted=quoted).sql(dialect)]
-            at = token.end + 1
-    return "".join(pieces) + sql[at:]
-
-
 def _order(ws: "Workspace", wanted: Mapping[str, Pointer]) -> list[str]:
     """Tables (their views read physical tables only), then view marts in dependency order (a view is
     created after what it reads; the project's graph is parsed only when there is one)."""
@@ -102,11 +74,6 @@ def _order(ws: "Workspace", wanted: Mapping[str, Pointer]) -> list[str]:
     return tables + [k for k in ws.graph.graph.topological_order() if k in wanted and wanted[k].kind == "view"]
 
 
-def _layer_schemas(ws: "Workspace", source: str, dest: str) -> dict[str, str]:
-    keys = [*ws.project.marts, *(s.key for s in ws.project.seeds)]
-    return {relation_in(ws.project, ws.target, k, source)[0]: relation_in(ws.project, ws.target, k, dest)[0] for k in keys}
-
-
 def _repoint(ws: "Workspace", adapter: "Adapter", dest: str, wanted: Mapping[str, Pointer], source_env: str,
              made_by: str, parent: int | None, base: int | None, records: Sequence) -> list[Change]:
     """Make `dest` point as `wanted` says (only where it differs), its records follow, a new generation:
@@ -114,7 +81,7 @@ def _repoint(ws: "Workspace", adapter: "Adapter", dest: str, wanted: Mapping[str
     prefix = schema_prefix(ws.target)
     before = envstate.pointers(adapter, prefix).get(dest, {})
     differing = [k for k in _order(ws, wanted) if version_of(wanted[k]) != version_of(before.get(k))]
-    schemas = _layer_schemas(ws, source_env, dest)
+    schemas = layer_schemas(ws.project, ws.target, source_env, dest)
     existing = adapter.relations()
     views, pointed, changes = [], [], []
     for key in differing:

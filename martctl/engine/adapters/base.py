@@ -97,6 +97,10 @@ class Adapter(ABC):
         table there; on engines that bind views, the views depending on it are kept), then `then`."""
         raise NotImplementedError
 
+    def view_definition(self, schema: str, name: str) -> str | None:
+        """The SELECT of a view as the warehouse keeps it (None when there is no such view)."""
+        raise NotImplementedError
+
     def relations(self) -> set[tuple[str, str]]:
         """Every (schema, name) in the warehouse, lowercased."""
         raise NotImplementedError

@@ -284,6 +284,12 @@ class DuckDBAdapter(Adapter):
         self._run(statements + list(then))
         self._noted(statements)
 
+    def view_definition(self, schema: str, name: str) -> str | None:
+        import sqlglot
+
+        rows = self.query_params("select sql from duckdb_views() where schema_name = ? and view_name = ?", [schema, name])
+        return sqlglot.parse_one(rows[0][0], read="duckdb").expression.sql("duckdb") if rows else None
+
     def relations(self) -> set[tuple[str, str]]:
         return set(self._relations)
 

@@ -428,7 +428,8 @@ class PostgresAdapter(Adapter):
         with self._cursor("cannot re-point views", transaction=True) as cur:
             for statement in first:
                 self._execute(cur, statement)
-            for relation, query in views:
+            for index, (relation, query) in enumerate(views):
+                later = {r for r, _ in views[index + 1:]}  # replaced below anyway: not recreated from old text
                 if self._relkind(cur, relation) == "v":
                     try:
                         with cur.connection.transaction():
@@ -437,9 +438,15 @@ class PostgresAdapter(Adapter):
                     except psycopg.errors.InvalidTableDefinition:
                         pass  # columns removed, renamed or retyped: drop and recreate below
                 self._swap(cur, relation, lambda r=relation, q=query: self._execute(cur, ddl.create_view(r, q, replace=False)),
-                           aside=False)
+                           aside=False, skip=later)
             for statement in then:
                 self._execute(cur, statement)
+
+    def view_definition(self, schema: str, name: str) -> str | None:
+        with self._cursor(f"cannot read the view {schema}.{name}") as cur:
+            row = cur.execute("SELECT pg_get_viewdef(c.oid) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+                              "WHERE n.nspname = %s AND c.relname = %s AND c.relkind = 'v'", [schema, name]).fetchone()
+        return row[0].strip().rstrip(";") if row else None
 
     def relations(self) -> set[tuple[str, str]]:
         with self._cursor("cannot list relations") as cur:
@@ -498,9 +505,9 @@ class PostgresAdapter(Adapter):
         row = cur.execute(_RELATION, list(relation)).fetchone()
         return row[1] if row else None
 
-    def _swap(self, cur, relation: tuple[str, str], build, aside: bool = True) -> Any:
+    def _swap(self, cur, relation: tuple[str, str], build, aside: bool = True, skip=frozenset()) -> Any:
         """Inside the caller's transaction: build the new version (aside), drop the old one and
-        its dependent views, put the new one in place, recreate those views."""
+        its dependent views, put the new one in place, recreate those views (but those in `skip`)."""
         # no leftover aside table can exist: it is created and renamed in this same transaction
         result = build() if aside else None
         found = cur.execute(_WITH_DEPENDENTS, list(relation)).fetchall()
@@ -513,7 +520,8 @@ class PostgresAdapter(Adapter):
         else:
             result = build()
         for dep_schema, dep_name, relkind, definition, _ in dependents:
-            self._recreate_view(cur, dep_schema, dep_name, relkind, definition)
+            if (dep_schema, dep_name) not in skip:
+                self._recreate_view(cur, dep_schema, dep_name, relkind, definition)
         self._check_lock(cur, relation)
         return result
 
