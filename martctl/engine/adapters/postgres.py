@@ -54,6 +54,16 @@ SELECT c.oid, c.relkind FROM pg_class c JOIN pg_namespace n ON n.oid = c.relname
 WHERE n.nspname = %s AND c.relname = %s
 """
 
+# kind and columns (name + type, in order) of several relations at once
+_SHAPES = """
+SELECT n.nspname, c.relname, c.relkind,
+       array_agg(a.attname || ' ' || format_type(a.atttypid, a.atttypmod) ORDER BY a.attnum)
+FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
+WHERE (n.nspname, c.relname) IN (SELECT * FROM unnest(%s::text[], %s::text[]))
+GROUP BY n.nspname, c.relname, c.relkind
+"""
+
 _COLUMNS = """
 SELECT column_name, data_type, character_maximum_length, numeric_precision, numeric_scale
 FROM information_schema.columns
@@ -419,8 +429,10 @@ class PostgresAdapter(Adapter):
                 self._execute(cur, statement)
 
     def replace_views(self, views, then=(), first=()) -> None:
-        """CREATE OR REPLACE VIEW where the columns allow it (a savepoint tries it), else the old view or
-        table is dropped and its dependent views recreated (see _swap); all in one transaction."""
+        """CREATE OR REPLACE VIEW where the columns allow it, else the old view or table is dropped and its
+        dependent views recreated (see _swap); all in one transaction. A view that only selects * from a
+        table whose columns extend the view's is replaced at once (its shape read for all in one query);
+        other views are tried in a savepoint."""
         import psycopg
 
         for relation, _ in views:
@@ -428,8 +440,14 @@ class PostgresAdapter(Adapter):
         with self._cursor("cannot re-point views", transaction=True) as cur:
             for statement in first:
                 self._execute(cur, statement)
+            shapes = self._shapes(cur, [r for r, _ in views] + [t for _, q in views if (t := _star_source(q))])
+            swapped = False
             for index, (relation, query) in enumerate(views):
                 later = {r for r, _ in views[index + 1:]}  # replaced below anyway: not recreated from old text
+                old, source = shapes.get(relation), shapes.get(_star_source(query))
+                if not swapped and old and old[0] == "v" and source and source[1][:len(old[1])] == old[1]:
+                    self._execute(cur, ddl.create_view(relation, query))
+                    continue
                 if self._relkind(cur, relation) == "v":
                     try:
                         with cur.connection.transaction():
@@ -439,8 +457,17 @@ class PostgresAdapter(Adapter):
                         pass  # columns removed, renamed or retyped: drop and recreate below
                 self._swap(cur, relation, lambda r=relation, q=query: self._execute(cur, ddl.create_view(r, q, replace=False)),
                            aside=False, skip=later)
+                swapped = True
             for statement in then:
                 self._execute(cur, statement)
+
+    @staticmethod
+    def _shapes(cur, relations) -> dict:
+        """(schema, name) -> (relkind, [column and type, ...]) of those that exist."""
+        if not relations:
+            return {}
+        rows = cur.execute(_SHAPES, [[r[0] for r in relations], [r[1] for r in relations]]).fetchall()
+        return {(schema, name): (kind, list(columns)) for schema, name, kind, columns in rows}
 
     def view_definition(self, schema: str, name: str) -> str | None:
         with self._cursor(f"cannot read the view {schema}.{name}") as cur:
@@ -546,6 +573,16 @@ class PostgresAdapter(Adapter):
                 count = done.rowcount
         self._check_lock(cur, compiled.relation)
         return count
+
+
+def _star_source(query) -> tuple[str, str] | None:
+    """The table of a `SELECT * FROM schema.table` (an environment's view over a physical table), else None."""
+    if not isinstance(query, exp.Select) or len(query.expressions) != 1 or not isinstance(query.expressions[0], exp.Star):
+        return None
+    tables = list(query.find_all(exp.Table))
+    if len(tables) != 1 or len(query.args) > 2 or not tables[0].db:
+        return None
+    return (tables[0].db, tables[0].name)
 
 
 def _type_text(kind: str, length, precision, scale) -> str:
