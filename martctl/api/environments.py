@@ -107,35 +107,43 @@ def _prod_views(project: "Project", target: "Target", compiled, prints) -> dict[
             for key, item in compiled.marts.items() if item.mart.materialized == "view" and key in prints}
 
 
+UPGRADE_BATCH = 100  # tables moved per transaction by the upgrade
+
+
 def upgrade(project: "Project", target: "Target", adapter: "Adapter",
             views: dict[str, tuple[str, str]]) -> dict[str, Pointer]:
-    """prod's plain tables (built before environments) moved to physical tables with a view in their
-    place, one transaction per mart (readers see the table, then the view, never nothing); prod's first
-    generation recorded. A view mart's SQL is kept for rollback (`views`: as compiled in this run, where
-    its version is the recorded one; else the warehouse's text of the view)."""
+    """prod's plain tables (built before environments) copied to physical tables with a view in their
+    place, UPGRADE_BATCH marts per transaction (readers see the table, then the view, never nothing);
+    prod's first generation recorded. A view mart's SQL is kept for rollback (`views`: as compiled in
+    this run, where its version is the recorded one; else the warehouse's text of the view)."""
     from martctl.compiler.compile import relation_of
 
     prefix = schema_prefix(target)
+    existing = adapter.relations()
     found: dict[str, Pointer] = {}
+    moves: list[tuple[tuple[str, str], tuple[str, str], Pointer]] = []
     for key, record in state.read(adapter, prefix).items():
         kind = _kind(project, key)
-        if kind is None or not record.fingerprint:
-            continue
         layer = relation_of(project, key, prefix)
-        if not adapter.exists(*layer):
+        if kind is None or not record.fingerprint or (layer[0].lower(), layer[1].lower()) not in existing:
             continue
         if kind == "view":
             fingerprint, sql = views.get(key, (None, None))
             if fingerprint != record.fingerprint:  # edited since: the warehouse's own text of the view
                 sql = adapter.view_definition(*layer)
             found[key] = Pointer(PROD, key, "view", None, record.fingerprint, sql)
-            adapter.execute(envstate.point(prefix, found[key]))
             continue
         physical = physical_relation(layer, "", record.fingerprint[:12])
         found[key] = Pointer(PROD, key, "table", ".".join(physical), record.fingerprint)
-        adapter.replace_views([(layer, view_over(physical))], then=envstate.point(prefix, found[key]),
-                              first=[ddl.create_schema(physical[0]), ddl.drop(physical),
-                                     ddl.create_table_as(physical, ddl.select_columns(layer))])
+        moves.append((layer, physical, found[key]))
+    adapter.execute(envstate.point(prefix, *[p for p in found.values() if p.kind == "view"]))
+    for start in range(0, len(moves), UPGRADE_BATCH):
+        batch = moves[start:start + UPGRADE_BATCH]
+        first = [ddl.create_schema(s) for s in sorted({physical[0] for _, physical, _ in batch})]
+        for layer, physical, _ in batch:
+            first += [ddl.drop(physical), ddl.create_table_as(physical, ddl.select_columns(layer))]
+        adapter.replace_views([(layer, view_over(physical)) for layer, physical, _ in batch],
+                              then=envstate.point(prefix, *[pointer for _, _, pointer in batch]), first=first)
     adapter.execute(envstate.snapshot(prefix, PROD, 1, None, None, "upgrade"))
     return found
 
