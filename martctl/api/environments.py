@@ -28,8 +28,9 @@ _NAME = re.compile(r"^[a-z][a-z0-9_]{0,19}$")
 def check_env(env: str) -> str:
     """An environment name becomes part of schema names: a short plain lowercase identifier."""
     if not _NAME.match(env or "") or "__" in env:
-        raise ProjectError(f"environment name '{env}' is not a plain lowercase identifier",
-                           hint="use letters, digits and single underscores, at most 20 characters: --env dev")
+        raise ProjectError(f"environment '{env}' is not a plain lowercase name",
+                           hint="an environment is named like a schema: dev, ci_42, alice (letters, digits and "
+                                "single underscores, at most 20 characters)")
     return env
 
 
