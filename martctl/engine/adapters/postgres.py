@@ -256,6 +256,7 @@ class PostgresAdapter(Adapter):
         self._con()
 
     def close(self) -> None:
+        self.release_lock()  # unlocked before its session closes: the next run's lock never races the exit
         with self._guard:
             connections, self._connections = self._connections, []
         for con in connections:
