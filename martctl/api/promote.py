@@ -108,6 +108,14 @@ def _repoint(ws: "Workspace", adapter: "Adapter", dest: str, wanted: Mapping[str
     return changes, number
 
 
+def _upgrade_state(adapter: "Adapter", prefix: str, *envs: str) -> None:
+    """The state tables as this martctl writes them (a state of an older one gains its new columns)."""
+    if envstate.enabled(adapter, prefix):
+        envstate.ensure(adapter, prefix)
+        for env in envs:
+            state.ensure(adapter, state.scope(prefix, env))
+
+
 def promote(ws: "Workspace", env: str, to: str = PROD, force: bool = False, adapter: "Adapter | None" = None) -> Repointed:
     """`to` points at the versions `env` built and tested. Refused when a test of `env` failed (or did
     not finish) on a mart it would change, or when prod changed since `env` was built from it."""
@@ -115,6 +123,7 @@ def promote(ws: "Workspace", env: str, to: str = PROD, force: bool = False, adap
     if env == to:
         raise ProjectError(f"cannot promote {env} to itself", hint="martctl promote dev --to prod")
     prefix = schema_prefix(ws.target)
+    _upgrade_state(adapter, prefix, env, to)
     generations = envstate.generations(adapter, prefix, env)
     if not generations:
         raise ProjectError(f"environment {env} has not been built on this target", hint=f"martctl build --env {env}")
@@ -136,7 +145,6 @@ def promote(ws: "Workspace", env: str, to: str = PROD, force: bool = False, adap
         report.refused = "; ".join(problems)
         return report
     report.forced = problems
-    state.ensure(adapter, state.scope(prefix, to))
     latest = current(envstate.generations(adapter, prefix, to))
     copy = envstate.copy_records(state.scope(prefix, env), state.scope(prefix, to), differing)
     report.changes, report.generation = _repoint(ws, adapter, to, {k: source[k] for k in differing}, env,
@@ -151,6 +159,7 @@ def rollback(ws: "Workspace", env: str = PROD, adapter: "Adapter | None" = None)
     further back)."""
     check_env(env)
     prefix = schema_prefix(ws.target)
+    _upgrade_state(adapter, prefix, env)
     generations = envstate.generations(adapter, prefix, env)
     latest = current(generations)
     if latest is None or latest.parent is None:
