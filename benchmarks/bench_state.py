@@ -77,21 +77,28 @@ def median(values: list[float]) -> float:
     return statistics.median(values)
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def built_project(description: str, prefix: str):
+    """--marts/--repeat read, the generated project built once (recorded in the state), its compiled
+    statements and a copy of its warehouse for the raw runs: (args, root, schemas, order, sql, raw_db)."""
+    import shutil
+
+    parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--marts", type=int, default=1000)
     parser.add_argument("--repeat", type=int, default=5)
     args = parser.parse_args()
     from generate import generate_project
 
-    work = Path(tempfile.mkdtemp(prefix="martctl-state-bench-"))
+    work = Path(tempfile.mkdtemp(prefix=prefix))
     root = generate_project(work / "project", args.marts, seed=0)
-    martctl(root, "build", "--quiet")  # everything built once, recorded in the state
+    martctl(root, "build", "--quiet")
     schemas, order, sql = compiled_statements(root)
     raw_db = work / "baseline.duckdb"
-    import shutil
-
     shutil.copy(root / "warehouse.duckdb", raw_db)
+    return args, root, schemas, order, sql, raw_db
+
+
+def main() -> None:
+    args, root, schemas, order, sql, raw_db = built_project(__doc__.splitlines()[0], "martctl-state-bench-")
     raw_all = raw_seconds(schemas + [sql[k] for k in order], raw_db)
 
     noop = [martctl(root, "build", "--quiet") for _ in range(args.repeat)]
