@@ -54,7 +54,7 @@ class Workspace:
 
     def __init__(self, project_dir: str | Path = ".", target: str | None = None,
                  vars: Mapping[str, Any] | Iterable[str] | None = None) -> None:
-        self.project: Project = load_project(project_dir)
+        self.project: Project = load_project(project_dir, cache=True)
         self.target: Target = self.project.target(target)
         self.vars: dict[str, Any] = dict(vars) if isinstance(vars, Mapping) else parse_vars(vars)
         self.warnings: list[str] = var_warnings(self.project, self.vars)
