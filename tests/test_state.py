@@ -300,3 +300,14 @@ def test_freshness_reports_ages_and_a_build_skips_marts_over_a_stale_source(tmp_
     done = subprocess.run([sys.executable, "-m", "martctl", "freshness", "--json", "--project-dir", str(root)],
                           capture_output=True, text=True)  # the real clock: both are months old
     assert done.returncode == 1 and json.loads(done.stdout)["exit_code"] == 1, done.stderr
+
+
+def test_the_canonical_sql_leaves_the_parsed_tree_as_it_was():
+    import sqlglot
+
+    from martctl.compiler.fingerprint import canonical_sql
+
+    tree = sqlglot.parse_one('select "id", "Amount" from "raw"."events" -- note', read="duckdb")
+    before = tree.sql("duckdb")
+    assert canonical_sql(tree, "duckdb") == 'SELECT id, "Amount" FROM raw.events'
+    assert tree.sql("duckdb") == before and '"id"' in before  # unquoted for the text only
