@@ -366,7 +366,8 @@ def _scheduled(marts: dict[str, Mart], config, config_file: Path, out: Collector
     result = {}
     for key, mart in marts.items():
         own = check(mart.schedule, mart.file, mart.line, f"mart '{key}'")
-        result[key] = replace(mart, schedule=own or by_area.get(mart.area) or default)
+        schedule = own or by_area.get(mart.area) or default
+        result[key] = mart if schedule == mart.schedule else replace(mart, schedule=schedule)
     return result
 
 
