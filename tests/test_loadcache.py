@@ -30,7 +30,7 @@ def settled(root: Path) -> Path:
     """Every file's mtime 60 s in the past: older than the cache's racy window."""
     past = time.time() - 60
     for path in root.rglob("*"):
-        os.utime(path, (past, past))
+        os.utime(path, (past, past), follow_symlinks=False)
     return root
 
 
@@ -144,3 +144,15 @@ def test_a_foreign_or_broken_cache_file_is_ignored(tmp_path: Path):
     assert sqls(root) == first and not planted.exists()  # nothing in the file runs
     (root / CACHE).write_bytes(b"not a pickle")
     assert sqls(root) == first
+
+
+def test_a_file_read_through_a_symlink_is_never_served_from_the_cache(tmp_path: Path):
+    root = project(tmp_path)
+    real = root / "sql" / "top_query.sql"
+    real.parent.mkdir()
+    (root / "marts/a/top_query.sql").rename(real)
+    (root / "marts/a/top_query.sql").symlink_to(real)
+    settled(root)
+    sqls(root)
+    same_size_edit(real, "select id", "select 1 ")  # the link's own stamp does not move
+    assert sqls(root)["a.top"] == "select 1  from a.base\n"

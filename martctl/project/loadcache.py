@@ -1,14 +1,14 @@
 """target/.cache/marts.pickle: the marts of each unchanged YAML file, so that a command does not
 parse 1,000 YAML files again to find them unchanged.
 
-An entry holds one mart file's marts and the stamp (size, mtime_ns, inode) of every file they were
-read from (the YAML file, its SQL files, the sibling .sql files that did not exist). It is used only
+An entry holds one mart file's marts and the stamp (size, mtime_ns, inode, device) of every file they
+were read from (the YAML file, its SQL files, the sibling .sql files that did not exist). It is used only
 when every stamp is unchanged, and only for a file that loaded without a problem, so a project with
 problems is always read, and reported, as without the cache. A file whose stamp is within RACY_NS of
 the moment its entry was made is read again (an edit in the same clock tick leaves mtime and perhaps
-size equal). The whole cache is dropped when config.yaml, martctl, Python or sqlglot change. The
-file is written atomically and read with an unpickler that builds only the model's own types; an
-unreadable or foreign file is ignored.
+size equal); a file read through a symlink is never kept. The whole cache is dropped when config.yaml,
+martctl, Python or sqlglot change. The file is written atomically and read with an unpickler that
+builds only the model's own types; an unreadable or foreign file is ignored.
 """
 
 from __future__ import annotations
@@ -46,14 +46,14 @@ class _ModelUnpickler(pickle.Unpickler):
         raise pickle.UnpicklingError(f"{module}.{name} is not part of a cached project")
 
 
-def stamp(path: Path | str) -> tuple[int, int, int] | None:
-    """(size, mtime_ns, inode) of a file, None when there is none (or a symlink: never trusted)."""
+def stamp(path: Path | str) -> tuple[int, int, int, int] | None:
+    """(size, mtime_ns, inode, device) of a file, None when there is none; size -1 for what is not a
+    regular file (a symlink: its own stamp does not change with its target's)."""
     try:
         st = os.lstat(path)
     except OSError:
         return None
-    size = st.st_size if S_ISREG(st.st_mode) else -1  # a symlink's or folder's is never a file's
-    return (size, st.st_mtime_ns, st.st_ino)
+    return (st.st_size if S_ISREG(st.st_mode) else -1, st.st_mtime_ns, st.st_ino, st.st_dev)
 
 
 def _code_key(config_text: str) -> str:
@@ -100,7 +100,11 @@ class MartFileCache:
         return marts
 
     def put(self, path: Path, marts: list, read: list) -> None:
+        """Keep the marts of `path`, read from the files `read`; not when one of them is a symlink."""
         deps = [(str(p), stamp(p)) for p in dict.fromkeys(os.fspath(r) for r in read)]
+        if any(old is not None and old[0] < 0 for _, old in deps):
+            self.entries.pop(str(path), None)
+            return
         self.entries[str(path)] = (self.started, deps, marts)
         self.changed = True
 
