@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 from conftest import write_project
 
-from martctl.api import Workspace, validate
+import martctl
+from martctl.api import Workspace
 from martctl.errors import ProjectError
 from martctl.project.loader import load_project
 
@@ -128,7 +129,7 @@ def test_validate_never_uses_the_cache(tmp_path: Path):
     root = project(tmp_path)
     sqls(root)
     same_size_edit(root / "marts/a/base.yml", "sql:", "sq1:")  # unseen by the stamp, an unknown key
-    assert any("sq1" in p.message for p in validate(root).problems)
+    assert any("sq1" in p.message for p in martctl.validate(root).problems)
 
 
 def test_a_foreign_or_broken_cache_file_is_ignored(tmp_path: Path):
