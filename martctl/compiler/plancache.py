@@ -2,7 +2,7 @@
 
 A nightly build of an unchanged project need not parse and compile 1,000 marts again, and an edit
 to one mart re-parses only that mart. Each mart's entry is keyed by a hash of its SQL, dialect and
-declared column types, the values of the vars its SQL may read, and what every mart shares
+declared column types, the values of the vars named in its SQL, and what every mart shares
 (`common_key`: the sources and each seed file's size and mtime, the project's dialect, the sqlglot
 and martctl versions and martctl's own source files); it also keeps how each table name it reads
 resolved, and is used only while every name still resolves the same (resolve.py), so adding or
@@ -17,13 +17,11 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import re
 from pathlib import Path
 from typing import Any, Mapping
 
 FORMAT = 3  # 3: per-mart vars and references in the parse entry
 FILE = Path(".cache") / "plan.json"
-_WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
 def _code_stamp() -> list:
@@ -55,10 +53,9 @@ def common_key(project) -> str:
 
 def mart_key(common: str, mart, values: Mapping[str, Any]) -> str:
     """The hash of everything one mart's cached parse (dependencies, canonical SQL) depends on but
-    the resolution of its table names: with the vars its SQL may read (every var named by a word of
-    it, or not named like a word at all)."""
-    words = set(_WORD.findall(mart.sql))
-    read = sorted((name, value) for name, value in values.items() if name in words or not _WORD.fullmatch(name))
+    the resolution of its table names: with the vars its SQL may read (every var whose name is in
+    its text: a var is read by its name)."""
+    read = sorted((name, value) for name, value in values.items() if name in mart.sql)
     return compile_key(common, mart.key, mart.sql, mart.dialect, sorted((c, col.type) for c, col in mart.columns.items()),
                        read)
 
