@@ -174,6 +174,15 @@ def test_a_source_that_cannot_tell_counts_as_changed(tmp_path: Path):
     report = martctl.open(root).build()
     assert statuses(report) == {"x.plain": "up to date", "x.reads_feed": "success"}
     assert "cannot tell" in report.results["x.reads_feed"].decision
+    # DuckDB keeps no change counters; martctl plan says the source counts as changed on every run
+    plan = martctl.open(root).plan()
+    assert plan.decisions["x.reads_feed"].build and "cannot tell" in plan.decisions["x.reads_feed"].reason
+    assert plan.sources["ext.feed"].startswith("cannot tell") and "duckdb keeps no change counters" in plan.sources["ext.feed"]
+    done = subprocess.run([sys.executable, "-m", "martctl", "plan", "--project-dir", str(root)], capture_output=True, text=True)
+    assert done.returncode == 0 and "ext.feed: cannot tell" in done.stdout and "counts as changed on every run" in done.stdout
+    shown = json.loads(subprocess.run([sys.executable, "-m", "martctl", "plan", "--json", "--project-dir", str(root)],
+                                      capture_output=True, text=True).stdout)
+    assert shown["sources"]["ext.feed"].startswith("cannot tell")
 
 
 def test_new_rows_in_a_source_with_loaded_at_rebuild_its_readers_only(tmp_path: Path):

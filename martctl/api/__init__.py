@@ -1,5 +1,5 @@
 """The public API: open a project once, then validate, ls, compile, seed, run, build, test, lineage,
-docs, show, debug.
+docs, show, diff, debug.
 
 Everything the CLI uses comes from here (the CLI only parses options and renders). Names are
 imported on first use, so `martctl --help` stays fast.
@@ -24,6 +24,9 @@ _EXPORTS = {
     "DebugReport": "martctl.api.debug",
     "DocsSite": "martctl.api.docs",
     "Preview": "martctl.api.docs",
+    "DiffReport": "martctl.api.diff",
+    "MartDiff": "martctl.api.diff",
+    "relation_in_env": "martctl.api.diff",
     "later_run_statements": "martctl.api.compiling",
     "Stop": "martctl.engine.execute",
     "Step": "martctl.engine.execute",
@@ -40,6 +43,7 @@ _EXPORTS = {
     "CANCELLED": "martctl.engine.events",
     "UP_TO_DATE": "martctl.engine.events",
     "BuildPlan": "martctl.api.due",
+    "CANNOT_TELL": "martctl.api.sourceversion",
     "iso": "martctl.engine.events",
     "describe_lock_holder": "martctl.engine.lock",
     "CompiledProject": "martctl.compiler.compile",

@@ -52,4 +52,4 @@ def later_run_statements(item) -> list[str]:
     from martctl.engine import ddl
 
     tree = sqlglot.parse_one(item.sql, read=item.dialect)  # a tree: every dialect's generator can rewrite it
-    return ddl.render(ddl.incremental_statements(item, list(item.columns), tree), item.dialect)
+    return ddl.render(ddl.incremental_statements(item, dict(item.columns), tree), item.dialect)

@@ -6,6 +6,7 @@ import uuid
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Iterator, Sequence
 
+from martctl.api.sourceversion import source_versions
 from martctl.engine import state
 from martctl.engine.due import Decision, Node, decide
 
@@ -29,6 +30,8 @@ class BuildPlan:
     recorder: state.Recorder | None = None
     state_found: bool = False  # the warehouse held a state (else every node is "never built")
     notes: list[str] = field(default_factory=list)  # what a person should know (a source that cannot be read)
+    backfill: dict[str, str] | None = None  # {start, end}: the run replaces that cursor range of its marts
+    sources: dict[str, str] = field(default_factory=dict)  # source key -> how it tells that its data changed
 
     def __iter__(self) -> Iterator["Step"]:
         return iter(self.steps)
@@ -44,7 +47,9 @@ class BuildPlan:
         return {key: (None if d.skipped else d.build, d.reason) for key, d in self.decisions.items()}
 
     def as_dict(self) -> dict:
-        return {"run_id": self.run_id, "state_found": self.state_found, "to_build": len(self.to_build),
+        return {"run_id": self.run_id, "state_found": self.state_found, "backfill": self.backfill,
+                "sources": self.sources, "notes": self.notes,
+                "to_build": len(self.to_build),
                 "up_to_date": len(self.steps) - len(self.to_build),
                 "nodes": [{**self.decisions[s.key].as_dict(), "upstream": list(s.upstream)} for s in self.steps
                           if s.key in self.decisions]}
@@ -74,25 +79,8 @@ def _nodes(graph: "ProjectGraph", compiled: "CompiledProject | None", seeds: Seq
     return nodes
 
 
-def source_versions(adapter: "Adapter | None", sources: Sequence["SourceTable"], notes: list[str]) -> dict[str, str | None]:
-    """The data version of each source: from its `loaded_at` column; None (counts as changed) when it
-    declares none, or when it cannot be read (noted)."""
-    from martctl.errors import AdapterError
-
-    versions: dict[str, str | None] = {}
-    for source in sources:
-        versions[source.key] = None
-        if source.loaded_at and adapter is not None:
-            try:
-                versions[source.key] = state.source_version(adapter, source.schema, source.name, source.loaded_at)
-            except AdapterError as exc:
-                notes.append(f"source {source.key}: cannot read loaded_at column '{source.loaded_at}' "
-                             f"(counts as changed): {str(exc).splitlines()[0]}")
-    return versions
-
-
 def stale_sources(adapter: "Adapter | None", sources: Sequence["SourceTable"], now) -> dict[str, str]:
-    """Sources past their freshness error_after: key -> why (a mart over one is skipped)."""
+    """Sources past their freshness error_after: key -> why (what it does to its readers: `on_stale`)."""
     from martctl.api.freshness import ERROR, check
 
     limited = [s for s in sources if s.freshness.get("error_after") is not None]
@@ -104,27 +92,35 @@ def stale_sources(adapter: "Adapter | None", sources: Sequence["SourceTable"], n
 
 def build_plan(graph: "ProjectGraph", compiled: "CompiledProject | None", seeds: Sequence["SourceTable"],
                steps: list["Step"], target: "Target", adapter: "Adapter | None", *, force: str | None = None,
-               tested: Sequence[str] = (), now: "datetime | None" = None) -> BuildPlan:
+               tested: Sequence[str] = (), now: "datetime | None" = None,
+               forced: "dict[str, str] | None" = None) -> BuildPlan:
     """Decide each step against the state `adapter` reads (None: no warehouse yet, all never built);
-    `now` is the clock schedules are read with (default: the time)."""
+    `now` is the clock schedules are read with (default: the time); `forced[key]`: why a node is
+    built whatever its state (a backfill)."""
     plan = BuildPlan(steps)
+    windows = {item.backfill for item in (compiled.marts.values() if compiled is not None else ()) if item.backfill}
+    plan.backfill = {"start": min(windows)[0], "end": min(windows)[1]} if windows else None
     prefix = prefix_of(target)
     records = state.read(adapter, prefix) if adapter is not None else {}
     plan.state_found = bool(records)
     relations = adapter.relations() if adapter is not None else set()
     nodes = _nodes(graph, compiled, seeds, target, relations)
     sources = {s for n in nodes for s in n.inputs if s in graph.project.sources and graph.project.sources[s].seed is None}
-    versions = source_versions(adapter, [graph.project.sources[s] for s in sorted(sources)], plan.notes)
+    versions = source_versions(adapter, [graph.project.sources[s] for s in sorted(sources)], plan.notes, graph.project,
+                               plan.sources)
     stale = stale_sources(adapter, [graph.project.sources[s] for s in sorted(sources)], now)
+    skip = {key: why for key, why in stale.items() if graph.project.sources[key].on_stale == "skip"}
     def reads(node: str, upstream: str):
         from martctl.compiler.columnchange import columns_read
 
         return columns_read(graph.parsed[node], upstream)
 
-    plan.decisions = decide(nodes, records, versions, lambda key: f"{plan.run_id}:{key}", force, now, reads, stale)
+    plan.decisions = decide(nodes, records, versions, lambda key: f"{plan.run_id}:{key}", force, now, reads, skip,
+                            forced)
+    plan.notes += _built_over_stale(nodes, plan.decisions, stale, graph.project.sources)
     by_key = {n.key: n for n in nodes}
     pending = {key: state.Record(key, fingerprint=by_key[key].full, sql_hash=by_key[key].own, sql=by_key[key].sql,
-                                 inputs=d.inputs, kind=d.kind)
+                                 inputs=d.inputs, kind=d.kind, backfill=_backfill_of(compiled, key))
                for key, d in plan.decisions.items() if d.build}
     carried: dict[str, list] = {}  # input key -> state updates of the marts its edit does not reach
     for d in plan.decisions.values():
@@ -133,3 +129,25 @@ def build_plan(graph: "ProjectGraph", compiled: "CompiledProject | None", seeds:
             carried.setdefault(d.carried_by, []).append(state.update(prefix, "marts", "key", d.key, values))
     plan.recorder = state.Recorder(prefix, plan.run_id, records, pending, set(tested), now, carried)
     return plan
+
+
+def _backfill_of(compiled: "CompiledProject | None", key: str) -> str | None:
+    """The range a backfilled mart's build replaces, as its state record keeps it (JSON)."""
+    item = compiled.marts.get(key) if compiled is not None else None
+    if item is None or not item.backfill:
+        return None
+    import json
+
+    return json.dumps({"start": item.backfill[0], "end": item.backfill[1]})
+
+
+def _built_over_stale(nodes: Sequence[Node], decisions, stale: dict[str, str], sources) -> list[str]:
+    """A warning per stale source with `on_stale: warn` that marts built in this run read."""
+    notes = []
+    for key, why in stale.items():
+        if sources[key].on_stale != "warn":
+            continue
+        readers = [n.key for n in nodes if key in n.inputs and decisions[n.key].build]
+        if readers:
+            notes.append(f"{why}; built anyway (on_stale: warn): {', '.join(readers)}")
+    return notes

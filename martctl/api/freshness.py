@@ -27,6 +27,7 @@ class Freshness:
     error_after: int | None = None
     status: str = UNKNOWN  # pass | warn | error | unknown (empty table, unreadable)
     message: str = ""
+    on_stale: str = "skip"  # what a build does to its readers past error_after: skip | warn | build
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -49,7 +50,8 @@ def check(adapter: "Adapter", sources: Sequence["SourceTable"], now: datetime | 
     for source in sources:
         limits = source.freshness
         column = limits.get("loaded_at") or source.loaded_at
-        item = Freshness(source.key, column, warn_after=limits.get("warn_after"), error_after=limits.get("error_after"))
+        item = Freshness(source.key, column, warn_after=limits.get("warn_after"), error_after=limits.get("error_after"),
+                         on_stale=source.on_stale)
         found.append(item)
         if not column:
             item.message = "no loaded_at column"

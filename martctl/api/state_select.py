@@ -13,7 +13,8 @@ RESULTS = ("error", "skipped", "fail", "success", "cancelled")
 
 def state_methods(ws: Any) -> dict[str, Callable[[str], set[str]]]:
     """The methods for Workspace `ws`, each reading the state (read-only) once, when first used."""
-    from martctl.api.due import prefix_of, source_versions
+    from martctl.api.due import prefix_of
+    from martctl.api.sourceversion import source_versions
     from martctl.compiler.fingerprint import fingerprints
     from martctl.engine import state
 
@@ -25,8 +26,8 @@ def state_methods(ws: Any) -> dict[str, Callable[[str], set[str]]]:
         try:
             records = state.read(adapter, prefix_of(ws.target))
             last = state.last_run(adapter, prefix_of(ws.target))
-            readable = [s for s in ws.project.sources.values() if s.loaded_at and s.seed is None]
-            versions = source_versions(adapter, readable, [])
+            readable = [s for s in ws.project.sources.values() if s.seed is None]
+            versions = {k: v for k, v in source_versions(adapter, readable, [], ws.project).items() if v is not None}
         finally:
             adapter.close()
         return records, last, versions

@@ -23,6 +23,7 @@ from fnmatch import fnmatch
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping, Sequence
 
+from martctl.api.backfill import checked_window
 from martctl.api.compiling import compile_for_target, needs_catalog
 from martctl.api.results import LockWaiting, MartInfo, TestReport, Warned
 from martctl.api.vars import parse_vars, var_warnings
@@ -34,6 +35,7 @@ if TYPE_CHECKING:
     from datetime import datetime
 
     from martctl.api.debug import DebugReport
+    from martctl.api.diff import DiffReport
     from martctl.api.docs import DocsSite, Preview
     from martctl.api.due import BuildPlan
     from martctl.api.lineage_question import LineageAnswer
@@ -103,10 +105,12 @@ class Workspace:
 
     def compile(self, select: Sequence[str] | None = None, exclude: Sequence[str] | None = None, *,
                 dialect: str | None = None, allow_unsupported: bool = False, write: bool = True,
+                start: str | None = None, end: str | None = None,
                 on_event: EventCallback | None = None) -> "CompiledProject":
         """The selected marts' SQL as the target (or `dialect`) will run it; with `write`, also
         target/compiled/<area>/<name>.sql (target/compiled-<dialect>/ for another dialect). For the target, sources that declare no columns are
-        typed from its catalog when it is reachable."""
+        typed from its catalog when it is reachable. `start`/`end`: each mart set to that backfill
+        (its statements show it; its SQL is the same)."""
         from martctl.compiler.compile import write_compiled
 
         if dialect:
@@ -117,6 +121,11 @@ class Workspace:
         keys, warnings = self.select(select, exclude)
         _warn(on_event, self.warnings + warnings)
         compiled = self.compile_keys(keys, dialect=dialect, strict=not allow_unsupported)
+        window = checked_window("compile", start, end)
+        if window:
+            from martctl.api.backfill import apply
+
+            compiled = apply(compiled, keys, window)[0]
         if write:  # --dialect D: beside, not over, the SQL the last run executed
             write_compiled(compiled, self.target_dir, f"compiled-{dialect}" if dialect else "compiled")
         _warn(on_event, compiled.warnings)
@@ -136,23 +145,29 @@ class Workspace:
 
     def plan(self, command: str = "build", select: Sequence[str] | None = None,
              exclude: Sequence[str] | None = None, *, full_refresh: bool = False, force: bool = False,
-             now: "datetime | None" = None, read_state: bool = True,
-             on_event: EventCallback | None = None) -> "BuildPlan":
+             now: "datetime | None" = None, read_state: bool = True, start: str | None = None,
+             end: str | None = None, on_event: EventCallback | None = None) -> "BuildPlan":
         """What `command` would do, in order, and why: each step built (never built, SQL changed, input X
         changed, ...) or up to date, decided against the state in the warehouse, which is only read
         (`read_state=False`: the warehouse is not contacted and every step counts as never built).
-        Iterating the plan yields its steps."""
+        Iterating the plan yields its steps. `start`/`end`: a backfill (see `execute`)."""
+        from martctl.api import backfill
         from martctl.api.due import build_plan
 
+        window = checked_window(command, start, end, full_refresh)
         keys, warnings = self._keys(command, select, exclude)
         _warn(on_event, warnings)
         compiled = None if command == "seed" else self.compile_keys(keys)
+        compiled, forced = backfill.apply(compiled, keys, window) if window else (compiled, None)
         seeds = self._checked_seeds(command, compiled, select)
         steps = self._steps(command, compiled, seeds)
         adapter = self._reader() if read_state else None
         try:
-            return build_plan(self.graph, compiled, seeds, steps, self.target, adapter,
-                              force=_forced(full_refresh, force), tested=self._tested(command, compiled), now=now)
+            found = build_plan(self.graph, compiled, seeds, steps, self.target, adapter,
+                               force=_forced(full_refresh, force), tested=self._tested(command, compiled), now=now,
+                               forced=forced)
+            _warn(on_event, found.notes)
+            return found
         finally:
             if adapter is not None:
                 adapter.close()
@@ -196,11 +211,18 @@ class Workspace:
         else:
             again = [key for key, status in results.items() if status not in ("success", "up to date")]
         again = [key for key in again if key in self.project.marts]
+        window = last.get("backfill")  # a failed backfill is retried as that backfill (of the marts it selected)
+        if window:
+            from martctl.api.backfill import backfillable
+
+            again = [key for key in again if backfillable(self.project.marts[key])]
         if not again:
             from martctl.engine.events import RunReport
 
             now = time.time()
             return RunReport(last["run_id"], "retry", self.target.name, [], 0, now, now)
+        if window:
+            return self.execute(last["command"], [" ".join(again)], **{**options, **window})
         return self.execute(last["command"], [" ".join(f"{key}+" for key in again)], **options)
 
     def seed(self, select: Sequence[str] | None = None, **options: Any) -> "RunReport":
@@ -223,10 +245,13 @@ class Workspace:
     def execute(self, command: str, select: Sequence[str] | None = None, exclude: Sequence[str] | None = None, *,
                 threads: int | None = None, fail_fast: bool = False, full_refresh: bool = False, force: bool = False,
                 now: "datetime | None" = None, wait: float | None = None, on_event: EventCallback | None = None, stop: "Stop | None" = None,
-                handle_signals: bool = False) -> "RunReport":
+                handle_signals: bool = False, start: str | None = None, end: str | None = None) -> "RunReport":
         """seed, run or build: lock the target, connect, decide what is due (the rest is up to date;
         `force`/`full_refresh` build everything selected; `now`: the clock schedules read, default the
-        time), build it, record each build in the warehouse's state, write the artifacts."""
+        time), build it, record each build in the warehouse's state, write the artifacts.
+        `start`/`end`: backfill the selected incremental marts: replace the rows whose cursor is in
+        [start, end) with the query's rows of that range, in one transaction per mart."""
+        from martctl.api import backfill
         from martctl.api.due import build_plan
         from martctl.compiler.compile import write_compiled
         from martctl.engine import artifacts, execute
@@ -235,6 +260,7 @@ class Workspace:
 
         emit = on_event or (lambda event: None)
         self._require_target()
+        window = checked_window(command, start, end, full_refresh)
         keys, warnings = self._keys(command, select, exclude)
         catalog_first = command != "seed" and needs_catalog(self.project, self.graph, keys, self.target.dialect)
         compiled = None if command == "seed" or catalog_first else self.compile_keys(keys)
@@ -255,9 +281,14 @@ class Workspace:
             if catalog_first:  # sources typed from the warehouse's catalog, then compiled and checked
                 compiled = self.compile_keys(keys, adapter=adapter)
                 seeds = self._seeds(command, compiled, select)
+            forced = None
+            if window:  # checked before anything is written
+                compiled, forced = backfill.apply(compiled, keys, window)
+                backfill.require_tables(adapter, compiled, keys)
             steps = self._steps(command, compiled, seeds)
             plan = build_plan(self.graph, compiled, seeds, steps, self.target, adapter,
-                              force=_forced(full_refresh, force), tested=self._tested(command, compiled), now=now)
+                              force=_forced(full_refresh, force), tested=self._tested(command, compiled), now=now,
+                              forced=forced)
             if not checked:  # the seeds and tests of what is due, checked before the state is written
                 after_mart = self._check_due(command, compiled, seeds, plan)
             written = _only(compiled, set(plan.to_build))  # the SQL this run executes, written once the run is over
@@ -300,9 +331,10 @@ class Workspace:
 
         prefix = prefix_of(self.target)
         state.ensure(adapter, prefix)
-        adapter.execute(state.run_started(prefix, plan.run_id, command, self.target.name, selection))
+        adapter.execute(state.run_started(prefix, plan.run_id, command, self.target.name, selection, plan.backfill))
         report = execute.run(adapter, steps, command=command, target=self.target.name, selection=selection,
                              run_id=plan.run_id, decisions=plan.runner_decisions(), recorder=plan.recorder, **run_options)
+        report.backfill = plan.backfill
         outcome = report.interrupted or ("error" if report.failed else "success")
         adapter.execute([state.run_finished(prefix, plan.run_id, outcome, {
             k: "fail" if r.test_failure else r.status for k, r in report.results.items()})])
@@ -396,6 +428,17 @@ class Workspace:
         from martctl.api.docs import show
 
         return show(self, mart, limit)
+
+    def diff(self, mart: str | None = None, *, env: str, against: str = "prod", sample: int = 5,
+             select: Sequence[str] | None = None, exclude: Sequence[str] | None = None,
+             relations: "tuple[tuple[str, str], tuple[str, str]] | None" = None) -> "DiffReport":
+        """What env `env` changes in the data against `against`: for `mart`, row counts, rows added, removed
+        and changed by key, per-column changes and summaries, schema changes and `sample` changed rows;
+        without one, every selected mart that differs (see martctl.api.diff). Only reads the warehouse."""
+        from martctl.api.diff import diff
+
+        return diff(self, mart, env=env, against=against, sample=sample, select=select, exclude=exclude,
+                    relations=relations)
 
     def debug(self) -> "DebugReport":
         """Config, target, connection, dependencies and versions, each as a check (see martctl.debug)."""

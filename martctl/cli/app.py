@@ -38,7 +38,7 @@ def _root(
     """Build, test and explain SQL data marts."""
 
 
-COMMAND_MODULES = ("project", "run", "test", "lineage", "docs", "state")
+COMMAND_MODULES = ("project", "run", "test", "lineage", "docs", "state", "diff")
 
 
 def _register() -> None:

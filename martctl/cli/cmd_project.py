@@ -8,7 +8,7 @@ from typing import Optional
 import typer
 from typing_extensions import Annotated
 
-from martctl.cli.options import Exclude, Json, ProjectDir, Select, TargetOpt, Vars
+from martctl.cli.options import End, Exclude, Json, ProjectDir, Select, Start, TargetOpt, Vars
 
 
 def validate(
@@ -77,6 +77,8 @@ def compile(
     vars: Vars = None,
     json_output: Json = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Write target/compiled only, print nothing.")] = False,
+    start: Start = None,
+    end: End = None,
 ) -> None:
     """Print the SQL as the target will run it; also written to target/compiled/."""
     import martctl
@@ -84,7 +86,7 @@ def compile(
 
     ws = martctl.open(project_dir, target, vars)
     compiled = ws.compile(select, exclude, dialect=dialect, allow_unsupported=allow_unsupported,
-                          on_event=progress.make_warner())
+                          start=start, end=end, on_event=progress.make_warner())
     if json_output:
         render.print_json({key: item.sql for key, item in compiled.marts.items()})
         return
@@ -95,7 +97,10 @@ def compile(
     for key, item in compiled.marts.items():
         text = f"-- {key} ({item.mart.materialized}) -> {'.'.join(item.relation)}\n{item.sql};\n"
         later = later_run_statements(item)
-        if later:
+        if later and item.backfill:
+            text += (f"-- the backfill of [{item.backfill[0]}, {item.backfill[1]}) replaces the rows of that range, "
+                     "in one transaction:\n" + ";\n".join(later) + ";\n")
+        elif later:
             text += "-- later runs insert only the new rows, in one transaction:\n" + ";\n".join(later) + ";\n"
         render.sql(text, compiled.dialect)
 

@@ -10,6 +10,7 @@ from typing_extensions import Annotated
 
 from martctl.cli.options import (
     DryRun,
+    End,
     Exclude,
     FailFast,
     Force,
@@ -18,6 +19,7 @@ from martctl.cli.options import (
     ProjectDir,
     Quiet,
     Select,
+    Start,
     TargetOpt,
     Threads,
     Vars,
@@ -38,7 +40,7 @@ def _print_plan(steps, log_format: str) -> None:
         for i, s in enumerate(steps, 1)
     ]
     if log_format == "json":
-        render.print_json({"dry_run": True, "plan": rows})
+        render.print_json({"dry_run": True, "backfill": getattr(steps, "backfill", None), "plan": rows})
         return
     from rich.table import Table
 
@@ -53,9 +55,12 @@ def _print_plan(steps, log_format: str) -> None:
                  "relation": row["relation"], "upstream": ", ".join(row["upstream"])}
         table.add_row(*(cells[c] for c in columns))
     render.out().print(table)
+    backfill = getattr(steps, "backfill", None)
+    when = (f"the backfill of [{backfill['start']}, {backfill['end']})" if backfill
+            else "when its table exists (no --full-refresh)")
     for row in rows:
         if row["incremental_statements"]:
-            render.sql(f"-- {row['node']}: when its table exists (no --full-refresh), in one transaction:\n"
+            render.sql(f"-- {row['node']}: {when}, in one transaction:\n"
                        + ";\n".join(row["incremental_statements"]) + ";", "sql")
 
 
@@ -74,6 +79,8 @@ def execute_command(
     quiet: bool = False,
     wait: float | None = None,
     force: bool = False,
+    start: str | None = None,
+    end: str | None = None,
 ) -> int:
     """seed/run/build through the API, rendered; returns the exit code."""
     import martctl
@@ -86,12 +93,14 @@ def execute_command(
     exclude = None if command == "seed" else exclude
     if dry_run:
         warn = progress.make_warner(log_format)
-        _print_plan(ws.plan(command, select, exclude, read_state=False, on_event=warn), log_format)  # see `martctl plan`
+        _print_plan(ws.plan(command, select, exclude, read_state=False, start=start, end=end, full_refresh=full_refresh,
+                            on_event=warn), log_format)  # see `martctl plan`
         return 0
     view = progress.make(log_format, quiet, ws.project.secrets())
     try:
         report = ws.execute(command, select, exclude, threads=threads, fail_fast=fail_fast,
-                            full_refresh=full_refresh, force=force, wait=wait, on_event=view, handle_signals=True)
+                            full_refresh=full_refresh, force=force, wait=wait, on_event=view, handle_signals=True,
+                            start=start, end=end)
     finally:
         view.close()
     if command == "build" and log_format != "json":
@@ -119,9 +128,11 @@ def _command(name: str, doc: str):
         quiet: Quiet = False,
         wait: Wait = None,
         force: Force = False,
+        start: Start = None,
+        end: End = None,
     ) -> None:
         code = execute_command(name, project_dir, target, select, exclude, threads, vars, fail_fast, full_refresh,
-                               dry_run, log_format, quiet, wait, force)
+                               dry_run, log_format, quiet, wait, force, start, end)
         raise typer.Exit(code)
 
     command.__doc__ = doc

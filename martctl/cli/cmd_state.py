@@ -7,6 +7,7 @@ from pathlib import Path
 import typer
 
 from martctl.cli.options import (
+    End,
     Exclude,
     FailFast,
     Force,
@@ -16,6 +17,7 @@ from martctl.cli.options import (
     ProjectDir,
     Quiet,
     Select,
+    Start,
     TargetOpt,
     Threads,
     Vars,
@@ -42,6 +44,20 @@ def _tree(plan, title: str):
     return tree
 
 
+def _sources(tree, sources: dict[str, str], show_all: bool) -> None:
+    """How each source read tells that its data changed; those that cannot tell always (they rebuild their readers)."""
+    from rich.markup import escape
+
+    from martctl.api import CANNOT_TELL
+
+    shown = {key: how for key, how in sources.items() if show_all or how.startswith(CANNOT_TELL)}
+    if shown:
+        branch = tree.add("sources (how each tells that its data changed)")
+        for key, how in shown.items():
+            style = "yellow" if how.startswith(CANNOT_TELL) else "dim"
+            branch.add(f"[{style}]{escape(key)}: {escape(how)}[/{style}]")
+
+
 def plan(
     project_dir: ProjectDir = Path("."),
     target: TargetOpt = None,
@@ -52,13 +68,15 @@ def plan(
     force: Force = False,
     show_all: bool = typer.Option(False, "--all", help="Also list the up-to-date marts."),
     json_out: Json = False,
+    start: Start = None,
+    end: End = None,
 ) -> None:
     """What `martctl build` would build and why (never built, SQL changed, input X changed, ...); touches nothing."""
     import martctl
     from martctl.cli import progress, render
 
     ws = martctl.open(project_dir, target, vars)
-    found = ws.plan("build", select, exclude, full_refresh=full_refresh, force=force,
+    found = ws.plan("build", select, exclude, full_refresh=full_refresh, force=force, start=start, end=end,
                     on_event=progress.make_warner("json" if json_out else "text"))
     if json_out:
         render.print_json(found.as_dict())
@@ -67,11 +85,14 @@ def plan(
     title = f"plan on {ws.target.name}: {len(found.to_build)} to build, {len(fresh)} up to date"
     if not found.state_found:
         title += " (no state in the warehouse yet)"
+    if found.backfill:
+        title += f" (backfill of [{found.backfill['start']}, {found.backfill['end']}))"
     tree = _tree(found, title)
     if show_all and fresh:
         branch = tree.add("[dim]up to date[/dim]")
         for step in fresh:
             branch.add(f"[dim]{step.key}[/dim]")
+    _sources(tree, found.sources, show_all)
     render.out().print(tree)
     raise typer.Exit(0)
 
@@ -127,12 +148,13 @@ def freshness(
     from rich.table import Table
 
     table = Table(title=f"source freshness on {ws.target.name}", title_justify="left")
-    for column in ("source", "newest row", "age", "warn after", "error after", "status"):
+    for column in ("source", "newest row", "age", "warn after", "error after", "status", "readers if stale"):
         table.add_column(column)
     styles = {"pass": "green", "warn": "yellow", "error": "bold red", "unknown": "dim"}
     for f in found:
         status = f"[{styles[f.status]}]{f.status}[/{styles[f.status]}]" + (f" {f.message}" if f.message else "")
-        table.add_row(f.source, f.newest or "", _age(f.age_seconds), _age(f.warn_after), _age(f.error_after), status)
+        table.add_row(f.source, f.newest or "", _age(f.age_seconds), _age(f.warn_after), _age(f.error_after), status,
+                      {"skip": "skipped", "warn": "built, warned", "build": "built"}[f.on_stale])
     render.out().print(table)
     raise typer.Exit(int(failed))
 

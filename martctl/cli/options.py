@@ -18,6 +18,8 @@ Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="Only errors and the 
 Threads = Annotated[Optional[int], typer.Option("--threads", min=1, metavar="N", help="Workers (default: the target's threads).")]
 FailFast = Annotated[bool, typer.Option("--fail-fast", "-x", help="Stop at the first failure.")]
 FullRefresh = Annotated[bool, typer.Option("--full-refresh", help="Rebuild incremental marts from scratch (and build every selected mart, up to date or not).")]
+Start = Annotated[Optional[str], typer.Option("--start", metavar="VALUE", help="Backfill: replace the rows of the selected incremental marts whose cursor is >= VALUE (with --end).")]
+End = Annotated[Optional[str], typer.Option("--end", metavar="VALUE", help="Backfill: ... and < VALUE (excluded): --start 2026-01-01 --end 2026-02-01 is January.")]
 Force = Annotated[bool, typer.Option("--force", help="Build every selected mart, even those that are up to date.")]
 DryRun = Annotated[bool, typer.Option("--dry-run", help="Show what would run, touch nothing.")]
 LogFormat = Annotated[str, typer.Option("--log-format", metavar="text|json", help="text or json (one object per event).")]

@@ -44,6 +44,7 @@ class CompiledMart:
     dialect: str
     warnings: tuple[str, ...] = ()
     inputs: Mapping[str, tuple[str, str]] = field(default_factory=dict)  # input key -> relation
+    backfill: tuple[str, str] | None = None  # [start, end) of the cursor this run replaces (incremental)
 
 
 @dataclass

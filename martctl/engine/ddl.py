@@ -153,20 +153,63 @@ def filtered(query: Query, predicate: exp.Expression | None) -> exp.Expression:
     return exp.select(exp.Star()).from_(inner).where(exp.paren(predicate))
 
 
-def incremental_statements(compiled, columns: Sequence[str], query: Query | None = None) -> list[exp.Expression]:
+def in_range(column: str, start: str, end: str, kind: str | None, dialect: str) -> exp.Expression:
+    """column >= start AND column < end, each bound a string literal cast to `kind` (the cursor's type
+    in the warehouse; None: unknown, the literal as it is)."""
+    def bound(value: str) -> exp.Expression:
+        literal = exp.Literal.string(value)
+        if not kind:
+            return literal
+        try:
+            target = exp.DataType.build(kind, dialect=dialect)
+        except Exception:  # a catalog type sqlglot cannot read: kept as the catalog spells it
+            target = exp.DataType.build(kind, udt=True)
+        return exp.Cast(this=literal, to=target)
+
+    col = exp.column(column, quoted=None)
+    return exp.and_(exp.GTE(this=col, expression=bound(start)), exp.LT(this=col.copy(), expression=bound(end)))
+
+
+def _cursor_type(columns: Sequence[str] | Mapping[str, str | None], cursor: str) -> str | None:
+    if not isinstance(columns, Mapping):
+        return None
+    found = {name.lower(): kind for name, kind in columns.items()}
+    return found.get(cursor.lower())
+
+
+def incremental_statements(compiled, columns: Sequence[str] | Mapping[str, str | None],
+                           query: Query | None = None) -> list[exp.Expression]:
     """What a later run of an incremental mart executes, in one transaction: the new rows (cursor
     and/or filter) into a batch table, with `strategy: merge` and a unique_key the rows they replace
-    deleted, the batch inserted into the existing `columns`, the batch dropped."""
+    deleted, the batch inserted into the existing `columns`, the batch dropped.
+
+    A backfill (`compiled.backfill` = (start, end)) takes the query's rows whose cursor is in
+    [start, end) instead, and deletes the table's rows in that range first (merge: and the rows of
+    the same unique_key). `columns` may map each column to its type: the bounds are cast to the cursor's."""
     relation, spec = compiled.relation, compiled.mart.incremental
-    predicate = new_rows_predicate(spec, relation, compiled.mart.dialect)
     batch_relation = batch(relation)
     query = compiled.sql if query is None else query  # the compiled text, or its tree (to render elsewhere)
-    statements: list[exp.Expression] = [create_table_as(batch_relation, filtered(query, predicate))]
+    window = getattr(compiled, "backfill", None)
+    if window:
+        cursor = spec["cursor"]
+        rows_in = in_range(cursor, *window, _cursor_type(columns, cursor), compiled.dialect)
+        statements: list[exp.Expression] = [
+            create_table_as(batch_relation, filtered(query, _qualified(rows_in.copy(), "__martctl_new_rows"))),
+            exp.Delete(this=table(relation), where=exp.Where(this=rows_in))]
+    else:
+        predicate = new_rows_predicate(spec, relation, compiled.mart.dialect)
+        statements = [create_table_as(batch_relation, filtered(query, predicate))]
     keys = tuple(spec.get("unique_key") or ())
     if spec.get("strategy", "merge") == "merge" and keys:
         statements.append(delete_matching(relation, batch_relation, keys))
     statements += [insert(relation, select_columns(batch_relation, columns), columns), drop(batch_relation)]
     return statements
+
+
+def _qualified(predicate: exp.Expression, alias: str) -> exp.Expression:
+    for column in predicate.find_all(exp.Column):
+        column.set("table", exp.to_identifier(alias))
+    return predicate
 
 
 def render(statements: Iterable[exp.Expression], dialect: str) -> list[str]:

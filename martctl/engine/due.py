@@ -2,7 +2,8 @@
 
 A node is built when it was never built (or its table is gone), its SQL or settings changed, its
 last build's tests did not pass, an input is built in this run, an input was rebuilt or its data
-changed since its last build (a source that cannot tell counts as changed), or the run forces it.
+changed since its last build (a source that cannot tell counts as changed; a mart with a schedule
+reads its sources' changes at its schedule's ticks), or the run forces it.
 Every other node is up to date.
 """
 
@@ -17,6 +18,7 @@ from martctl.compiler.columnchange import changed_columns
 from martctl.engine.state import OK, Record
 
 UP_TO_DATE = "up to date"
+DATA_VERSIONS = ("max ", "data_version", "counters:")  # how a source's data version begins (api/sourceversion.py)
 
 
 @dataclass(frozen=True)
@@ -70,12 +72,13 @@ def sql_diff(before: str, after: str) -> str:
 def decide(nodes: Sequence[Node], records: Mapping[str, Record], source_versions: Mapping[str, str | None],
            run_version, force: str | None = None, now: datetime | None = None,
            reads: Callable[[str, str], set[str] | None] | None = None,
-           stale: Mapping[str, str] | None = None) -> dict[str, Decision]:
+           stale: Mapping[str, str] | None = None, forced: Mapping[str, str] | None = None) -> dict[str, Decision]:
     """One Decision per node (given in dependency order). `run_version(key)` is the version a node
     built in this run records; `source_versions[key]` the data version of a source (None: cannot tell);
     `force` the reason to build everything (--full-refresh, --force); `now` the clock schedules read;
     `reads(node, input)` the columns of `input` a node reads (None: all), for changes that do not cascade;
-    `stale[source]` why a source is past its freshness error_after: its readers are skipped."""
+    `stale[source]` why a source is past its freshness error_after: its readers are skipped;
+    `forced[key]` the reason one node is built whatever its state (a backfill)."""
     now = now or datetime.now(timezone.utc)
     decisions: dict[str, Decision] = {}
 
@@ -89,7 +92,7 @@ def decide(nodes: Sequence[Node], records: Mapping[str, Record], source_versions
     for node in nodes:
         record = records.get(node.key)
         inputs = {key: version(key) for key in node.inputs}
-        reason, diff = _why(node, record, inputs, decisions, force, now)
+        reason, diff = _why(node, record, inputs, decisions, (forced or {}).get(node.key) or force, now)
         changed = carried = None
         if reason == "SQL changed" and record is not None and record.sql:
             diff = sql_diff(record.sql, node.sql)
@@ -161,12 +164,13 @@ def _why(node: Node, record: Record | None, inputs: Mapping[str, str | None],
     for key, current in inputs.items():
         if key in decisions and decisions[key].build:
             return f"input {key} is built in this run", ""
-        if current is None and node.schedule:
-            continue  # a source that cannot tell is read again at the schedule's next tick
+        if node.schedule and (current is None or current.startswith(DATA_VERSIONS)):
+            continue  # a scheduled mart reads its sources' new data (or a source that cannot tell) at its next tick
         if current is None:
-            return f"source {key} cannot tell whether its data changed (no loaded_at: counts as changed)", ""
+            return (f"source {key} cannot tell whether its data changed (no loaded_at, data_version or change "
+                    "counters: counts as changed)"), ""
         if record.inputs.get(key) != current:
-            if current.startswith("max "):
+            if current.startswith(DATA_VERSIONS):
                 return f"source {key}'s data changed: {current} (was: {record.inputs.get(key) or 'unknown'})", ""
             return f"input {key} changed since its last build", ""
     return None, ""  # a changed input definition counts once that input is built (its version changes)

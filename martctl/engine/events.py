@@ -43,7 +43,7 @@ class NodeResult:
     test_failure: str | None = None  # an error-level test failed on it (the mart itself was built)
     tests: list[dict] = field(default_factory=list)  # test results from the after_mart hook
     sql_path: str | None = None  # target/compiled/<area>/<name>.sql
-    incremental: str | None = None  # full | batch (incremental marts)
+    incremental: str | None = None  # full | batch | backfill (incremental marts)
     decision: str | None = None  # why it was built ("never built", "SQL changed", ...) or is up to date
 
     @property
@@ -120,6 +120,7 @@ class RunReport:
     results: dict[str, NodeResult] = field(default_factory=dict)
     interrupted: str | None = None  # SIGINT | SIGTERM | fail-fast | lost run lock
     warnings: list[str] = field(default_factory=list)
+    backfill: dict[str, str] | None = None  # {start, end}: the cursor range a backfill replaced
 
     @property
     def seconds(self) -> float:
@@ -149,6 +150,7 @@ class RunReport:
             "command": self.command,
             "target": self.target,
             "selection": self.selection,
+            "backfill": self.backfill,
             "threads": self.threads,
             "started_at": iso(self.started_at),
             "finished_at": iso(self.finished_at) if self.finished_at else None,

@@ -182,7 +182,7 @@ def _build(step: Step, adapter: "Adapter", full_refresh: bool, after_mart: After
         else:
             if step.materialized == "incremental":
                 batch = not full_refresh and adapter.exists(*step.relation)
-                result.incremental = "batch" if batch else "full"
+                result.incremental = ("backfill" if step.compiled.backfill else "batch") if batch else "full"
             result.rows = adapter.materialize(step.compiled, full_refresh=full_refresh, **record)
         result.status = SUCCESS
     except LockLost as exc:

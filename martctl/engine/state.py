@@ -27,9 +27,9 @@ FORMAT = 2
 TABLES: dict[str, dict[str, str]] = {
     "marts": {"key": "TEXT", "kind": "TEXT", "fingerprint": "TEXT", "sql_hash": "TEXT", "sql": "TEXT",
               "inputs": "TEXT", "version": "TEXT", "status": "TEXT", "built_at": "TEXT", "row_count": "BIGINT",
-              "seconds": "DOUBLE", "run_id": "TEXT"},
+              "seconds": "DOUBLE", "run_id": "TEXT", "backfill": "TEXT"},
     "runs": {"run_id": "TEXT", "command": "TEXT", "target": "TEXT", "selection": "TEXT", "started_at": "TEXT",
-             "finished_at": "TEXT", "outcome": "TEXT", "results": "TEXT", "format": "BIGINT"},
+             "finished_at": "TEXT", "outcome": "TEXT", "results": "TEXT", "format": "BIGINT", "backfill": "TEXT"},
 }
 OK, TESTING, TESTS_FAILED = "ok", "testing", "tests failed"  # marts.status
 
@@ -50,6 +50,7 @@ class Record:
     seconds: float | None = None
     run_id: str | None = None
     kind: str | None = None
+    backfill: str | None = None  # JSON {start, end}: this build replaced only that range of its cursor
 
 
 def schema_name(prefix: str = "") -> str:
@@ -131,9 +132,10 @@ def read(adapter: "Adapter", prefix: str) -> dict[str, Record]:
 def last_run(adapter: "Adapter", prefix: str, commands: Sequence[str] = ("run", "build")) -> dict | None:
     """The latest run of one of `commands` (its row, selection and results decoded), or None."""
     schema = schema_name(prefix)
-    if adapter.columns(schema, "runs") is None:
+    existing = adapter.columns(schema, "runs")
+    if existing is None:
         return None
-    columns = list(TABLES["runs"])
+    columns = [c for c in TABLES["runs"] if c in {e.lower() for e in existing}]  # an older state has fewer
     query = (exp.select(*[exp.column(c) for c in columns]).from_(ddl.table((schema, "runs")))
              .where(exp.column("command").isin(*commands)).order_by("started_at DESC").limit(1))
     rows = adapter.query(query.sql(adapter.dialect)).rows
@@ -142,13 +144,16 @@ def last_run(adapter: "Adapter", prefix: str, commands: Sequence[str] = ("run", 
     run = dict(zip(columns, rows[0]))
     run["selection"] = json.loads(run.get("selection") or "[]")
     run["results"] = json.loads(run["results"]) if run.get("results") else None
+    run["backfill"] = json.loads(run["backfill"]) if run.get("backfill") else None
     return run
 
 
-def run_started(prefix: str, run_id: str, command: str, target: str, selection: Sequence[str]) -> list[exp.Expression]:
+def run_started(prefix: str, run_id: str, command: str, target: str, selection: Sequence[str],
+                backfill: Mapping[str, str] | None = None) -> list[exp.Expression]:
     return upsert(prefix, "runs", "run_id", {"run_id": run_id, "command": command, "target": target,
                                              "selection": list(selection), "started_at": now(), "finished_at": None,
-                                             "outcome": "running", "results": None, "format": FORMAT})
+                                             "outcome": "running", "results": None, "format": FORMAT,
+                                             "backfill": dict(backfill) if backfill else None})
 
 
 def run_finished(prefix: str, run_id: str, outcome: str, results: Mapping[str, str]) -> exp.Update:

@@ -19,6 +19,7 @@ from martctl.project.model import (
 )
 from martctl.project.names import mart_name_problem, name_problems
 from martctl.project.paths import ProjectFolder
+from martctl.project.sourcechange import data_version, on_stale
 from martctl.project.testspecs import load_tests, load_unit_tests
 from martctl.project.textfile import UnreadableFile, read_text, recording_reads
 from martctl.project.yamlcheck import Collector
@@ -35,12 +36,15 @@ CONFIG_KEYS = {
     "allow_outside": list,  # folders outside the project that files may be read from (symlinks)
     "schedule": str,  # the default schedule of every mart (cron or @daily...)
     "areas": dict,  # per area: {schedule: ...}
+    "on_stale": str,  # the default of every source: skip | warn | build (project/sourcechange.py)
 }
 AREA_KEYS = {"schedule": str}
 TARGET_KEYS = {"type": str, "threads": int, "dialect": str, "path": str, "dsn": str, "schema_prefix": str}
 TARGET_EXTRA_KEYS = {"duckdb": {}, "postgres": {"connect_timeout": int}, "spark": {"master": str, "remote": str, "warehouse": str}}
-SOURCE_KEYS = {"schema": str, "tables": (list, dict), "description": str, "loaded_at": str, "freshness": dict}
-SOURCE_TABLE_KEYS = {"name": str, "columns": (dict, list), "description": str, "loaded_at": str, "freshness": dict}
+SOURCE_KEYS = {"schema": str, "tables": (list, dict), "description": str, "loaded_at": str, "freshness": dict,
+               "data_version": str, "on_stale": str}
+SOURCE_TABLE_KEYS = {"name": str, "columns": (dict, list), "description": str, "loaded_at": str, "freshness": dict,
+                     "data_version": str, "on_stale": str}
 FRESHNESS_KEYS = {"loaded_at": str, "warn_after": str, "error_after": str}
 SEEDS_KEYS = {"schema": str, "column_types": dict}
 MART_KEYS = {
@@ -58,6 +62,7 @@ MART_KEYS = {
     "incremental": dict,
     "meta": dict,
     "schedule": str,
+    "primary_key": (str, list),  # the column(s) that identify a row (martctl diff compares rows by it)
 }
 COLUMN_KEYS = {"description": str, "tests": list, "type": str}
 INCREMENTAL_KEYS = {"strategy": str, "unique_key": (str, list), "cursor": str, "filter": str}
@@ -237,12 +242,15 @@ def _load_sources(config, file: Path, out: Collector) -> dict[str, SourceTable]:
     raw = config.get("sources") or {}
     if not isinstance(raw, dict):
         return sources
+    dialect = config.get("dialect") if isinstance(config.get("dialect"), str) else "duckdb"
+    project_stale = on_stale(config, "skip", file, "config.yaml", out)
     for source_name, spec in raw.items():
         what = f"source '{source_name}'"
         if spec is None:
             spec = {}
         if not out.check_mapping(spec, SOURCE_KEYS, file, what):
             continue
+        source_stale, source_version = on_stale(spec, project_stale, file, what, out), data_version(spec, None, dialect, file, what, out)
         schema = spec.get("schema") or source_name
         tables = spec.get("tables") or []
         items = tables.items() if isinstance(tables, dict) else ((t, None) for t in tables)
@@ -254,7 +262,7 @@ def _load_sources(config, file: Path, out: Collector) -> dict[str, SourceTable]:
                 out.add(f"{what}: a table needs a name", file, line)
                 continue
             columns: dict[str, str | None] = {}
-            description = ""
+            description, stale, version = "", source_stale, source_version
             loaded_at = spec.get("loaded_at") if isinstance(spec.get("loaded_at"), str) else None
             freshness = _freshness(spec.get("freshness"), file, key_line(spec, "freshness"), what, out)
             if table_spec is not None and not isinstance(table_spec, dict):
@@ -271,6 +279,9 @@ def _load_sources(config, file: Path, out: Collector) -> dict[str, SourceTable]:
                 description = table_spec.get("description") or ""
                 if isinstance(table_spec.get("loaded_at"), str):
                     loaded_at = table_spec["loaded_at"]
+                table_what = f"source table '{source_name}.{table}'"
+                stale = on_stale(table_spec, stale, file, table_what, out)
+                version = data_version(table_spec, version, dialect, file, table_what, out)
                 if table_spec.get("freshness") is not None:
                     freshness = _freshness(table_spec["freshness"], file, key_line(table_spec, "freshness"),
                                            f"source table '{source_name}.{table}'", out)
@@ -278,7 +289,7 @@ def _load_sources(config, file: Path, out: Collector) -> dict[str, SourceTable]:
                 loaded_at = freshness.get("loaded_at")
             sources[f"{source_name}.{table}"] = SourceTable(
                 table, schema, source_name, columns, description=description, loaded_at=loaded_at,
-                freshness=freshness or {},
+                freshness=freshness or {}, on_stale=stale, data_version=version,
             )
     return sources
 
@@ -479,6 +490,8 @@ def _load_mart(spec, path: Path, area: str, dialect: str, single: bool, out: Col
         unit_tests=tuple(load_unit_tests(spec.get("unit_tests") or [], path, out)),
         incremental=_incremental(spec, materialized, path, out),
         meta=dict(spec.get("meta") or {}),
+        primary_key=_primary_key(spec, path, out),
+        primary_key_line=key_line(spec, "primary_key"),
         schedule=spec.get("schedule") if isinstance(spec.get("schedule"), str) else None,
     )
 
@@ -544,6 +557,19 @@ def _incremental(spec, materialized: str, path: Path, out: Collector) -> dict:
         out.add("incremental strategy 'merge' needs a unique_key", path, key_line(spec, "incremental"))
     key = incremental.get("unique_key")
     return {**incremental, "strategy": strategy, "unique_key": tuple([key] if isinstance(key, str) else key or ())}
+
+
+def _primary_key(spec, path: Path, out: Collector) -> tuple[str, ...]:
+    """`primary_key: id` or `[a, b]`: distinct column names, as a tuple."""
+    key = spec.get("primary_key")
+    if key is None:
+        return ()
+    names = [key] if isinstance(key, str) else key
+    if not names or not all(isinstance(n, str) and n for n in names) or len(set(names)) != len(names):
+        out.add("primary_key must name one column or a list of distinct columns", path, key_line(spec, "primary_key"),
+                hint="primary_key: id  or  primary_key: [campaign_id, day]")
+        return ()
+    return tuple(names)
 
 
 def _mart_sql(spec, path: Path, name: str, single: bool, out: Collector):

@@ -77,6 +77,8 @@ class Mart:
     unit_tests: tuple[UnitTest, ...] = ()
     incremental: Mapping[str, Any] = field(default_factory=dict)
     meta: Mapping[str, Any] = field(default_factory=dict)
+    primary_key: tuple[str, ...] = ()  # the columns that identify a row (declared; see key_columns)
+    primary_key_line: int | None = None
     schedule: str | None = None  # cron or @daily...: its own, its area's or the project's (None: on change only)
 
     @property
@@ -86,6 +88,16 @@ class Mart:
     @property
     def sql_path(self) -> Path:
         return self.sql_file or self.file
+
+    def key_columns(self) -> tuple[str, ...]:
+        """The columns that identify a row: the declared primary_key, else the first unique test's
+        (one without a `where:`, which would make it unique over some rows only)."""
+        if self.primary_key:
+            return self.primary_key
+        for test in self.all_tests():
+            if test.kind == "unique" and not test.where:
+                return tuple(test.args.get("columns") or ())
+        return ()
 
     def all_tests(self) -> tuple[TestSpec, ...]:
         column_tests = tuple(t for c in self.columns.values() for t in c.tests)
@@ -103,6 +115,8 @@ class SourceTable:
     description: str = ""
     loaded_at: str | None = None  # a column whose max (with the row count) tells that its data changed
     freshness: Mapping[str, Any] = field(default_factory=dict)  # loaded_at, warn_after / error_after (seconds)
+    on_stale: str = "skip"  # past error_after, its readers are: skipped | built with a warning (warn) | built (build)
+    data_version: str | None = None  # a query whose result changes when its data does (`this`: the table)
 
     @property
     def key(self) -> str:

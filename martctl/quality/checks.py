@@ -392,8 +392,16 @@ def test_problems(project: CompiledProject, keys=None, compile: bool = True) -> 
                 except ProjectError as exc:
                     problems += exc.problems
             problems += [Problem(f"test '{name}': {m}", *place) for m in messages]
-        problems += _unit_test_problems(item, project)
+        problems += _unit_test_problems(item, project) + _primary_key_problems(item)
     return problems
+
+
+def _primary_key_problems(item: CompiledMart) -> list[Problem]:
+    """A declared primary_key column the mart does not return (when its output columns are known)."""
+    outputs = {c.lower() for c in item.columns}
+    return [Problem(f"primary_key column '{column}' is not a column of {item.key}", item.mart.file,
+                    item.mart.primary_key_line or item.mart.line, hint=did_you_mean(column, item.columns))
+            for column in item.mart.primary_key if outputs and column.lower() not in outputs]
 
 
 def _unit_test_problems(item: CompiledMart, project: CompiledProject) -> list[Problem]:

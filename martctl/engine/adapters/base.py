@@ -102,6 +102,11 @@ class Adapter(ABC):
     def exists(self, schema: str, table: str) -> bool:
         return self.columns(schema, table) is not None
 
+    def change_counters(self, relations: Sequence[tuple[str, str]]) -> tuple[dict[tuple[str, str], str], str]:
+        """A data version per table from the engine's own change counters, for the tables it can vouch
+        for, and what was read (or why nothing). DuckDB keeps no such counters: ({}, why)."""
+        return {}, f"{self.type} keeps no change counters"
+
 
 ADAPTERS = {
     "duckdb": "martctl.engine.adapters.duckdb:DuckDBAdapter",

@@ -288,7 +288,7 @@ class DuckDBAdapter(Adapter):
 
     def _incremental(self, compiled: "CompiledMart", then: Then | None = None) -> int | None:
         """Insert the new rows (merge: delete the rows they replace first), in one transaction."""
-        existing = list(self.columns(*compiled.relation) or {})
+        existing = self.columns(*compiled.relation) or {}  # name -> type: a backfill casts its bounds to the cursor's
         first = self._run(ddl.incremental_statements(compiled, existing), then=then)[0]
         return int(first[0]) if first else None
 

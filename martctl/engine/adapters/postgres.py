@@ -394,6 +394,16 @@ class PostgresAdapter(Adapter):
             rows = cur.execute(_COLUMNS, [schema, table]).fetchall()
         return {name: _type_text(kind, length, precision, scale) for name, kind, length, precision, scale in rows}
 
+    def change_counters(self, relations):
+        """pg_stat_user_tables' counters of plain tables, with guards against resets (see pgcounters.py)."""
+        from martctl.engine.adapters import pgcounters
+
+        with self._cursor("cannot read the change counters") as cur:
+            why = pgcounters.unusable(cur)
+            if why:
+                return {}, f"Postgres change counters not used: {why}"
+            return pgcounters.versions(cur, relations), pgcounters.COUNTERS
+
     def materialize(self, compiled: "CompiledMart", full_refresh: bool = False, then: Then | None = None) -> int | None:
         relation = compiled.relation
         kind = compiled.mart.materialized
@@ -506,7 +516,8 @@ class PostgresAdapter(Adapter):
     def _incremental(self, cur, compiled: "CompiledMart") -> int:
         """The new rows into a batch table, then (merge) delete the rows they replace and insert
         them, inside the caller's transaction. Same semantics as the DuckDB adapter (ddl.py)."""
-        existing = [r[0] for r in cur.execute(_COLUMNS, list(compiled.relation)).fetchall()]
+        existing = {name: _type_text(kind, length, precision, scale)  # a backfill casts its bounds to the cursor's type
+                    for name, kind, length, precision, scale in cur.execute(_COLUMNS, list(compiled.relation)).fetchall()}
         self._execute(cur, ddl.drop(ddl.batch(compiled.relation)))  # a leftover of an interrupted run
         count = 0
         for statement in ddl.incremental_statements(compiled, existing):
