@@ -61,7 +61,7 @@ class Workspace:
                  vars: Mapping[str, Any] | Iterable[str] | None = None, env: str | None = None) -> None:
         from martctl.api.environments import env_target
 
-        self.project: Project = load_project(project_dir)
+        self.project: Project = load_project(project_dir, cache=True)
         self.env = env  # None: prod (the target's own schemas)
         self.target: Target = env_target(self.project.target(target), env)
         self.vars: dict[str, Any] = dict(vars) if isinstance(vars, Mapping) else parse_vars(vars)

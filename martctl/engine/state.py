@@ -190,6 +190,9 @@ class Recorder:
             return []
         row = {**base.__dict__, "inputs": base.inputs, "version": self.version(key), "built_at": now(self.clock), "row_count": rows,
                "seconds": round(seconds, 4), "run_id": self.run_id, "status": TESTING if key in self.tested else OK}
+        if key in self.records:  # read under the run lock: the row is there, one UPDATE replaces it (not DELETE + INSERT)
+            changed = update(self.prefix, "marts", "key", key, {c: v for c, v in row.items() if c != "key"})
+            return [changed, *self.carried.get(key, ())]
         return upsert(self.prefix, "marts", "key", row) + list(self.carried.get(key, ()))
 
     def tests_done(self, key: str, passed: bool) -> list[exp.Expression]:
