@@ -20,6 +20,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -105,6 +106,22 @@ def in_process(root: Path, dsn: str, threads: int) -> float:
     return elapsed
 
 
+@contextmanager
+def databases(dsn: str | None):
+    """A function that gives an empty database at each call: `dsn` itself, or a new one of a throwaway
+    cluster (tests/pg_server.py), stopped on the way out."""
+    if dsn is not None:
+        yield lambda: dsn
+        return
+    from pg_server import start_server
+
+    server = start_server()
+    try:
+        yield lambda: server.new_database("bench")
+    finally:
+        server.stop()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("sizes", nargs="*", type=int, default=[100, 500])
@@ -112,16 +129,11 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
-    server = None
-    if args.dsn is None:
-        from pg_server import start_server
-
-        server = start_server()
     rows = []
-    try:
+    with databases(args.dsn) as new_database:
         with tempfile.TemporaryDirectory() as tmp:
             for n in args.sizes:
-                dsn = args.dsn or server.new_database("bench")
+                dsn = new_database()
                 root = generate_project(Path(tmp) / f"p{n}", n)
                 add_pg_target(root, threads=1)
                 martctl(root, dsn, "seed")
@@ -135,9 +147,6 @@ def main() -> None:
                 med = {k: statistics.median(v) for k, v in timings.items()}
                 rows.append({"marts": n, **med, "overhead_in_process_ms_per_mart": 1000 * (med["in_process"] - med["direct"]) / n,
                              "overhead_cli_ms_per_mart": 1000 * (med["cli"] - med["direct"]) / n})
-    finally:
-        if server is not None:
-            server.stop()
     if args.json:
         print(json.dumps(rows, indent=2))
         return

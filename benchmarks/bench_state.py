@@ -7,7 +7,7 @@
 - `martctl plan` (a fresh process);
 - a one-mart change: one mart of the middle layer edited, `martctl build` (process), against the raw
   time of that mart and its downstream (the same statements, run directly).
-Medians of `repeat` runs; the machine's load is printed (shared machines inflate wall time).
+Medians (min-max) of `repeat` runs; the machine's load is printed (shared machines inflate wall time).
 """
 
 from __future__ import annotations
@@ -77,21 +77,28 @@ def median(values: list[float]) -> float:
     return statistics.median(values)
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def built_project(description: str, prefix: str):
+    """--marts/--repeat read, the generated project built once (recorded in the state), its compiled
+    statements and a copy of its warehouse for the raw runs: (args, root, schemas, order, sql, raw_db)."""
+    import shutil
+
+    parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--marts", type=int, default=1000)
     parser.add_argument("--repeat", type=int, default=5)
     args = parser.parse_args()
     from generate import generate_project
 
-    work = Path(tempfile.mkdtemp(prefix="martctl-state-bench-"))
+    work = Path(tempfile.mkdtemp(prefix=prefix))
     root = generate_project(work / "project", args.marts, seed=0)
-    martctl(root, "build", "--quiet")  # everything built once, recorded in the state
+    martctl(root, "build", "--quiet")
     schemas, order, sql = compiled_statements(root)
     raw_db = work / "baseline.duckdb"
-    import shutil
-
     shutil.copy(root / "warehouse.duckdb", raw_db)
+    return args, root, schemas, order, sql, raw_db
+
+
+def main() -> None:
+    args, root, schemas, order, sql, raw_db = built_project(__doc__.splitlines()[0], "martctl-state-bench-")
     raw_all = raw_seconds(schemas + [sql[k] for k in order], raw_db)
 
     noop = [martctl(root, "build", "--quiet") for _ in range(args.repeat)]
@@ -109,18 +116,25 @@ def main() -> None:
         raws.append(raw_seconds(schemas + [sql[k] for k in [key, *down]], raw_db))
         file.write_text(original)
         martctl(root, "build", "--quiet")  # back to the original
-    load = os.getloadavg()[0]
-    print(f"{args.marts} marts ({len(order)} compiled), median of {args.repeat}; load average {load:.1f} on {os.cpu_count()} cores")
+    load = os.getloadavg()
+    print(f"{args.marts} marts ({len(order)} compiled), median (min-max) of {args.repeat}; "
+          f"load average {load[0]:.1f} {load[1]:.1f} {load[2]:.1f} on {os.cpu_count()} cores")
     print(f"raw duckdb, every mart                       {raw_all:8.2f} s")
-    print(f"martctl build, nothing due (process)         {median([w for w, _, _ in noop]):8.2f} s wall  "
-          f"{median([c for _, c, _ in noop]):6.2f} s cpu")
-    print(f"martctl plan (process)                       {median([w for w, _, _ in plans]):8.2f} s wall  "
-          f"{median([c for _, c, _ in plans]):6.2f} s cpu")
+    print(f"martctl build, nothing due (process)         {spread([w for w, _, _ in noop])} wall  "
+          f"{spread([c for _, c, _ in noop])} cpu")
+    print(f"martctl plan (process)                       {spread([w for w, _, _ in plans])} wall  "
+          f"{spread([c for _, c, _ in plans])} cpu")
     print(f"one-mart change ({key} + {len(down)} downstream):")
-    print(f"  raw duckdb, those {1 + len(down)} marts                  {median(raws):8.2f} s")
-    print(f"  martctl build (process)                    {median([w for w, _ in changes]):8.2f} s wall  "
-          f"{median([c for _, c in changes]):6.2f} s cpu")
-    print(f"  overhead over raw                          {median([w for w, _ in changes]) - median(raws):8.2f} s wall")
+    print(f"  raw duckdb, those {1 + len(down)} marts                  {spread(raws)}")
+    print(f"  martctl build (process)                    {spread([w for w, _ in changes])} wall  "
+          f"{spread([c for _, c in changes])} cpu")
+    over = [w - r for (w, _), r in zip(changes, raws)]
+    print(f"  overhead over raw (paired)                 {spread(over)} wall")
+
+
+def spread(values: list[float]) -> str:
+    """median (min-max), in seconds."""
+    return f"{median(values):6.2f} s ({min(values):.2f}-{max(values):.2f})"
 
 
 if __name__ == "__main__":

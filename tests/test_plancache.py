@@ -5,11 +5,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from conftest import write_project
 
 from martctl.api import Workspace
 from martctl.compiler.compile import compile_project
 from martctl.engine import execute
+from martctl.errors import ProjectError
 from martctl.quality.checks import inputs_of_tests
 
 FILES = {
@@ -75,3 +77,36 @@ def test_build_waits_for_what_a_mart_s_tests_read(tmp_path: Path):
     assert waits == {"a.base": set(), "a.top": {"raw.items"}}
     steps = {s.key: s for s in execute.plan(compiled, ctx.project.seeds, None, waits)}
     assert steps["a.top"].upstream == ("a.base", "raw.items")
+
+
+def parsed_again(root: Path, **kwargs) -> set[str]:
+    """The marts whose SQL was parsed (not taken from the plan cache) when the graph was built."""
+    ws = Workspace(root, **kwargs)
+    return {k for k, item in ws.graph.parsed.items() if item._tree is not None}
+
+
+def test_a_var_change_reparses_only_the_marts_that_read_it(tmp_path: Path):
+    root = write_project(tmp_path / "p", {**FILES, "marts/a/other.yml": "sql: select id from a.base\n"})
+    assert parsed_again(root) == {"a.base", "a.top", "a.other"}
+    assert parsed_again(root) == set()
+    assert parsed_again(root, vars=["n=3"]) == {"a.base"}
+    assert parsed_again(root, vars=["n=3", "unused=1"]) == set()  # a var no mart reads
+    sql, _ = compiled_sql(root, vars=["n=4"])
+    assert "price * 4" in sql["a.base"]
+
+
+def test_adding_or_removing_a_mart_reparses_only_what_it_changes(tmp_path: Path):
+    root = write_project(tmp_path / "p", {**FILES, "marts/a/reader.yml": "sql: select price from base\n"})
+    parsed_again(root)
+    (root / "marts/b").mkdir()
+    (root / "marts/b/extra.yml").write_text("sql: select 1 as x\n")
+    assert parsed_again(root) == {"b.extra"}
+    # a new mart named like a bare reference makes it ambiguous: reported, not served from the cache
+    (root / "marts/b/base.yml").write_text("sql: select 2 as price\n")
+    with pytest.raises(ProjectError, match="ambiguous"):
+        Workspace(root).graph
+    (root / "marts/b/base.yml").unlink()
+    assert parsed_again(root) == set()
+    (root / "marts/a/base.yml").unlink()  # what cached marts read is gone
+    with pytest.raises(ProjectError, match="reads unknown table 'base'"):
+        Workspace(root).graph

@@ -42,6 +42,7 @@ def test_demo_builds_from_scratch_then_again(demo_dir: Path):
     assert second.returncode == 0, second.stdout + second.stderr
     marts = json.loads((demo_dir / "target" / "manifest.json").read_text())["marts"]
     assert len(marts) >= 9
+    assert marts["data_analyst.customer_ltv"]["file"] == "marts/data_analyst/customer_ltv.yml"  # relative to the project
     for key, mart in marts.items():
         (count,) = rows(demo_dir / "warehouse.duckdb", f"select count(*) from {mart['relation']}")[0]
         assert count > 0, f"{key} is empty"

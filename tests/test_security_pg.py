@@ -118,7 +118,9 @@ LOCK_PROJECT = {
     "config.yaml": (
         "name: lost\ndialect: postgres\ndefault_target: pg\n"
         "targets:\n  pg: {type: postgres, dsn: \"${MARTCTL_PG_DSN}\", threads: 1}\n"
-        "sources:\n  ext: {tables: [feed, gate]}\n"
+        # the feed says when it changed by a query: the Postgres change counters are published lazily,
+        # and the build right after the test's INSERT must see it
+        "sources:\n  ext:\n    tables: [{name: feed, data_version: \"select count(*) from this\"}, gate]\n"
     ),
     # reading ext.gate blocks while the test holds an exclusive lock on it: the run is then
     # mid-mart, at a point the test chooses, with no sleep

@@ -112,6 +112,18 @@ def test_force_full_refresh_and_a_dropped_table_build_again(project: Path):
     assert built(report) == {"a.top"} and "missing" in report.results["a.top"].decision
 
 
+def test_a_rebuild_replaces_the_state_row_of_each_mart(project: Path):
+    martctl.open(project).build()
+    first = dict(query(project, "select key, version from martctl_state.marts"))
+    edit(project, "seeds/events.csv", "id,amount\n1,10\n2,20\n3,30\n4,40\n")
+    report = martctl.open(project).build()
+    rows = query(project, "select key, version, row_count, status from martctl_state.marts")
+    assert sorted(k for k, *_ in rows) == sorted(first)  # one row per node: replaced, not added
+    now = {k: (version, count, status) for k, version, count, status in rows}
+    assert all(now[k][0] != first[k] and now[k][0].startswith(report.run_id) for k in built(report))
+    assert now["a.base"][1] == 4 and now["raw.events"][1] == 4 and now["b.tested"][2] == "ok"
+
+
 def test_a_failed_test_is_built_again_until_it_passes(project: Path):
     first = martctl.open(project, vars={"max_id": 3}).build()  # id 3 is not an accepted value
     assert first.results["b.tested"].test_failure and first.results["b.after_tested"].status == "skipped"
@@ -297,3 +309,14 @@ def test_freshness_reports_ages_and_a_build_skips_marts_over_a_stale_source(tmp_
     done = subprocess.run([sys.executable, "-m", "martctl", "freshness", "--json", "--project-dir", str(root)],
                           capture_output=True, text=True)  # the real clock: both are months old
     assert done.returncode == 1 and json.loads(done.stdout)["exit_code"] == 1, done.stderr
+
+
+def test_the_canonical_sql_leaves_the_parsed_tree_as_it_was():
+    import sqlglot
+
+    from martctl.compiler.fingerprint import canonical_sql
+
+    tree = sqlglot.parse_one('select "id", "Amount" from "raw"."events" -- note', read="duckdb")
+    before = tree.sql("duckdb")
+    assert canonical_sql(tree, "duckdb") == 'SELECT id, "Amount" FROM raw.events'
+    assert tree.sql("duckdb") == before and '"id"' in before  # unquoted for the text only

@@ -7,7 +7,6 @@ A mart `area.name` is read in env prod at `<prefix><area>.<name>` and in env E a
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Sequence
 
@@ -21,14 +20,14 @@ if TYPE_CHECKING:
 # `ws` below is a martctl.api.workspace.Workspace (not imported: workspace.py imports this module)
 
 PROD = "prod"
-_ENV_NAME = re.compile(r"^[a-z_][a-z0-9_]*$")
 Relation = tuple[str, str]
 
 
 def relation_in_env(target: "Target", mart: "Mart", env: str) -> Relation:
     """Where env `env` reads `mart` on `target`: (<prefix><area>, name) in prod, (<prefix><area>__<env>, name) elsewhere."""
-    prefix = target.settings.get("schema_prefix") or ""
-    return (prefix + mart.area + ("" if env == PROD else f"__{env}"), mart.name)
+    from martctl.api.environments import schema_prefix, suffix
+
+    return (schema_prefix(target) + mart.area + suffix(env), mart.name)
 
 
 @dataclass
@@ -134,10 +133,10 @@ def _check_declared_key(mart: "Mart", old: dict[str, str], new: dict[str, str]) 
 
 
 def _check_env_names(env: str, against: str, sample: int) -> None:
+    from martctl.api.environments import check_env
+
     for name in (env, against):
-        if not _ENV_NAME.match(name or ""):
-            raise ProjectError(f"environment '{name}' is not a plain lowercase name",
-                               hint="an environment is named like a schema: dev, ci_42, alice")
+        check_env(name)
     if env == against:
         raise ProjectError(f"--env and --against are both '{env}'", hint="compare two environments: --env dev --against prod")
     if sample < 0:

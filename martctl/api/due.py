@@ -56,10 +56,11 @@ class BuildPlan:
 
 
 def prefix_of(target: "Target") -> str:
-    return target.settings.get("schema_prefix") or ""
+    """The state scope of the target (and of its environment, see state.scope)."""
+    return state.scope(target.settings.get("schema_prefix") or "", target.settings.get("env"))
 
 
-def _nodes(graph: "ProjectGraph", compiled: "CompiledProject | None", seeds: Sequence["SourceTable"],
+def plan_nodes(graph: "ProjectGraph", compiled: "CompiledProject | None", seeds: Sequence["SourceTable"],
            target: "Target", relations: set[tuple[str, str]] | None) -> list[Node]:
     from martctl.compiler.fingerprint import fingerprints, seed_hash
 
@@ -104,7 +105,7 @@ def build_plan(graph: "ProjectGraph", compiled: "CompiledProject | None", seeds:
     records = state.read(adapter, prefix) if adapter is not None else {}
     plan.state_found = bool(records)
     relations = adapter.relations() if adapter is not None else set()
-    nodes = _nodes(graph, compiled, seeds, target, relations)
+    nodes = plan_nodes(graph, compiled, seeds, target, relations)
     sources = {s for n in nodes for s in n.inputs if s in graph.project.sources and graph.project.sources[s].seed is None}
     versions = source_versions(adapter, [graph.project.sources[s] for s in sorted(sources)], plan.notes, graph.project,
                                plan.sources)

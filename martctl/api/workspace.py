@@ -18,6 +18,7 @@ connections and releases its lock.
 from __future__ import annotations
 
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from fnmatch import fnmatch
 from pathlib import Path
@@ -38,7 +39,9 @@ if TYPE_CHECKING:
     from martctl.api.diff import DiffReport
     from martctl.api.docs import DocsSite, Preview
     from martctl.api.due import BuildPlan
+    from martctl.api.gc import Collected
     from martctl.api.lineage_question import LineageAnswer
+    from martctl.api.promote import Repointed
     from martctl.compiler.compile import CompiledProject
     from martctl.compiler.resolve import ProjectGraph
     from martctl.engine.adapters.base import Adapter
@@ -55,9 +58,12 @@ class Workspace:
     """A project, the target its commands use, and the vars its SQL sees."""
 
     def __init__(self, project_dir: str | Path = ".", target: str | None = None,
-                 vars: Mapping[str, Any] | Iterable[str] | None = None) -> None:
-        self.project: Project = load_project(project_dir)
-        self.target: Target = self.project.target(target)
+                 vars: Mapping[str, Any] | Iterable[str] | None = None, env: str | None = None) -> None:
+        from martctl.api.environments import env_target
+
+        self.project: Project = load_project(project_dir, cache=True)
+        self.env = env  # None: prod (the target's own schemas)
+        self.target: Target = env_target(self.project.target(target), env)
         self.vars: dict[str, Any] = dict(vars) if isinstance(vars, Mapping) else parse_vars(vars)
         self.warnings: list[str] = var_warnings(self.project, self.vars)
         self._graph: ProjectGraph | None = None
@@ -253,6 +259,7 @@ class Workspace:
         [start, end) with the query's rows of that range, in one transaction per mart."""
         from martctl.api import backfill
         from martctl.api.due import build_plan
+        from martctl.api.environments import adopted_note
         from martctl.compiler.compile import write_compiled
         from martctl.engine import artifacts, execute
         from martctl.engine.adapters.base import get_adapter
@@ -286,6 +293,7 @@ class Workspace:
                 compiled, forced = backfill.apply(compiled, keys, window)
                 backfill.require_tables(adapter, compiled, keys)
             steps = self._steps(command, compiled, seeds)
+            virtual = self._environment(adapter, compiled, seeds)
             plan = build_plan(self.graph, compiled, seeds, steps, self.target, adapter,
                               force=_forced(full_refresh, force), tested=self._tested(command, compiled), now=now,
                               forced=forced)
@@ -293,12 +301,17 @@ class Workspace:
                 after_mart = self._check_due(command, compiled, seeds, plan)
             written = _only(compiled, set(plan.to_build))  # the SQL this run executes, written once the run is over
             warnings += (compiled.warnings if compiled is not None else []) + adapter_notes(adapter) + plan.notes
+            warnings += adopted_note(virtual)
             _warn(emit, warnings)
             selection = keys if command != "seed" else [s.key for s in seeds]
             with execute.handle_signals(stop, enabled=handle_signals):
-                report = self._recorded_run(adapter, plan, command, selection, steps, threads=threads or self.target.threads,
-                                            on_event=on_event, full_refresh=full_refresh, fail_fast=fail_fast,
-                                            after_mart=after_mart, stop=stop)
+                report = self._recorded_run(virtual or adapter, plan, command, selection, steps,
+                                            threads=threads or self.target.threads, on_event=on_event,
+                                            full_refresh=full_refresh, fail_fast=fail_fast, after_mart=after_mart, stop=stop)
+            if virtual is not None:
+                from martctl.api.environments import finish
+
+                finish(self.target, adapter, virtual, command)
         finally:
             try:
                 adapter.close()
@@ -313,6 +326,57 @@ class Workspace:
         artifacts.write_manifest(self.graph, self.target_dir, self.target.name, self.target.type, self.target.dialect,
                                  compiled, secrets)
         return report
+
+    def _environment(self, adapter, compiled, seeds):
+        """With --env, or on a warehouse that uses environments: the adapter that builds into physical
+        tables behind the environment's views (the warehouse upgraded and unchanged versions pointed at
+        first, see api/environments.py); else None (plain tables, as before environments)."""
+        from martctl.api.environments import prepare, schema_prefix
+        from martctl.engine import envstate
+
+        if self.env is None and not envstate.enabled(adapter, schema_prefix(self.target)):
+            return None
+        return prepare(self.project, self.graph, self.target, adapter, compiled, seeds)
+
+    def promote(self, env: str, to: str = "prod", *, force: bool = False, wait: float | None = None) -> "Repointed":
+        """`to` reads the versions `env` built and tested, all marts in one transaction (see api/promote.py)."""
+        from martctl.api.promote import promote
+
+        with self._locked(f"martctl promote {env}", wait) as adapter:
+            return promote(self, env, to, force, adapter)
+
+    def rollback(self, env: str = "prod", *, wait: float | None = None) -> "Repointed":
+        """`env` reads the versions of its previous generation again, in one transaction."""
+        from martctl.api.promote import rollback
+
+        with self._locked(f"martctl rollback {env}", wait) as adapter:
+            return rollback(self, env, adapter)
+
+    def gc(self, older_than: float = 7 * 86400, *, dry_run: bool = False, wait: float | None = None) -> "Collected":
+        """Drop the physical versions no environment points at and none used in the last `older_than` seconds."""
+        from martctl.api.gc import collect
+
+        with self._locked("martctl gc", wait) as adapter:
+            return collect(self, adapter, older_than, dry_run)
+
+    @contextmanager
+    def _locked(self, command: str, wait: float | None):
+        """The target's run lock and a connection, for a command that changes the warehouse outside a run."""
+        from martctl.engine.adapters.base import get_adapter
+        from martctl.engine.lock import holder_info
+
+        self._require_target()
+        adapter = get_adapter(self.target, self.root)
+        adapter.require_existing()
+        adapter.acquire_lock(wait or 0.0, holder_info(command=command, target=self.target.name))
+        try:
+            adapter.connect()
+            yield adapter
+        finally:
+            try:
+                adapter.close()
+            finally:
+                adapter.release_lock()
 
     def _check_due(self, command: str, compiled, seeds, plan):
         """The seeds and tests of what is due, checked (exit 2 on a problem); the build's after-mart hook."""
@@ -621,6 +685,6 @@ def debug(project_dir: str | Path = ".", target: str | None = None) -> "DebugRep
 
 
 def open(project_dir: str | Path = ".", target: str | None = None,  # noqa: A001  (martctl.open reads well)
-         vars: Mapping[str, Any] | Iterable[str] | None = None) -> Workspace:
-    """Open a project: martctl.open("path", target="pg", vars={"day": "2026-01-01"})."""
-    return Workspace(project_dir, target, vars)
+         vars: Mapping[str, Any] | Iterable[str] | None = None, env: str | None = None) -> Workspace:
+    """Open a project: martctl.open("path", target="pg", vars={"day": "2026-01-01"}, env="dev")."""
+    return Workspace(project_dir, target, vars, env)

@@ -38,7 +38,7 @@ def _root(
     """Build, test and explain SQL data marts."""
 
 
-COMMAND_MODULES = ("project", "run", "test", "lineage", "docs", "state", "diff")
+COMMAND_MODULES = ("project", "run", "test", "lineage", "docs", "state", "diff", "envs")
 
 
 def _register() -> None:

@@ -11,6 +11,7 @@ from typing_extensions import Annotated
 from martctl.cli.options import (
     DryRun,
     End,
+    Env,
     Exclude,
     FailFast,
     Force,
@@ -81,6 +82,7 @@ def execute_command(
     force: bool = False,
     start: str | None = None,
     end: str | None = None,
+    env: str | None = None,
 ) -> int:
     """seed/run/build through the API, rendered; returns the exit code."""
     import martctl
@@ -89,7 +91,7 @@ def execute_command(
 
     if log_format not in LOG_FORMATS:
         raise ProjectError(f"--log-format: unknown format '{log_format}'", hint="use text or json")
-    ws = martctl.open(project_dir, target, vars)
+    ws = martctl.open(project_dir, target, vars, env)
     exclude = None if command == "seed" else exclude
     if dry_run:
         warn = progress.make_warner(log_format)
@@ -130,9 +132,10 @@ def _command(name: str, doc: str):
         force: Force = False,
         start: Start = None,
         end: End = None,
+        env: Env = None,
     ) -> None:
         code = execute_command(name, project_dir, target, select, exclude, threads, vars, fail_fast, full_refresh,
-                               dry_run, log_format, quiet, wait, force, start, end)
+                               dry_run, log_format, quiet, wait, force, start, end, env)
         raise typer.Exit(code)
 
     command.__doc__ = doc

@@ -8,7 +8,7 @@ from typing import Optional
 import typer
 from typing_extensions import Annotated
 
-from martctl.cli.options import Exclude, Json, ProjectDir, Select, TargetOpt, Threads, Vars
+from martctl.cli.options import Env, Exclude, Json, ProjectDir, Select, TargetOpt, Threads, Vars
 
 STATUS_STYLE = {"PASS": "green", "WARN": "yellow", "FAIL": "bold red", "ERROR": "bold red", "SKIPPED": "dim"}
 
@@ -23,12 +23,13 @@ def test(
     kind: Annotated[str, typer.Option("--kind", metavar="all|data|unit", help="all, data (warehouse) or unit (in-memory DuckDB).")] = "all",
     junit_xml: Annotated[Optional[Path], typer.Option("--junit-xml", metavar="FILE", help="Also write JUnit XML here (for CI).")] = None,
     json_output: Json = False,
+    env: Env = None,
 ) -> None:
     """Run data tests and unit tests of the selected marts; exit 1 when an error-level test fails."""
     import martctl
     from martctl.cli import progress, render
 
-    ws = martctl.open(project_dir, target, vars)
+    ws = martctl.open(project_dir, target, vars, env)
     report = ws.test(select, exclude, threads=threads, kind=kind, on_event=progress.make_warner("text"))
     if junit_xml:
         from martctl.api import write_junit

@@ -23,3 +23,4 @@ End = Annotated[Optional[str], typer.Option("--end", metavar="VALUE", help="Back
 Force = Annotated[bool, typer.Option("--force", help="Build every selected mart, even those that are up to date.")]
 DryRun = Annotated[bool, typer.Option("--dry-run", help="Show what would run, touch nothing.")]
 LogFormat = Annotated[str, typer.Option("--log-format", metavar="text|json", help="text or json (one object per event).")]
+Env = Annotated[Optional[str], typer.Option("--env", "-e", metavar="NAME", help="Environment: its own layer (area__NAME.mart), sharing every unchanged version with prod (default: prod).")]

@@ -53,30 +53,39 @@ class CompiledProject:
     dialect: str
     marts: dict[str, CompiledMart]
     schema_prefix: str = ""
+    schema_suffix: str = ""  # an environment's layer (`__dev`); empty for prod
 
     def relation(self, key: str) -> tuple[str, str]:
         """Physical (schema, table) of a mart or source key."""
-        return relation_of(self.graph.project, key, self.schema_prefix)
+        return relation_of(self.graph.project, key, self.schema_prefix, self.schema_suffix)
 
     @property
     def warnings(self) -> list[str]:
         return [f"{k}: {w}" for k, m in self.marts.items() for w in m.warnings]
 
 
-def relation_of(project: Project, key: str, schema_prefix: str = "") -> tuple[str, str]:
+def relation_of(project: Project, key: str, schema_prefix: str = "", schema_suffix: str = "") -> tuple[str, str]:
     """Physical (schema, table) of a mart or source; marts and seeds (which martctl loads) take the
-    target's schema_prefix, so a dev build never overwrites what production reads."""
+    target's schema_prefix, so a dev build never overwrites what production reads, and the suffix of
+    an environment's layer (`marketing__dev`)."""
     if key in project.marts:
         mart = project.marts[key]
-        return (schema_prefix + mart.area, mart.name)
+        return (schema_prefix + mart.area + schema_suffix, mart.name)
     source: SourceTable = project.sources[key]
-    return (schema_prefix + source.schema if source.seed is not None else source.schema, source.name)
+    if source.seed is None:
+        return (source.schema, source.name)
+    return (schema_prefix + source.schema + schema_suffix, source.name)
+
+
+def naming(target: Target | None) -> tuple[str, str]:
+    """The (schema_prefix, schema_suffix) a target puts around area and seed schemas."""
+    settings = target.settings if target else {}
+    return (settings.get("schema_prefix") or "", settings.get("schema_suffix") or "")
 
 
 def target_seeds(project: Project, target: Target | None) -> list[SourceTable]:
     """The project's seeds, each with the schema it loads into on `target` (its schema_prefix applied)."""
-    prefix = (target.settings.get("schema_prefix") or "") if target else ""
-    return [replace(s, schema=relation_of(project, s.key, prefix)[0]) for s in project.seeds]
+    return [replace(s, schema=relation_of(project, s.key, *naming(target))[0]) for s in project.seeds]
 
 
 def _nest(schema: dict, relation: tuple[str, str], columns: Mapping[str, str | None]) -> None:
@@ -98,7 +107,7 @@ def compile_project(
     Each unchanged mart comes from the plan cache (see _Cache)."""
     project = graph.project
     dialect = dialect or (target.dialect if target else project.dialect)
-    prefix = (target.settings.get("schema_prefix") or "") if target else ""
+    prefix = naming(target)
     wanted = set(select) if select is not None else set(project.marts)
     cross = types or any(project.marts[k].dialect != dialect for k in wanted)
     # marts whose output columns we must know: the wanted ones and, when typing, all their ancestors
@@ -108,7 +117,7 @@ def compile_project(
     cache = _Cache(graph, dialect, prefix, strict, types, cross)
     compiled = _compile_in_order(graph, order, wanted, known, dialect, prefix, strict, cross, cache)
     cache.save()
-    return CompiledProject(graph, dialect, compiled, prefix)
+    return CompiledProject(graph, dialect, compiled, *prefix)
 
 
 def _source_columns(project: Project, catalog: Mapping, typed: bool) -> dict[str, Mapping[str, str | None]]:
@@ -124,7 +133,7 @@ def _source_columns(project: Project, catalog: Mapping, typed: bool) -> dict[str
     return known
 
 
-def _compile_in_order(graph: ProjectGraph, order: list[str], wanted: set, known: dict, dialect: str, prefix: str,
+def _compile_in_order(graph: ProjectGraph, order: list[str], wanted: set, known: dict, dialect: str, prefix: tuple[str, str],
                       strict: bool, typing: bool, cache: "_Cache") -> dict[str, CompiledMart]:
     """Compile `order` (upstream first, each typed against its inputs' `known` columns, which it then
     extends; from `cache` when unchanged); keep the `wanted` ones; every mart's problems are gathered,
@@ -203,11 +212,11 @@ class _Cache:
             plancache.write(self.graph.target_dir, self.graph.plan)
 
 
-def _compile_mart(graph: ProjectGraph, key: str, dialect: str, prefix: str, known, strict: bool, typing: bool) -> CompiledMart:
+def _compile_mart(graph: ProjectGraph, key: str, dialect: str, prefix: tuple[str, str], known, strict: bool, typing: bool) -> CompiledMart:
     project = graph.project
     parsed = graph.parsed[key]
     mart = parsed.mart
-    inputs = {ref: relation_of(project, ref, prefix) for ref in (*parsed.marts.values(), *parsed.sources.values())}
+    inputs = {ref: relation_of(project, ref, *prefix) for ref in (*parsed.marts.values(), *parsed.sources.values())}
     schema: dict = {}
     for ref, relation in inputs.items():
         _nest(schema, relation, known.get(ref) or {})
@@ -252,7 +261,7 @@ def _compile_mart(graph: ProjectGraph, key: str, dialect: str, prefix: str, know
         key=key,
         mart=mart,
         sql=text,
-        relation=relation_of(project, key, prefix),
+        relation=relation_of(project, key, *prefix),
         upstream=parsed.upstream_marts,
         sources=parsed.upstream_sources,
         columns=columns,

@@ -2,11 +2,14 @@
 
 A nightly build of an unchanged project need not parse and compile 1,000 marts again, and an edit
 to one mart re-parses only that mart. Each mart's entry is keyed by a hash of its SQL, dialect and
-declared column types and of what every mart shares (`common_key`: the names marts may refer to,
-the sources and each seed file's size and mtime, the vars, the sqlglot and martctl versions and
-martctl's own source files). A compiled entry is keyed besides by the dialect, the target's settings
-and its inputs' columns, so a change upstream that changes a mart's inputs recompiles it. An entry
-is never half-valid. The file is written atomically; an unreadable one is ignored.
+declared column types, the values of the vars named in its SQL, and what every mart shares
+(`common_key`: the sources and each seed file's size and mtime, the project's dialect, the sqlglot
+and martctl versions and martctl's own source files); it also keeps how each table name it reads
+resolved, and is used only while every name still resolves the same (resolve.py), so adding or
+removing a mart re-parses only the marts whose references it changes. A compiled entry is keyed
+besides by the dialect, the target's settings and its inputs' columns, so a change upstream that
+changes a mart's inputs recompiles it. An entry is never half-valid. The file is written
+atomically; an unreadable one is ignored.
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ import os
 from pathlib import Path
 from typing import Any, Mapping
 
-FORMAT = 2
+FORMAT = 3  # 3: per-mart vars and references in the parse entry
 FILE = Path(".cache") / "plan.json"
 
 
@@ -26,9 +29,9 @@ def _code_stamp() -> list:
     return sorted((str(p.relative_to(here)), p.stat().st_mtime_ns) for p in here.rglob("*.py"))
 
 
-def common_key(project, values: Mapping[str, Any]) -> str:
-    """The hash of what every mart's parse and compile read besides its own SQL: the names it may
-    refer to, the sources (and seed files), the vars, the versions of sqlglot and martctl."""
+def common_key(project) -> str:
+    """The hash of what every mart's parse and compile read besides its own SQL and vars: the
+    sources (and seed files), the project's dialect, the versions of sqlglot and martctl."""
     import sqlglot
 
     from martctl import __version__
@@ -42,15 +45,19 @@ def common_key(project, values: Mapping[str, Any]) -> str:
         sources.append((key, s.schema, sorted(s.columns.items(), key=lambda kv: kv[0]), stamp,
                         sorted(s.column_types.items())))
     blob = json.dumps(
-        [FORMAT, __version__, sqlglot.__version__, _code_stamp(), project.dialect, sorted(project.marts), sources, values],
+        [FORMAT, __version__, sqlglot.__version__, _code_stamp(), project.dialect, sources],
         default=str, sort_keys=True,
     )
     return hashlib.blake2b(blob.encode(), digest_size=16).hexdigest()
 
 
-def mart_key(common: str, mart) -> str:
-    """The hash of everything one mart's cached parse (dependencies, canonical SQL) depends on."""
-    return compile_key(common, mart.key, mart.sql, mart.dialect, sorted((c, col.type) for c, col in mart.columns.items()))
+def mart_key(common: str, mart, values: Mapping[str, Any]) -> str:
+    """The hash of everything one mart's cached parse (dependencies, canonical SQL) depends on but
+    the resolution of its table names: with the vars its SQL may read (every var whose name is in
+    its text: a var is read by its name)."""
+    read = sorted((name, value) for name, value in values.items() if name in mart.sql)
+    return compile_key(common, mart.key, mart.sql, mart.dialect, sorted((c, col.type) for c, col in mart.columns.items()),
+                       read)
 
 
 def compile_key(*parts: Any) -> str:

@@ -28,6 +28,7 @@ class ParsedMart:
         self._sources: dict[int, str] = {}
         self._upstream = upstream  # (mart keys, source keys) when known without the tree
         self._parse = parse  # () -> ParsedMart, for a cached entry
+        self.refs: set[tuple[str, str, str, str]] = set()  # (db, name) as written -> (kind, key), once parsed
 
     def _ensure(self) -> None:
         if self._tree is None:
@@ -90,6 +91,20 @@ def _line_of(table: exp.Table, mart: Mart) -> int:
     return mart.sql_line + line - 1 if line else mart.sql_line
 
 
+def resolved_name(db: str, name: str, project: Project, bare: dict[str, list[str]]) -> tuple[str, str] | None:
+    """('mart', key) or ('source', key) that `db.name` (or a bare mart name) reads; None when it
+    reads nothing or is ambiguous."""
+    if db:
+        key = f"{db}.{name}"
+        if key in project.marts:
+            return "mart", key
+        if key in project.sources:
+            return "source", key
+        return None
+    matches = bare.get(name, [])
+    return ("mart", matches[0]) if len(matches) == 1 else None
+
+
 def _resolve(table: exp.Table, mart: Mart, project: Project, bare: dict[str, list[str]]):
     """('mart', key) or ('source', key); raise a Problem for anything else."""
     db, name = table.db, table.name
@@ -99,17 +114,14 @@ def _resolve(table: exp.Table, mart: Mart, project: Project, bare: dict[str, lis
             f"mart '{mart.key}' reads '{full}': catalog-qualified names are not supported",
             mart.sql_path, _line_of(table, mart), hint="write area.mart or source.table",
         )
+    found = resolved_name(db, name, project, bare)
+    if found is not None:
+        return found, None
     if db:
         key = f"{db}.{name}"
-        if key in project.marts:
-            return ("mart", key), None
-        if key in project.sources:
-            return ("source", key), None
         candidates = [k for k in project.marts if k != mart.key] + list(project.sources)
     else:
         matches = bare.get(name, [])
-        if len(matches) == 1:
-            return ("mart", matches[0]), None
         if len(matches) > 1:
             return None, Problem(
                 f"mart '{mart.key}' reads '{name}', which is ambiguous: {', '.join(matches)}",
@@ -144,7 +156,9 @@ def _parse_one(key: str, mart: Mart, project: Project, bare, values) -> tuple[Pa
         resolved, problem = _resolve(table, mart, project, bare)
         if problem:
             problems.append(problem)
-        elif resolved[0] == "mart":
+            continue
+        item.refs.add((table.db, table.name, *resolved))
+        if resolved[0] == "mart":
             if resolved[1] == key:
                 problems.append(Problem(f"mart '{key}' reads itself", mart.sql_path, _line_of(table, mart),
                                         hint="an incremental mart sees its current rows through its filter, not its SQL"))
@@ -164,6 +178,12 @@ def _parser(key: str, mart: Mart, project: Project, bare, values):
     return parse
 
 
+def _same_references(entry: dict, project: Project, bare) -> bool:
+    """Whether every table a cached mart reads still resolves as when it was parsed (a mart added,
+    removed or renamed elsewhere can make a name ambiguous, unknown, or another mart)."""
+    return all(resolved_name(db, name, project, bare) == (kind, key) for db, name, kind, key in entry.get("refs", ()))
+
+
 def build_graph(project: Project, vars: Mapping[str, Any] | None = None, target_dir: Path | None = None) -> ProjectGraph:
     """Parse every mart and link it to the marts and sources it reads; report every problem.
 
@@ -176,7 +196,7 @@ def build_graph(project: Project, vars: Mapping[str, Any] | None = None, target_
         from martctl.compiler import plancache
 
         plan = plancache.read(target_dir)
-        common = plancache.common_key(project, values)
+        common = plancache.common_key(project)
         entries = plan.get("marts", {})
     problems: list[Problem] = []
     parsed: dict[str, ParsedMart] = {}
@@ -184,9 +204,9 @@ def build_graph(project: Project, vars: Mapping[str, Any] | None = None, target_
     changed = False
     for name, mart in project.marts.items():
         if plan is not None:
-            key = plancache.mart_key(common, mart)
+            key = plancache.mart_key(common, mart, values)
             entry = entries.get(name)
-            if entry is not None and entry.get("hash") == key:
+            if entry is not None and entry.get("hash") == key and _same_references(entry, project, bare):
                 parsed[name] = ParsedMart(mart, upstream=tuple(entry["deps"]), parse=_parser(name, mart, project, bare, values))
                 fresh[name] = entry
                 continue
@@ -195,7 +215,8 @@ def build_graph(project: Project, vars: Mapping[str, Any] | None = None, target_
         if item is not None:
             parsed[name] = item
             if plan is not None and not found:
-                fresh[name] = {"hash": key, "deps": [list(item.upstream_marts), list(item.upstream_sources)]}
+                fresh[name] = {"hash": key, "deps": [list(item.upstream_marts), list(item.upstream_sources)],
+                               "refs": sorted(item.refs)}
                 changed = True
     graph = Graph({key: item.upstream_marts for key, item in parsed.items()})
     cycle = graph.find_cycle() if changed or plan is None or problems else None

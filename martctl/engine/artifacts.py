@@ -32,16 +32,18 @@ def write_run_results(report: RunReport, target_dir: Path, project_root: Path, s
     """target/run_results.json: run id, times, target, selection, and per node: status, timing,
     rows, error, skip reason, tests, compiled SQL path (relative to the project)."""
     data = {"martctl_schema_version": SCHEMA_VERSION, **report.as_dict()}
+    base = os.path.abspath(project_root)
     for node in data["results"]:
         if node.get("sql_path"):
-            node["sql_path"] = _relative(node["sql_path"], project_root)
+            node["sql_path"] = _relative(node["sql_path"], base)
     return _write_json(target_dir / "run_results.json", data, secrets)
 
 
-def _relative(path: str, root: Path) -> str:
+def _relative(path: str, base: str) -> str:
+    """`path` relative to `base` (the project's absolute path) when it lies under it."""
     if not os.path.isabs(path):
         return path
-    relative = os.path.relpath(path, os.path.abspath(root))  # string work only: no file system calls per path
+    relative = os.path.relpath(path, base)  # string work only: no file system calls per path
     return path if relative.startswith("..") else relative
 
 
@@ -49,7 +51,7 @@ def manifest(graph: "ProjectGraph", target_name: str, target_type: str, dialect:
              compiled: "CompiledProject | None" = None) -> dict:
     """The project graph as plain data: marts (with their upstream), sources, parent and child maps."""
     project = graph.project
-    root = project.root
+    root = os.path.abspath(project.root)  # once, not once per path
     marts = {}
     for key, mart in project.marts.items():
         parsed = graph.parsed.get(key)

@@ -87,7 +87,7 @@ def swap(relation: Relation, existing_kind: str | None, cascade: bool = False) -
 def select_columns(relation: Relation, columns: Sequence[str] | None = None, alias: str | None = None) -> exp.Select:
     """SELECT cols (or *) FROM relation."""
     projections = [exp.column(c, quoted=None) for c in columns] if columns else [exp.Star()]
-    return exp.select(*projections).from_(table(relation, alias))
+    return exp.select(*projections).from_(table(relation, alias), copy=False)
 
 
 def insert(relation: Relation, query: Query, columns: Sequence[str] | None = None) -> exp.Insert:

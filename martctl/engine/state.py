@@ -54,14 +54,22 @@ class Record:
 
 
 def schema_name(prefix: str = "") -> str:
-    return prefix + SCHEMA
+    """The state's schema for a scope: the target's schema_prefix, and `@env` for an environment other
+    than prod (see `scope`): `martctl_state`, `martctl_state__dev`."""
+    prefix, _, env = prefix.partition("@")
+    return prefix + SCHEMA + (f"__{env}" if env else "")
+
+
+def scope(prefix: str, env: str | None) -> str:
+    """The state scope of an environment: prod's is the prefix itself, another's has its own schema."""
+    return f"{prefix}@{env}" if env and env != "prod" else prefix
 
 
 def now(clock: datetime | None = None) -> str:
     return (clock or datetime.now(timezone.utc)).isoformat(timespec="microseconds")
 
 
-def _literal(value: Any) -> exp.Expression:
+def literal(value: Any) -> exp.Expression:
     if value is None:
         return exp.Null()
     if isinstance(value, (dict, list)):
@@ -70,7 +78,7 @@ def _literal(value: Any) -> exp.Expression:
 
 
 def _eq(column: str, value: Any) -> exp.Expression:
-    return exp.EQ(this=exp.column(column), expression=_literal(value))
+    return exp.EQ(this=exp.column(column), expression=literal(value))
 
 
 def upsert(prefix: str, table: str, key_column: str, row: Mapping[str, Any]) -> list[exp.Expression]:
@@ -78,22 +86,23 @@ def upsert(prefix: str, table: str, key_column: str, row: Mapping[str, Any]) -> 
     relation = (schema_name(prefix), table)
     delete = exp.Delete(this=ddl.table(relation), where=exp.Where(this=_eq(key_column, row[key_column])))
     columns = list(row)
-    values = exp.Tuple(expressions=[_literal(row[c]) for c in columns])
+    values = exp.Tuple(expressions=[literal(row[c]) for c in columns])
     insert = ddl.insert(relation, exp.Values(expressions=[values]), columns)
     return [delete, insert]
 
 
 def update(prefix: str, table: str, key_column: str, key: str, values: Mapping[str, Any]) -> exp.Update:
     return exp.Update(this=ddl.table((schema_name(prefix), table)),
-                      expressions=[exp.EQ(this=exp.column(c), expression=_literal(v)) for c, v in values.items()],
+                      expressions=[exp.EQ(this=exp.column(c), expression=literal(v)) for c, v in values.items()],
                       where=exp.Where(this=_eq(key_column, key)))
 
 
-def ensure_statements(adapter: "Adapter", prefix: str) -> list[exp.Expression]:
+def ensure_statements(adapter: "Adapter", prefix: str,
+                      tables: Mapping[str, Mapping[str, str]] = TABLES) -> list[exp.Expression]:
     """CREATE what is missing: the schema, the tables, and the columns an older state lacks."""
     schema = schema_name(prefix)
     statements: list[exp.Expression] = [ddl.create_schema(schema)]
-    for table, columns in TABLES.items():
+    for table, columns in tables.items():
         existing = adapter.columns(schema, table)
         if existing is None:
             defs = [exp.ColumnDef(this=exp.to_identifier(c), kind=exp.DataType.build(t)) for c, t in columns.items()]
@@ -181,6 +190,9 @@ class Recorder:
             return []
         row = {**base.__dict__, "inputs": base.inputs, "version": self.version(key), "built_at": now(self.clock), "row_count": rows,
                "seconds": round(seconds, 4), "run_id": self.run_id, "status": TESTING if key in self.tested else OK}
+        if key in self.records:  # read under the run lock: the row is there, one UPDATE replaces it (not DELETE + INSERT)
+            changed = update(self.prefix, "marts", "key", key, {c: v for c, v in row.items() if c != "key"})
+            return [changed, *self.carried.get(key, ())]
         return upsert(self.prefix, "marts", "key", row) + list(self.carried.get(key, ()))
 
     def tests_done(self, key: str, passed: bool) -> list[exp.Expression]:

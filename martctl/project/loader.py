@@ -21,7 +21,7 @@ from martctl.project.names import mart_name_problem, name_problems
 from martctl.project.paths import ProjectFolder
 from martctl.project.sourcechange import data_version, on_stale
 from martctl.project.testspecs import load_tests, load_unit_tests
-from martctl.project.textfile import UnreadableFile, read_text
+from martctl.project.textfile import UnreadableFile, read_text, recording_reads
 from martctl.project.yamlcheck import Collector
 from martctl.project.yamlfile import YamlProblem, key_line, read_yaml, value_first_line
 
@@ -81,11 +81,13 @@ def find_config(project_dir: Path) -> Path:
     )
 
 
-def load_project(project_dir: str | Path = ".", environ=None, problems: list[Problem] | None = None) -> Project:
+def load_project(project_dir: str | Path = ".", environ=None, problems: list[Problem] | None = None,
+                 cache: bool = False) -> Project:
     """Read a whole project; raise ProjectError listing every problem found.
 
     With a `problems` list, problems are appended to it and the marts that did load are kept
-    (so `validate` can go on to check the rest)."""
+    (so `validate` can go on to check the rest). With `cache` (never with `problems`), the marts of
+    mart files unchanged since the last load come from target/.cache (loadcache.py)."""
     config_file = find_config(Path(project_dir))
     # the folder as the user named it when config.yaml is there (messages keep their relative paths), else the parent
     root = config_file.parent if Path(project_dir).resolve() != config_file.parent else Path(project_dir)
@@ -95,7 +97,10 @@ def load_project(project_dir: str | Path = ".", environ=None, problems: list[Pro
         raise ProjectError([outside])
     out = Collector(folder)
     try:
-        config = read_yaml(config_file) or {}
+        config_text = read_text(config_file)
+        config = read_yaml(config_file, config_text) or {}
+    except UnreadableFile as exc:
+        raise ProjectError([exc.problem]) from None
     except YamlProblem as exc:
         raise ProjectError([exc.problem]) from None
     if not out.check_mapping(config, CONFIG_KEYS, config_file, "config.yaml"):
@@ -123,7 +128,15 @@ def load_project(project_dir: str | Path = ".", environ=None, problems: list[Pro
     sources = _load_sources(config, config_file, out)
     _add_seeds(root, seed_schema, seeds_cfg.get("column_types") or {}, sources, config_file, out)
     vars_ = dict(config.get("vars") or {}) if isinstance(config.get("vars"), dict) else {}
-    marts = _scheduled(_load_marts(root, dialect, config_file, out), config, config_file, out)
+    mart_cache = None
+    if cache and problems is None:
+        from martctl.project.loadcache import MartFileCache
+
+        mart_cache = MartFileCache(root / "target", config_text)
+    marts = _load_marts(root, dialect, config_file, out, mart_cache)
+    if mart_cache is not None and not out.problems:
+        mart_cache.save({str(m.file) for m in marts.values()})
+    marts = _scheduled(marts, config, config_file, out)
     prefixes = [t.settings["schema_prefix"] for t in targets.values() if isinstance(t.settings.get("schema_prefix"), str)]
     out.problems.extend(name_problems(marts.values(), [s for s in sources.values() if s.seed], prefixes, config_file,
                                       key_line(seeds_cfg, "schema")))
@@ -364,11 +377,13 @@ def _scheduled(marts: dict[str, Mart], config, config_file: Path, out: Collector
     result = {}
     for key, mart in marts.items():
         own = check(mart.schedule, mart.file, mart.line, f"mart '{key}'")
-        result[key] = replace(mart, schedule=own or by_area.get(mart.area) or default)
+        schedule = own or by_area.get(mart.area) or default
+        result[key] = mart if schedule == mart.schedule else replace(mart, schedule=schedule)
     return result
 
 
-def _load_marts(root: Path, dialect: str, config_file: Path, out: Collector) -> dict[str, Mart]:
+def _load_marts(root: Path, dialect: str, config_file: Path, out: Collector, cache=None) -> dict[str, Mart]:
+    """Every mart under marts/; a file `cache` (loadcache.MartFileCache) holds unchanged is not read again."""
     marts: dict[str, Mart] = {}
     marts_dir = root / "marts"
     if not marts_dir.is_dir():
@@ -388,30 +403,10 @@ def _load_marts(root: Path, dialect: str, config_file: Path, out: Collector) -> 
                 hint=f"move it to marts/<area>/{path.name} (the folder is the schema it lands in)",
             )
             continue
-        area = relative.parts[0]
-        try:
-            doc = read_yaml(path)
-        except YamlProblem as exc:
-            out.problems.append(exc.problem)
-            continue
-        if doc is None:
-            out.add("empty mart file", path, 1, hint="declare a mart (name, sql) or remove the file")
-            continue
-        if isinstance(doc, dict) and "marts" in doc:
-            extra = set(doc) - {"marts"}
-            for key in extra:
-                out.add(f"unknown key '{key}' next to 'marts:'", path, key_line(doc, key))
-            specs = doc["marts"]
-            if not isinstance(specs, list):
-                out.add("'marts' must be a list of marts", path, key_line(doc, "marts"))
-                continue
-            single = False
-        else:
-            specs, single = [doc], True
-        for spec in specs:
-            mart = _load_mart(spec, path, area, dialect, single, out)
-            if mart is None:
-                continue
+        loaded = cache.get(path) if cache is not None else None
+        if loaded is None:
+            loaded = _load_mart_file(path, relative.parts[0], dialect, out, cache)
+        for mart in loaded:
             if mart.key in marts:
                 other = marts[mart.key]
                 out.add(
@@ -423,6 +418,46 @@ def _load_marts(root: Path, dialect: str, config_file: Path, out: Collector) -> 
                 continue
             marts[mart.key] = mart
     return marts
+
+
+def _load_mart_file(path: Path, area: str, dialect: str, out: Collector, cache=None):
+    """The marts one YAML file declares, one at a time (each mart's problems come before the next
+    one's, as `validate` lists them); kept in `cache` when nothing was wrong in the file."""
+    found = len(out.problems)
+    marts = []
+    with recording_reads() as reads:
+        for mart in _read_mart_file(path, area, dialect, out):
+            marts.append(mart)
+            yield mart
+    if cache is not None and len(out.problems) == found:
+        siblings = [p for m in marts for p in (path.with_suffix(".sql"), path.with_name(f"{m.name}.sql"))]
+        cache.put(path, marts, [*reads, *siblings])
+
+
+def _read_mart_file(path: Path, area: str, dialect: str, out: Collector):
+    try:
+        doc = read_yaml(path)
+    except YamlProblem as exc:
+        out.problems.append(exc.problem)
+        return
+    if doc is None:
+        out.add("empty mart file", path, 1, hint="declare a mart (name, sql) or remove the file")
+        return
+    if isinstance(doc, dict) and "marts" in doc:
+        extra = set(doc) - {"marts"}
+        for key in extra:
+            out.add(f"unknown key '{key}' next to 'marts:'", path, key_line(doc, key))
+        specs = doc["marts"]
+        if not isinstance(specs, list):
+            out.add("'marts' must be a list of marts", path, key_line(doc, "marts"))
+            return
+        single = False
+    else:
+        specs, single = [doc], True
+    for spec in specs:
+        mart = _load_mart(spec, path, area, dialect, single, out)
+        if mart is not None:
+            yield mart
 
 
 def _load_mart(spec, path: Path, area: str, dialect: str, single: bool, out: Collector) -> Mart | None:

@@ -4,6 +4,8 @@ file that cannot be read, is a Problem naming the file, line and column."""
 from __future__ import annotations
 
 import codecs
+import threading
+from contextlib import contextmanager
 from pathlib import Path
 
 from martctl.errors import Problem
@@ -17,8 +19,27 @@ class UnreadableFile(Exception):
         super().__init__(problem.render())
 
 
+_reads = threading.local()
+
+
+@contextmanager
+def recording_reads():
+    """Collect, in the list it yields, every path read_text reads in this thread meanwhile."""
+    outer = getattr(_reads, "paths", None)
+    _reads.paths = paths = []
+    try:
+        yield paths
+    finally:
+        _reads.paths = outer
+        if outer is not None:
+            outer.extend(paths)
+
+
 def read_text(path: Path) -> str:
     """The file's text; raise UnreadableFile for I/O errors and bytes that are not UTF-8."""
+    recorder = getattr(_reads, "paths", None)
+    if recorder is not None:
+        recorder.append(Path(path))
     try:
         data = Path(path).read_bytes()
     except OSError as exc:

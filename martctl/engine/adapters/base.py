@@ -91,6 +91,16 @@ class Adapter(ABC):
         """Run statements (sqlglot ASTs) in one transaction."""
         raise NotImplementedError
 
+    def replace_views(self, views: Sequence[tuple[tuple[str, str], Any]], then: Sequence[Any] = (),
+                      first: Sequence[Any] = ()) -> None:
+        """In one transaction: `first`, then each (relation, query) made a view (replacing the view or
+        table there; on engines that bind views, the views depending on it are kept), then `then`."""
+        raise NotImplementedError
+
+    def view_definition(self, schema: str, name: str) -> str | None:
+        """The SELECT of a view as the warehouse keeps it (None when there is no such view)."""
+        raise NotImplementedError
+
     def relations(self) -> set[tuple[str, str]]:
         """Every (schema, name) in the warehouse, lowercased."""
         raise NotImplementedError

@@ -13,6 +13,8 @@ import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Sequence
 
+from sqlglot import exp
+
 from martctl.engine import ddl
 from martctl.engine.adapters.base import Adapter, QueryResult, Then, row_list
 from martctl.engine.lock import FileLock
@@ -265,6 +267,42 @@ class DuckDBAdapter(Adapter):
 
     def execute(self, statements: list) -> None:
         self._run(statements)
+        self._noted(statements)
+
+    def _noted(self, statements: list) -> None:
+        """Keep the catalog cache in step with committed CREATE / DROP statements (any thread; no query)."""
+        for statement in statements:
+            if not isinstance(statement, (exp.Create, exp.Drop)) or not isinstance(statement.args.get("kind"), str):
+                continue
+            kind = statement.args["kind"].upper()
+            tables = [statement.this] if isinstance(statement, exp.Create) else list(statement.args.get("tables") or [])
+            for node in tables:
+                if kind == "SCHEMA":
+                    self._schemas.add(node.name.lower())
+                elif kind in ("TABLE", "VIEW") and isinstance(node, exp.Table):
+                    relation = (node.db.lower(), node.name.lower())
+                    if isinstance(statement, exp.Create):
+                        self._relations[relation] = kind
+                    else:
+                        self._relations.pop(relation, None)
+
+    def replace_views(self, views, then=(), first=()) -> None:
+        """DuckDB binds views by name: CREATE OR REPLACE VIEW (a table there is dropped first)."""
+        for relation, _ in views:
+            self._ensure_schema(relation[0])
+        statements = list(first)
+        for relation, query in views:
+            if self._kind(relation) == "TABLE":
+                statements.append(ddl.drop(relation, "TABLE"))
+            statements.append(ddl.create_view(relation, query))
+        self._run(statements + list(then))
+        self._noted(statements)
+
+    def view_definition(self, schema: str, name: str) -> str | None:
+        import sqlglot
+
+        rows = self.query_params("select sql from duckdb_views() where schema_name = ? and view_name = ?", [schema, name])
+        return sqlglot.parse_one(rows[0][0], read="duckdb").expression.sql("duckdb") if rows else None
 
     def relations(self) -> set[tuple[str, str]]:
         return set(self._relations)

@@ -54,6 +54,16 @@ SELECT c.oid, c.relkind FROM pg_class c JOIN pg_namespace n ON n.oid = c.relname
 WHERE n.nspname = %s AND c.relname = %s
 """
 
+# kind and columns (name + type, in order) of several relations at once
+_SHAPES = """
+SELECT n.nspname, c.relname, c.relkind,
+       array_agg(a.attname || ' ' || format_type(a.atttypid, a.atttypmod) ORDER BY a.attnum)
+FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
+WHERE (n.nspname, c.relname) IN (SELECT * FROM unnest(%s::text[], %s::text[]))
+GROUP BY n.nspname, c.relname, c.relkind
+"""
+
 _COLUMNS = """
 SELECT column_name, data_type, character_maximum_length, numeric_precision, numeric_scale
 FROM information_schema.columns
@@ -246,6 +256,7 @@ class PostgresAdapter(Adapter):
         self._con()
 
     def close(self) -> None:
+        self.release_lock()  # unlocked before its session closes: the next run's lock never races the exit
         with self._guard:
             connections, self._connections = self._connections, []
         for con in connections:
@@ -428,6 +439,53 @@ class PostgresAdapter(Adapter):
             for statement in statements:
                 self._execute(cur, statement)
 
+    def replace_views(self, views, then=(), first=()) -> None:
+        """CREATE OR REPLACE VIEW where the columns allow it, else the old view or table is dropped and its
+        dependent views recreated (see _swap); all in one transaction. A view that only selects * from a
+        table whose columns extend the view's is replaced at once (its shape read for all in one query);
+        other views are tried in a savepoint."""
+        import psycopg
+
+        for relation, _ in views:
+            self._ensure_schema(relation[0])
+        with self._cursor("cannot re-point views", transaction=True) as cur:
+            for statement in first:
+                self._execute(cur, statement)
+            shapes = self._shapes(cur, [r for r, _ in views] + [t for _, q in views if (t := _star_source(q))])
+            swapped = False
+            for index, (relation, query) in enumerate(views):
+                later = {r for r, _ in views[index + 1:]}  # replaced below anyway: not recreated from old text
+                old, source = shapes.get(relation), shapes.get(_star_source(query))
+                if not swapped and old and old[0] == "v" and source and source[1][:len(old[1])] == old[1]:
+                    self._execute(cur, ddl.create_view(relation, query))
+                    continue
+                if self._relkind(cur, relation) == "v":
+                    try:
+                        with cur.connection.transaction():
+                            self._execute(cur, ddl.create_view(relation, query))
+                        continue
+                    except psycopg.errors.InvalidTableDefinition:
+                        pass  # columns removed, renamed or retyped: drop and recreate below
+                self._swap(cur, relation, lambda r=relation, q=query: self._execute(cur, ddl.create_view(r, q, replace=False)),
+                           aside=False, skip=later)
+                swapped = True
+            for statement in then:
+                self._execute(cur, statement)
+
+    @staticmethod
+    def _shapes(cur, relations) -> dict:
+        """(schema, name) -> (relkind, [column and type, ...]) of those that exist."""
+        if not relations:
+            return {}
+        rows = cur.execute(_SHAPES, [[r[0] for r in relations], [r[1] for r in relations]]).fetchall()
+        return {(schema, name): (kind, list(columns)) for schema, name, kind, columns in rows}
+
+    def view_definition(self, schema: str, name: str) -> str | None:
+        with self._cursor(f"cannot read the view {schema}.{name}") as cur:
+            row = cur.execute("SELECT pg_get_viewdef(c.oid) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+                              "WHERE n.nspname = %s AND c.relname = %s AND c.relkind = 'v'", [schema, name]).fetchone()
+        return row[0].strip().rstrip(";") if row else None
+
     def relations(self) -> set[tuple[str, str]]:
         with self._cursor("cannot list relations") as cur:
             rows = cur.execute("SELECT n.nspname, c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
@@ -485,9 +543,9 @@ class PostgresAdapter(Adapter):
         row = cur.execute(_RELATION, list(relation)).fetchone()
         return row[1] if row else None
 
-    def _swap(self, cur, relation: tuple[str, str], build, aside: bool = True) -> Any:
+    def _swap(self, cur, relation: tuple[str, str], build, aside: bool = True, skip=frozenset()) -> Any:
         """Inside the caller's transaction: build the new version (aside), drop the old one and
-        its dependent views, put the new one in place, recreate those views."""
+        its dependent views, put the new one in place, recreate those views (but those in `skip`)."""
         # no leftover aside table can exist: it is created and renamed in this same transaction
         result = build() if aside else None
         found = cur.execute(_WITH_DEPENDENTS, list(relation)).fetchall()
@@ -500,7 +558,8 @@ class PostgresAdapter(Adapter):
         else:
             result = build()
         for dep_schema, dep_name, relkind, definition, _ in dependents:
-            self._recreate_view(cur, dep_schema, dep_name, relkind, definition)
+            if (dep_schema, dep_name) not in skip:
+                self._recreate_view(cur, dep_schema, dep_name, relkind, definition)
         self._check_lock(cur, relation)
         return result
 
@@ -526,6 +585,16 @@ class PostgresAdapter(Adapter):
                 count = done.rowcount
         self._check_lock(cur, compiled.relation)
         return count
+
+
+def _star_source(query) -> tuple[str, str] | None:
+    """The table of a `SELECT * FROM schema.table` (an environment's view over a physical table), else None."""
+    if not isinstance(query, exp.Select) or len(query.expressions) != 1 or not isinstance(query.expressions[0], exp.Star):
+        return None
+    tables = list(query.find_all(exp.Table))
+    if len(tables) != 1 or len(query.args) > 2 or not tables[0].db:
+        return None
+    return (tables[0].db, tables[0].name)
 
 
 def _type_text(kind: str, length, precision, scale) -> str:
