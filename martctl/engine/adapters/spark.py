@@ -209,6 +209,12 @@ class SparkAdapter(Adapter):
         self._sql(ddl.create_schema(schema), f"cannot create schema {schema}")
         self._schemas.add(schema.lower())
 
+    def replace_views(self, views, then=(), first=()) -> None:
+        raise AdapterError(f"spark target '{self.target.name}': environments (--env) are not supported on Spark yet")
+
+    def view_definition(self, schema: str, name: str) -> str | None:
+        raise AdapterError(f"spark target '{self.target.name}': environments (--env) are not supported on Spark yet")
+
     def relations(self) -> set[tuple[str, str]]:
         out = set()
         for row in self._rows("SHOW SCHEMAS").rows:

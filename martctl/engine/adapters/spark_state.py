@@ -25,9 +25,10 @@ LOG_SUFFIX = "__log"
 
 
 def is_state(node: exp.Expression) -> bool:
-    """A statement on one of the state's tables (schema <prefix>martctl_state)."""
+    """A statement on one of the state's tables (schema <prefix>martctl_state, or an environment's
+    <prefix>martctl_state__<env>)."""
     target = node.this.this if isinstance(node.this, exp.Schema) else node.this
-    return isinstance(target, exp.Table) and target.db.endswith(SCHEMA) and not target.name.endswith(LOG_SUFFIX)
+    return isinstance(target, exp.Table) and SCHEMA in target.db and not target.name.endswith(LOG_SUFFIX)
 
 
 def _relation(node: exp.Expression) -> tuple[str, str]:
