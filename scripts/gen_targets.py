@@ -1,7 +1,8 @@
-"""Regenerate martctl/compiler/targets/{postgres,duckdb}.py: the functions each engine has.
+"""Regenerate martctl/compiler/targets/{postgres,duckdb,spark}.py: the functions each engine has.
 
     python scripts/gen_targets.py                 # starts a throwaway PostgreSQL (tests/pg_server.py)
     python scripts/gen_targets.py --dsn DSN       # or reads a running server's pg_proc
+    python scripts/gen_targets.py --spark         # spark.py, from a local PySpark session
 
 The lists are data committed with the package (the compile-time check uses them, no server
 needed); rerun this when the supported engine version changes.
@@ -96,8 +97,30 @@ def duckdb_() -> None:
     _write(OUT / "duckdb.py", "DuckDB", version, _ranges(rows))
 
 
+def spark() -> None:
+    """Spark's built-in functions by name (SHOW FUNCTIONS gives no argument counts: any count passes)."""
+    import tempfile
+
+    from martctl.engine.adapters import spark_session
+    from martctl.project.model import Target
+
+    folder = Path(tempfile.mkdtemp())
+    session, _, _ = spark_session.start(Target("gen", "spark", {"warehouse": str(folder), "master": "local[1]"}), folder)
+    try:
+        names = [r[0] for r in session.sql("SHOW SYSTEM FUNCTIONS").collect()]
+        version = session.version
+    finally:
+        session.stop()
+    plain = sorted({n.lower() for n in names if n.replace("_", "").isalnum()})
+    _write(OUT / "spark.py", "Spark", version, {name: [(0, -1)] for name in plain})
+
+
 if __name__ == "__main__":
     args = sys.argv[1:]
+    if "--spark" in args:  # needs pyspark and a JVM
+        spark()
+        print(f"wrote {OUT}/spark.py")
+        sys.exit(0)
     postgres(args[args.index("--dsn") + 1] if "--dsn" in args else None)
     duckdb_()
     print(f"wrote {OUT}/postgres.py and {OUT}/duckdb.py")

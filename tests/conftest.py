@@ -51,3 +51,26 @@ def pg_server():
         pytest.skip(f"POSTGRES TESTS SKIPPED: the throwaway PostgreSQL server did not start: {exc}")
     yield server
     server.stop()
+
+
+@pytest.fixture(scope="session")
+def spark_warehouse(tmp_path_factory):
+    """The local Spark session of this pytest process (tests/spark_env.py): its warehouse folder.
+    Each test builds into it with a schema_prefix of its own."""
+    from spark_env import start_local
+
+    warehouse = tmp_path_factory.mktemp("spark") / "warehouse"
+    session = start_local(warehouse)
+    yield warehouse
+    session.stop()
+
+
+@pytest.fixture(scope="session")
+def spark_connect(tmp_path_factory):
+    """A Spark Connect server started from the pyspark package for this pytest session: its sc:// URL."""
+    from spark_env import ConnectServer
+
+    server = ConnectServer(tmp_path_factory.mktemp("spark_connect"))
+    server.wait_ready()
+    yield server.url
+    server.stop()

@@ -76,3 +76,42 @@ class FileOpens:
 
     def close(self) -> None:
         os.close(self._fd)
+
+
+class Created:
+    """Tells when a file or folder named `name` appears in `folder` (Linux inotify), e.g. the
+    directory of the table a Spark build starts writing."""
+
+    IN_CREATE, IN_MOVED_TO = 0x100, 0x80
+
+    def __init__(self, folder: Path, name: str):
+        self.folder, self.name = Path(folder), name
+        self.folder.mkdir(parents=True, exist_ok=True)
+        libc = ctypes.CDLL(None, use_errno=True)
+        self._fd = libc.inotify_init1(os.O_CLOEXEC | os.O_NONBLOCK)
+        if self._fd < 0 or libc.inotify_add_watch(self._fd, os.fsencode(self.folder), self.IN_CREATE | self.IN_MOVED_TO) < 0:
+            raise OSError(ctypes.get_errno(), f"inotify on {folder}")
+
+    def wait(self, proc: subprocess.Popen | None = None, timeout: float = 300) -> None:
+        """Return when `name` is created in the folder (fail if `proc` ends first)."""
+        import struct
+
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            ready, _, _ = select.select([self._fd], [], [], 1.0)
+            if ready:
+                data = os.read(self._fd, 65536)
+                offset = 0
+                while offset < len(data):
+                    _, _, _, length = struct.unpack_from("iIII", data, offset)
+                    found = data[offset + 16: offset + 16 + length].rstrip(b"\0").decode()
+                    offset += 16 + length
+                    if found == self.name:
+                        return
+            elif proc is not None and proc.poll() is not None:
+                out, err = proc.communicate()
+                raise AssertionError(f"the build ended (exit {proc.returncode}) before creating {self.name}:\n{out}\n{err}")
+        raise AssertionError(f"{self.name} was not created in {self.folder}")
+
+    def close(self) -> None:
+        os.close(self._fd)

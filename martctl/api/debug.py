@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 REQUIRED = ("sqlglot", "duckdb", "pyyaml", "typer", "rich")
-DRIVERS = {"postgres": "psycopg"}
+DRIVERS = {"postgres": "psycopg", "spark": "pyspark"}
 
 
 @dataclass(frozen=True)
@@ -64,7 +64,7 @@ def run_checks(project_dir: str | Path, target: str | None, open_workspace, vali
     if driver:
         found = version_of(driver)
         add(Check(f"driver {driver}", found is not None, found or "not installed",
-                  None if found else "pip install 'martctl[postgres]'"))
+                  None if found else f"pip install 'martctl[{ws.target.type}]'"))
     add(_connection(ws))
     return report
 

@@ -320,6 +320,7 @@ class Workspace:
                 if written is not None:  # after the run, not beside it: file I/O would compete for the GIL
                     write_compiled(written, self.target_dir)
         report.warnings = warnings
+        report.startup_seconds = getattr(adapter, "startup_seconds", 0.0)
         secrets = self.project.secrets()
         artifacts.write_run_results(report, self.target_dir, self.root, secrets)
         artifacts.write_manifest(self.graph, self.target_dir, self.target.name, self.target.type, self.target.dialect,

@@ -72,10 +72,12 @@ def _outcome(result: NodeResult) -> str:
 
 
 def _took(report: RunReport, seconds: float | None) -> str:
-    """'4.20s (engine 2.20s)': the whole command's wall time, and the part the engine's run took."""
+    """'4.20s (engine 2.20s)': the whole command's wall time, and the part the engine's run took
+    (and, where the engine has a session to start, Spark, the seconds that took)."""
+    startup = f", session start-up {report.startup_seconds:.2f}s" if report.startup_seconds else ""
     if seconds is None:
-        return f"{report.seconds:.2f}s"
-    return f"{max(seconds, report.seconds):.2f}s (engine {report.seconds:.2f}s)"
+        return f"{report.seconds:.2f}s{startup}"
+    return f"{max(seconds, report.seconds):.2f}s (engine {report.seconds:.2f}s{startup})"
 
 
 class JsonLines:

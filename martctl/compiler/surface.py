@@ -22,6 +22,8 @@ SYNTAX_CALLS = {
                  "xmlpi", "xmlroot", "xmlserialize", "xmlexists", "xmlagg", "treat"},
     "duckdb": {"cast", "try_cast", "extract", "coalesce", "nullif", "row", "grouping", "columns", "struct_pack",
                "position", "trim", "substring", "overlay", "unpack", "exists"},
+    "spark": {"cast", "try_cast", "extract", "position", "trim", "substring", "overlay", "exists", "grouping",
+              "in", "values"},
 }
 
 

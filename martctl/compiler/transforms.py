@@ -79,10 +79,18 @@ def duckdb_to_postgres(tree: exp.Expression) -> exp.Expression:
     return rules(tree)
 
 
+def duckdb_to_spark(tree: exp.Expression) -> exp.Expression:
+    """The Spark fidelity rules (martctl/compiler/fidelity/spark.py): Spark computes what DuckDB computes, or martctl refuses."""
+    from martctl.compiler.fidelity.spark import duckdb_to_spark as rules
+
+    return rules(tree)
+
+
 TRANSFORMS: list[tuple[str | None, str, Transform]] = [
     *((None, target, expand_group_by_all) for target in NO_GROUP_BY_ALL),
     ("duckdb", "postgres", date_trunc_of_date_is_timestamp),
     ("duckdb", "postgres", duckdb_to_postgres),
+    ("duckdb", "spark", duckdb_to_spark),
 ]
 
 
@@ -98,6 +106,7 @@ def duckdb_before_typing(tree: exp.Expression) -> exp.Expression:
 
 
 PRE_TYPING.append(("duckdb", "postgres", duckdb_before_typing))
+PRE_TYPING.append(("duckdb", "spark", duckdb_before_typing))
 
 
 def _apply(rules: list[tuple[str | None, str, Transform]], tree: exp.Expression, source: str, target: str) -> exp.Expression:

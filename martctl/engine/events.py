@@ -120,6 +120,7 @@ class RunReport:
     results: dict[str, NodeResult] = field(default_factory=dict)
     interrupted: str | None = None  # SIGINT | SIGTERM | fail-fast | lost run lock
     warnings: list[str] = field(default_factory=list)
+    startup_seconds: float = 0.0  # starting the engine's session (Spark), before the nodes ran
     backfill: dict[str, str] | None = None  # {start, end}: the cursor range a backfill replaced
 
     @property
@@ -155,6 +156,7 @@ class RunReport:
             "started_at": iso(self.started_at),
             "finished_at": iso(self.finished_at) if self.finished_at else None,
             "elapsed_seconds": round(self.seconds, 4),
+            "session_startup_seconds": round(self.startup_seconds, 4),
             "interrupted": self.interrupted,
             "exit_code": int(self.exit_code()),
             "counts": {s: self.count(s) for s in (SUCCESS, ERROR, SKIPPED, CANCELLED, UP_TO_DATE)},

@@ -40,7 +40,7 @@ CONFIG_KEYS = {
 }
 AREA_KEYS = {"schedule": str}
 TARGET_KEYS = {"type": str, "threads": int, "dialect": str, "path": str, "dsn": str, "schema_prefix": str}
-TARGET_EXTRA_KEYS = {"duckdb": {}, "postgres": {"connect_timeout": int}, "spark": {"master": str, "remote": str, "warehouse": str}}
+TARGET_EXTRA_KEYS = {"duckdb": {}, "postgres": {"connect_timeout": int}, "spark": {"master": str, "remote": str, "warehouse": str, "conf": dict}}
 SOURCE_KEYS = {"schema": str, "tables": (list, dict), "description": str, "loaded_at": str, "freshness": dict,
                "data_version": str, "on_stale": str}
 SOURCE_TABLE_KEYS = {"name": str, "columns": (dict, list), "description": str, "loaded_at": str, "freshness": dict,

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from sqlglot import exp
 
-from martctl.compiler.fidelity.registry import BY_CLASS, BY_NAME
+from martctl.compiler.fidelity.registry import BY_CLASS, BY_NAME, apply_rules
 
 
 def duckdb_before_typing(tree: exp.Expression) -> exp.Expression:
@@ -29,21 +29,9 @@ def duckdb_before_typing(tree: exp.Expression) -> exp.Expression:
 def duckdb_to_postgres(tree: exp.Expression) -> exp.Expression:
     from martctl.compiler.fidelity import functions, semantics, syntax  # noqa: F401 - they register rules
 
-    for node in reversed(list(tree.walk())):
+    def rules_of(node: exp.Expression):
         if isinstance(node, exp.Anonymous):
-            rules = BY_NAME.get(str(node.this).lower(), ())
-        else:
-            rules = BY_CLASS.get(type(node), ())
-        if not rules:
-            continue
-        parent, key, index = node.parent, node.arg_key, node.index  # a rule may wrap `node` in its result
-        for rule in rules:
-            new = rule(node)
-            if new is None or new is node:
-                continue
-            if parent is None:
-                tree = new
-            else:
-                parent.set(key, new, index)
-            break
-    return tree
+            return BY_NAME.get(str(node.this).lower(), ())
+        return BY_CLASS.get(type(node), ())
+
+    return apply_rules(tree, rules_of)

@@ -97,3 +97,23 @@ def template(sql: str, **parts: exp.Expression) -> exp.Expression:
         if not column.table and name.startswith("_") and name[1:] in parts:
             column.replace(parts[name[1:]].copy())
     return tree
+
+
+def apply_rules(tree: exp.Expression, rules_of: Callable[[exp.Expression], "list[Rule] | tuple"]) -> exp.Expression:
+    """Walk the tree once, children before parents; replace each node by what the first of its
+    rules returns (None: no change). A rule may wrap the node in its result."""
+    for node in reversed(list(tree.walk())):
+        rules = rules_of(node)
+        if not rules:
+            continue
+        parent, key, index = node.parent, node.arg_key, node.index
+        for rule in rules:
+            new = rule(node)
+            if new is None or new is node:
+                continue
+            if parent is None:
+                tree = new
+            else:
+                parent.set(key, new, index)
+            break
+    return tree

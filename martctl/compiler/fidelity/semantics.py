@@ -41,7 +41,7 @@ _TIE = (
 _TIE_INLINE = "CASE WHEN (_hi * _c - _a * _c) + (_a - _hi) * _c >= 0 THEN 1 ELSE 0 END"
 
 
-def _exact_round(x: exp.Expression, digits: int) -> exp.Expression:
+def _exact_round(x: exp.Expression, digits: int, inline: bool = False) -> exp.Expression:
     c = exp.Literal.number(10 ** digits)
 
     def a() -> exp.Expression:
@@ -50,7 +50,7 @@ def _exact_round(x: exp.Expression, digits: int) -> exp.Expression:
     def p() -> exp.Expression:
         return exp.Mul(this=a(), expression=c.copy())
 
-    if x.find(exp.Window):
+    if inline or x.find(exp.Window):
         hi = template("134217729 * _a - (134217729 * _a - _a)", a=a())
         tie = template(_TIE_INLINE, a=a(), hi=exp.Paren(this=hi), c=c)
     else:
@@ -75,6 +75,12 @@ def round_half_away_on_doubles(node: exp.Round) -> exp.Expression | None:
     """DuckDB rounds a DOUBLE half away from zero at its exact binary value (round(2.5) = 3,
     round(2.675, 2) = 2.67); Postgres's round(double) rounds half to even, and sqlglot casts
     round(double, n) to NUMERIC (2.68). Written out as DuckDB computes it, in double precision."""
+    return round_as_duckdb(node)
+
+
+def round_as_duckdb(node: exp.Round, inline: bool = False) -> exp.Expression | None:
+    """round(double, n) written out as DuckDB computes it (`inline`: no scalar subquery, for engines
+    that refuse a correlated one without an aggregate: Spark)."""
     if not is_type(node.this, *FLOATS):
         return None
     digits = 0 if node.args.get("decimals") is None else int_value(node.args["decimals"])
@@ -86,7 +92,7 @@ def round_half_away_on_doubles(node: exp.Round) -> exp.Expression | None:
     if digits == 0:
         rounded = template(_WHOLE_ROUND, x=x)
     elif digits > 0:
-        rounded = _exact_round(x, digits)
+        rounded = _exact_round(x, digits, inline)
     else:
         rounded = template(_TENS_ROUND, x=x, c=exp.Literal.number(10 ** -digits))
     return typed(exp.Paren(this=rounded), DOUBLE)

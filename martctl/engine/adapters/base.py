@@ -121,6 +121,7 @@ class Adapter(ABC):
 ADAPTERS = {
     "duckdb": "martctl.engine.adapters.duckdb:DuckDBAdapter",
     "postgres": "martctl.engine.adapters.postgres:PostgresAdapter",
+    "spark": "martctl.engine.adapters.spark:SparkAdapter",
 }
 
 

@@ -60,6 +60,20 @@ def _why(path: Path, exc: OSError) -> str:
     return f"{blocking} is a file, not a folder" if blocking else (exc.strerror or str(exc))
 
 
+def seed_query(source: "SourceTable", dialect: str):
+    """SELECT * FROM read_csv(the seed, martctl's CSV options, the declared types): a seed's rows as DuckDB reads them."""
+    from sqlglot import exp
+
+    overrides = {c: exp.DataType.build(t, dialect=dialect).sql("duckdb") for c, t in source.column_types.items()}
+    args: list[exp.Expression] = [exp.EQ(this=exp.column(k), expression=exp.convert(v)) for k, v in DUCKDB_CSV_OPTIONS.items()]
+    if overrides:
+        struct = exp.Struct(expressions=[exp.PropertyEQ(this=exp.to_identifier(c), expression=exp.Literal.string(t))
+                                         for c, t in overrides.items()])
+        args.append(exp.EQ(this=exp.column("types"), expression=struct))
+    reader = exp.ReadCSV(this=exp.Literal.string(str(Path(source.seed).resolve())), expressions=args)
+    return exp.select(exp.Star()).from_(exp.Table(this=reader))
+
+
 class DuckDBAdapter(Adapter):
     type = "duckdb"
     # Test seam (tests/test_faults.py): called between the statements of one transaction with the
@@ -331,17 +345,7 @@ class DuckDBAdapter(Adapter):
         return int(first[0]) if first else None
 
     def load_seed(self, source: "SourceTable", then: Then | None = None) -> int:
-        from sqlglot import exp
-
-        overrides = {c: exp.DataType.build(t, dialect=self.target.dialect).sql("duckdb") for c, t in source.column_types.items()}
-        args: list[exp.Expression] = [exp.EQ(this=exp.column(k), expression=exp.convert(v)) for k, v in DUCKDB_CSV_OPTIONS.items()]
-        if overrides:
-            struct = exp.Struct(expressions=[exp.PropertyEQ(this=exp.to_identifier(c), expression=exp.Literal.string(t))
-                                             for c, t in overrides.items()])
-            args.append(exp.EQ(this=exp.column("types"), expression=struct))
-        reader = exp.ReadCSV(this=exp.Literal.string(str(Path(source.seed).resolve())), expressions=args)
-        query = exp.select(exp.Star()).from_(exp.Table(this=reader))
-        return self._replace_table((source.schema, source.name), query, then) or 0
+        return self._replace_table((source.schema, source.name), seed_query(source, self.target.dialect), then) or 0
 
     def columns(self, schema: str, table: str) -> dict[str, str] | None:
         rows = self.query_params(_COLUMNS, [schema, table])

@@ -18,7 +18,35 @@ SELECT
   s.spend AS spend,
   COALESCE(p.sessions, 0) AS sessions,
   COALESCE(p.converted_sessions, 0) AS converted_sessions,
-  ROUND(s.clicks / NULLIF(s.impressions, 0), 4) AS ctr
+  (
+    SIGN(CAST(s.clicks / NULLIF(s.impressions, 0) AS DOUBLE)) * (
+      FLOOR(ABS(CAST(s.clicks / NULLIF(s.impressions, 0) AS DOUBLE)) * 10000) + CASE SIGN(
+          ABS(CAST(s.clicks / NULLIF(s.impressions, 0) AS DOUBLE)) * 10000 - FLOOR(ABS(CAST(s.clicks / NULLIF(s.impressions, 0) AS DOUBLE)) * 10000) - 0.5
+        )
+        WHEN 1
+        THEN 1
+        WHEN 0
+        THEN CASE
+          WHEN (
+            (
+              134217729 * ABS(CAST(s.clicks / NULLIF(s.impressions, 0) AS DOUBLE)) - (
+                134217729 * ABS(CAST(s.clicks / NULLIF(s.impressions, 0) AS DOUBLE)) - ABS(CAST(s.clicks / NULLIF(s.impressions, 0) AS DOUBLE))
+              )
+            ) * 10000 - ABS(CAST(s.clicks / NULLIF(s.impressions, 0) AS DOUBLE)) * 10000
+          ) + (
+            ABS(CAST(s.clicks / NULLIF(s.impressions, 0) AS DOUBLE)) - (
+              134217729 * ABS(CAST(s.clicks / NULLIF(s.impressions, 0) AS DOUBLE)) - (
+                134217729 * ABS(CAST(s.clicks / NULLIF(s.impressions, 0) AS DOUBLE)) - ABS(CAST(s.clicks / NULLIF(s.impressions, 0) AS DOUBLE))
+              )
+            )
+          ) * 10000 >= 0
+          THEN 1
+          ELSE 0
+        END
+        ELSE 0
+      END
+    ) / 10000
+  ) AS ctr
 FROM raw.campaigns AS c
 JOIN raw.ad_spend AS s
   ON c.campaign_id = s.campaign_id
