@@ -338,4 +338,6 @@ def like(node: exp.Expression):
 
 
 def duckdb_to_spark(tree: exp.Expression) -> exp.Expression:
+    from martctl.compiler.fidelity import spark_refusals  # noqa: F401 - registers its rules
+
     return apply_rules(tree, lambda node: RULES.get(type(node), ()))
