@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from sqlglot import exp
 
-from martctl.compiler.fidelity.registry import TEXT, int_value, is_type, refuse
+from martctl.compiler.fidelity.registry import FLOATS, INTEGERS, NUMERIC_EXACT, TEXT, int_value, is_type, refuse
 from martctl.compiler.fidelity.spark import spark_rule
 
 T = exp.DataType.Type
@@ -129,20 +129,32 @@ def from_epoch(node: exp.UnixToTime):
     refuse("epoch_ms() / to_timestamp(epoch)", node, "keep the epoch number, or a timestamp column")
 
 
+def _widens_to(default: exp.Expression, value: exp.Expression) -> bool:
+    """DuckDB casts lag's default to the value's type (0.5 into an INTEGER is 1); Spark widens instead:
+    the same only when the default's type is the value's or fits in it exactly."""
+    if default.type is None or value.type is None or default.type.this == value.type.this or isinstance(default, exp.Null):
+        return True
+    numeric = (*INTEGERS, *NUMERIC_EXACT, *FLOATS)
+    return (is_type(default, *INTEGERS) and is_type(value, *numeric)) or (is_type(default, *numeric) and is_type(value, *FLOATS))
+
+
 @spark_rule(exp.Window)
 def lag_default(node: exp.Window):
     call = node.this
     if isinstance(call, (exp.Lag, exp.Lead)) and call.args.get("default") is not None:
         default, value = call.args["default"], call.this
-        if value.type is not None and default.type is not None and default.type.this != value.type.this:
+        if not _widens_to(default, value):
             refuse("lag()/lead() with a default of another type", node, "cast the default to the column's type")
 
 
 @spark_rule(exp.Sum)
 def wide_sum(node: exp.Sum):
-    """DuckDB sums BIGINTs into a HUGEINT; Spark's BIGINT sum overflows (ANSI mode raises)."""
-    if is_type(node.this, T.BIGINT):
-        refuse("sum() of a BIGINT", node, "cast to decimal(38, 0) first: sum(cast(b as decimal(38, 0)))")
+    """DuckDB sums integers into a HUGEINT (no overflow); Spark's BIGINT sum overflows (ANSI mode
+    raises). Summed as DECIMAL(38, 0), Spark's widest exact integer, it gives DuckDB's value."""
+    if not is_type(node.this, T.BIGINT, T.UBIGINT, T.INT128) or isinstance(node.this, exp.Distinct):
+        return None
+    node.set("this", exp.Cast(this=node.this.copy(), to=exp.DataType.build("DECIMAL(38, 0)")))
+    return None
 
 
 @spark_rule(exp.Length)
@@ -164,9 +176,9 @@ def is_boolean(node: exp.Is):
 @spark_rule(exp.PercentileCont)
 def quantile_cont(node: exp.PercentileCont):
     """quantile_cont(x, q) is Spark's percentile(x, q) (linear interpolation, a DOUBLE)."""
-    fraction = node.expression
-    if not isinstance(fraction, exp.Literal) or isinstance(node.this, exp.Order):
-        return None
+    fraction = node.expression.this if isinstance(node.expression, exp.Cast) else node.expression
+    if not isinstance(fraction, exp.Literal) or fraction.is_string or isinstance(node.this, exp.Order):
+        refuse("quantile_cont() with a fraction that is not a constant", node, "use a constant fraction")
     return exp.Anonymous(this="PERCENTILE", expressions=[node.this.copy(), exp.Literal.number(fraction.this)])
 
 
