@@ -177,6 +177,8 @@ def promote_then_rollback(wh, during) -> None:
     report = during((1, 1), lambda: martctl.open(root).promote("dev"))
     assert report.exit_code() == 0 and {c.key for c in report.changes} == {"t.x", "t.y"}
     assert tied(wh) == (2, 2) and pointers(wh, "prod")["t.x"] == pointers(wh, "dev")["t.x"]
+    again = martctl.open(root).promote("dev")  # nothing left to move: no generation, so rollback undoes the first
+    assert again.exit_code() == 0 and again.changes == [] and again.generation is None
     back = during((2, 2), lambda: martctl.open(root).rollback())
     assert {c.key for c in back.changes} == {"t.x", "t.y"} and tied(wh) == (1, 1)
     assert built(martctl.open(root).build()) == set()  # prod's records came back too: the edit's versions are dev's

@@ -132,6 +132,8 @@ def promote(ws: "Workspace", env: str, to: str = PROD, force: bool = False, adap
     keys = [k for k in source if k in ws.project.marts or k in ws.project.sources]
     differing = [k for k in keys if fingerprint_of(source[k]) != fingerprint_of(dest.get(k))]  # same version, other data: prod's
     report = Repointed("promote", to, env)
+    if not differing:  # nothing to move: no new generation (a rollback still undoes the last real change)
+        return report
     records = state.read(adapter, state.scope(prefix, env))
     failed = [k for k in differing if records.get(k) is None or records[k].status not in (state.OK, None)]
     clash = conflicts(adapter, prefix, env, current(generations).base) if to == PROD else []

@@ -26,6 +26,10 @@ def _show(report, json_out: bool) -> None:
     console = render.out()
     for reason in report.forced:
         console.print(f"forced past: {reason}", markup=False, highlight=False)
+    if report.command == "promote" and not report.changes:
+        console.print(f"nothing to promote: {report.env} already reads every version of {report.source}",
+                      markup=False, highlight=False)
+        return
     verb = "now reads" if report.command == "promote" else "rolled back to"
     console.print(f"{report.env} {verb} {report.source}: {len(report.changes)} mart(s) re-pointed"
                   + (f", generation {report.generation}" if report.generation else ""), markup=False, highlight=False)
