@@ -58,6 +58,8 @@ def test_portable_neighbours_still_compile_for_spark(tmp_path, expression):
 @pytest.mark.parametrize(("expression", "spark"), [
     ("len(l)", "ARRAY_SIZE(t.l)"),
     ("sum(b)", "SUM(CAST(t.b AS DECIMAL(38, 0)))"),
+    ("i / 2", "CAST(t.i AS DOUBLE) / CAST(2 AS DOUBLE)"),
+    ("avg(b)", "AVG(CAST(t.b AS DOUBLE))"),
     ("quantile_cont(i, 0.25)", "PERCENTILE(t.i, 0.25)"),
     ("log10(i)", "LOG10(t.i)"),
     ("epoch(ts)", "UNIX_MICROS(CAST(t.ts AS TIMESTAMP_LTZ))"),
@@ -65,3 +67,14 @@ def test_portable_neighbours_still_compile_for_spark(tmp_path, expression):
 ])
 def test_rewrites_emit_the_function_that_computes_duckdbs_value(tmp_path, expression, spark):
     assert spark in compiled(tmp_path, expression)
+
+
+def test_a_bigint_sum_read_downstream_still_divides_as_a_double(tmp_path):
+    """Spark holds the sum as DECIMAL(38, 0) while the compiler knows it as BIGINT: s / 3 must not
+    become a DECIMAL division rounded to 6 digits (DuckDB: a DOUBLE)."""
+    root = write_project(tmp_path, {"config.yaml": CONFIG,
+                                    "marts/m/one.yml": "description: x\nsql: select id, sum(b) as s from raw.t group by id\n",
+                                    "marts/m/two.yml": "description: x\nsql: select id, s / 3 as h from m.one\n"})
+    marts = compile_project(build_graph(load_project(root)), dialect="spark").marts
+    assert "SUM(CAST(t.b AS DECIMAL(38, 0)))" in marts["m.one"].sql
+    assert "CAST(one.s AS DOUBLE) / CAST(3 AS DOUBLE)" in marts["m.two"].sql

@@ -7,7 +7,7 @@ from __future__ import annotations
 from sqlglot import exp
 
 from martctl.compiler.fidelity.registry import FLOATS, INTEGERS, NUMERIC_EXACT, TEXT, int_value, is_type, refuse
-from martctl.compiler.fidelity.spark import spark_rule
+from martctl.compiler.fidelity.spark import _double, spark_rule
 
 T = exp.DataType.Type
 
@@ -154,6 +154,25 @@ def wide_sum(node: exp.Sum):
     if not is_type(node.this, T.BIGINT, T.UBIGINT, T.INT128) or isinstance(node.this, exp.Distinct):
         return None
     node.set("this", exp.Cast(this=node.this.copy(), to=exp.DataType.build("DECIMAL(38, 0)")))
+    return None
+
+
+@spark_rule(exp.Div)
+def integer_division(node: exp.Div):
+    """DuckDB's / of integers is a DOUBLE, as Spark's of integers; written out so that an integer the
+    compiler knows as BIGINT but Spark holds as DECIMAL(38, 0) (a sum above) divides the same way."""
+    sides = (node.this, node.expression)
+    if any(is_type(side, *INTEGERS) for side in sides) and all(is_type(side, *INTEGERS, *FLOATS) for side in sides):
+        node.set("this", _double(node.this))
+        node.set("expression", _double(node.expression))
+    return None
+
+
+@spark_rule(exp.Avg)
+def integer_avg(node: exp.Avg):
+    """avg of integers is a DOUBLE on both engines; cast first for the same reason as the division."""
+    if is_type(node.this, *INTEGERS) and not isinstance(node.this, exp.Distinct):
+        node.set("this", _double(node.this))
     return None
 
 
