@@ -30,14 +30,15 @@ REFUSED = {
     exp.ArrayDistinct: ("list_distinct() / array_distinct()", "Spark keeps NULL and the first-seen order: "
                                                               "write the mart in the spark dialect"),
     exp.Flatten: ("flatten()", "Spark's is NULL when a list is NULL: write the mart in the spark dialect"),
-    exp.JSONExtract: ("json_extract()", "JSON text differs between engines: json_extract_string() of a scalar"),
+    exp.JSONExtract: ("json_extract() / j->'path'", "Spark returns a JSON string unquoted and a JSON null as NULL: "
+                                                  "write the mart in the spark dialect (get_json_object)"),
     exp.DateAdd: ("date_add(date, interval)", "write d + interval 3 day"),
 }
 # DuckDB functions sqlglot leaves by name
 REFUSED_NAMES = {
     "printf": ("printf()", "Spark writes NULL as 'null': concatenate with ||"),
-    "json_array_length": ("json_array_length(j, path)", "JSON paths differ between engines"),
-    "to_json": ("to_json() of a scalar", "cast the value to varchar"),
+    "json_array_length": ("json_array_length()", "Spark's takes no path and is NULL for what is not an array"),
+    "to_json": ("to_json()", "Spark's takes only a struct, a list or a map: build the text with ||"),
 }
 COMPARISONS = (exp.EQ, exp.NEQ, exp.GT, exp.GTE, exp.LT, exp.LTE)
 
