@@ -20,7 +20,6 @@ import os
 import statistics
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -42,24 +41,13 @@ RAW_BACKFILL = [
 RAW_FULL = [f"CREATE OR REPLACE TABLE m.sales AS {QUERY}"]
 
 
-def raw_seconds(db: Path, statements: list[str]) -> float:
-    import duckdb
-
-    started = time.perf_counter()
-    con = duckdb.connect(str(db))
-    for sql in statements:
-        con.execute(sql)
-    con.close()
-    return time.perf_counter() - started
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=2_000_000)
     parser.add_argument("--repeat", type=int, default=5)
     args = parser.parse_args()
     import duckdb
-    from bench_state import martctl
+    from bench_state import martctl, raw_seconds
 
     root = Path(tempfile.mkdtemp(prefix="martctl-backfill-bench-")) / "project"
     for relative, text in ({
@@ -81,9 +69,9 @@ def main() -> None:
     shutil.copy(root / "wh.duckdb", raw_db)
     rounds = []
     for _ in range(args.repeat):
-        raw_month = raw_seconds(raw_db, RAW_BACKFILL)
+        raw_month = raw_seconds(RAW_BACKFILL, raw_db)
         month = martctl(root, "run", "-s", "m.sales", "--start", MONTH[0], "--end", MONTH[1], "--quiet")[0]
-        raw_full = raw_seconds(raw_db, RAW_FULL)
+        raw_full = raw_seconds(RAW_FULL, raw_db)
         full = martctl(root, "run", "-s", "m.sales", "--full-refresh", "--quiet")[0]
         noop = martctl(root, "run", "--quiet")[0]  # the process alone: nothing is due
         rounds.append((raw_month, month, raw_full, full, noop))

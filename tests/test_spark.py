@@ -146,7 +146,7 @@ def test_incremental_merge_and_append_equal_duckdb_over_two_runs(spark_warehouse
     assert merged == [(1, 10), (2, 25), (3, 33)]  # only id 3's day was read again
 
 
-def test_demo_through_a_spark_connect_server(spark_connect, tmp_path):
+def test_demo_through_a_spark_connect_server(spark_connect, tmp_path, monkeypatch):
     """`martctl build` (the CLI, its own process: a Connect client, no JVM) against a server started here."""
     from pyspark.sql import SparkSession
 
@@ -156,6 +156,10 @@ def test_demo_through_a_spark_connect_server(spark_connect, tmp_path):
                              capture_output=True, text=True, env=PYTHON_ENV, timeout=600)
         assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
     assert "session start-up" in run.stdout
+    # a remote session switches the whole process to Connect mode (an environment variable):
+    # monkeypatch puts it back as it was after the test, for the process's local session
+    monkeypatch.setenv("SPARK_CONNECT_MODE_ENABLED", "")
+    monkeypatch.delenv("SPARK_CONNECT_MODE_ENABLED")
     client = SparkSession.builder.remote(spark_connect).create()
     try:
         def read(sql):
