@@ -80,8 +80,8 @@ def duckdb_to_postgres(tree: exp.Expression) -> exp.Expression:
 
 
 def duckdb_to_spark(tree: exp.Expression) -> exp.Expression:
-    """The Spark fidelity rules (martctl/compiler/fidelity/spark.py): Spark computes what DuckDB computes, or martctl refuses."""
-    from martctl.compiler.fidelity.spark import duckdb_to_spark as rules
+    """The Spark fidelity rules (martctl/compiler/fidelity/spark*.py): Spark computes what DuckDB computes, or martctl refuses."""
+    from martctl.compiler.fidelity import duckdb_to_spark as rules
 
     return rules(tree)
 

@@ -35,3 +35,11 @@ def duckdb_to_postgres(tree: exp.Expression) -> exp.Expression:
         return BY_CLASS.get(type(node), ())
 
     return apply_rules(tree, rules_of)
+
+
+def duckdb_to_spark(tree: exp.Expression) -> exp.Expression:
+    """DuckDB -> Spark: the rules of spark.py and spark_refusals.py, one walk."""
+    from martctl.compiler.fidelity import spark_refusals  # noqa: F401 - registers its rules
+    from martctl.compiler.fidelity.spark import RULES
+
+    return apply_rules(tree, lambda node: RULES.get(type(node), ()))

@@ -21,7 +21,6 @@ from martctl.compiler.fidelity.registry import (
     INTEGERS,
     NUMERIC_EXACT,
     TEXT,
-    apply_rules,
     int_value,
     is_type,
     refuse,
@@ -335,7 +334,3 @@ def like(node: exp.Expression):
     if "\\" in pattern:
         refuse("LIKE with a backslash in the pattern", node, "add an explicit ESCAPE clause")
     return None
-
-
-def duckdb_to_spark(tree: exp.Expression) -> exp.Expression:
-    return apply_rules(tree, lambda node: RULES.get(type(node), ()))

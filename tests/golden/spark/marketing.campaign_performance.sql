@@ -19,9 +19,21 @@ SELECT
   COALESCE(p.sessions, 0) AS sessions,
   COALESCE(p.converted_sessions, 0) AS converted_sessions,
   (
-    SIGN(CAST(s.clicks / NULLIF(s.impressions, 0) AS DOUBLE)) * (
-      FLOOR(ABS(CAST(s.clicks / NULLIF(s.impressions, 0) AS DOUBLE)) * 10000) + CASE SIGN(
-          ABS(CAST(s.clicks / NULLIF(s.impressions, 0) AS DOUBLE)) * 10000 - FLOOR(ABS(CAST(s.clicks / NULLIF(s.impressions, 0) AS DOUBLE)) * 10000) - 0.5
+    SIGN(
+      CAST(CAST(s.clicks AS DOUBLE) / CAST(NULLIF(s.impressions, 0) AS DOUBLE) AS DOUBLE)
+    ) * (
+      FLOOR(
+        ABS(
+          CAST(CAST(s.clicks AS DOUBLE) / CAST(NULLIF(s.impressions, 0) AS DOUBLE) AS DOUBLE)
+        ) * 10000
+      ) + CASE SIGN(
+          ABS(
+            CAST(CAST(s.clicks AS DOUBLE) / CAST(NULLIF(s.impressions, 0) AS DOUBLE) AS DOUBLE)
+          ) * 10000 - FLOOR(
+            ABS(
+              CAST(CAST(s.clicks AS DOUBLE) / CAST(NULLIF(s.impressions, 0) AS DOUBLE) AS DOUBLE)
+            ) * 10000
+          ) - 0.5
         )
         WHEN 1
         THEN 1
@@ -29,14 +41,30 @@ SELECT
         THEN CASE
           WHEN (
             (
-              134217729 * ABS(CAST(s.clicks / NULLIF(s.impressions, 0) AS DOUBLE)) - (
-                134217729 * ABS(CAST(s.clicks / NULLIF(s.impressions, 0) AS DOUBLE)) - ABS(CAST(s.clicks / NULLIF(s.impressions, 0) AS DOUBLE))
+              134217729 * ABS(
+                CAST(CAST(s.clicks AS DOUBLE) / CAST(NULLIF(s.impressions, 0) AS DOUBLE) AS DOUBLE)
+              ) - (
+                134217729 * ABS(
+                  CAST(CAST(s.clicks AS DOUBLE) / CAST(NULLIF(s.impressions, 0) AS DOUBLE) AS DOUBLE)
+                ) - ABS(
+                  CAST(CAST(s.clicks AS DOUBLE) / CAST(NULLIF(s.impressions, 0) AS DOUBLE) AS DOUBLE)
+                )
               )
-            ) * 10000 - ABS(CAST(s.clicks / NULLIF(s.impressions, 0) AS DOUBLE)) * 10000
+            ) * 10000 - ABS(
+              CAST(CAST(s.clicks AS DOUBLE) / CAST(NULLIF(s.impressions, 0) AS DOUBLE) AS DOUBLE)
+            ) * 10000
           ) + (
-            ABS(CAST(s.clicks / NULLIF(s.impressions, 0) AS DOUBLE)) - (
-              134217729 * ABS(CAST(s.clicks / NULLIF(s.impressions, 0) AS DOUBLE)) - (
-                134217729 * ABS(CAST(s.clicks / NULLIF(s.impressions, 0) AS DOUBLE)) - ABS(CAST(s.clicks / NULLIF(s.impressions, 0) AS DOUBLE))
+            ABS(
+              CAST(CAST(s.clicks AS DOUBLE) / CAST(NULLIF(s.impressions, 0) AS DOUBLE) AS DOUBLE)
+            ) - (
+              134217729 * ABS(
+                CAST(CAST(s.clicks AS DOUBLE) / CAST(NULLIF(s.impressions, 0) AS DOUBLE) AS DOUBLE)
+              ) - (
+                134217729 * ABS(
+                  CAST(CAST(s.clicks AS DOUBLE) / CAST(NULLIF(s.impressions, 0) AS DOUBLE) AS DOUBLE)
+                ) - ABS(
+                  CAST(CAST(s.clicks AS DOUBLE) / CAST(NULLIF(s.impressions, 0) AS DOUBLE) AS DOUBLE)
+                )
               )
             )
           ) * 10000 >= 0
