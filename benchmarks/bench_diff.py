@@ -111,7 +111,6 @@ def check(report, rows: int) -> None:
 def duckdb_bench(rows: int, repeat: int, folder: Path) -> None:
     import duckdb
 
-    import martctl
 
     root = project(folder / "duck", "  local: {type: duckdb, path: wh.duckdb}\n")
     db = str(root / "wh.duckdb")
@@ -126,14 +125,22 @@ def duckdb_bench(rows: int, repeat: int, folder: Path) -> None:
                 return con.execute(sql).fetchall()
         return run
 
+    measure_diff(f"DuckDB, {rows:,} rows", raw, root, {}, rows, repeat)
+
+
+def measure_diff(label: str, raw: Callable[[str], Callable[[], object]], root: Path, env: dict[str, str],
+                 rows: int, repeat: int) -> None:
+    """Check the diff finds what was planted, then time it against the raw queries on the same engine."""
+    import martctl
+
     ws = martctl.open(root)
     check(ws.diff("orders", env="dev"), rows)
-    measure(f"DuckDB, {rows:,} rows", {
+    measure(label, {
         "raw count(*)": raw("select count(*) from bench.orders"),
         "raw FULL OUTER JOIN by key": raw(RAW_JOIN),
         "diff (Workspace.diff)": lambda: ws.diff("orders", env="dev"),
         "diff, counts only": lambda: ws.diff(env="dev"),
-        "martctl diff (process)": lambda: cli_diff(root, {}),
+        "martctl diff (process)": lambda: cli_diff(root, env),
     }, repeat)
 
 
@@ -142,7 +149,6 @@ def postgres_bench(rows: int, repeat: int, folder: Path) -> None:
     import psycopg
     from pg_server import start_server
 
-    import martctl
 
     server = start_server()
     try:
@@ -167,15 +173,7 @@ def postgres_bench(rows: int, repeat: int, folder: Path) -> None:
             return run
 
         os.environ["MARTCTL_PG_DSN"] = dsn
-        ws = martctl.open(root)
-        check(ws.diff("orders", env="dev"), rows)
-        measure(f"Postgres, {rows:,} rows", {
-            "raw count(*)": raw("select count(*) from bench.orders"),
-            "raw FULL OUTER JOIN by key": raw(RAW_JOIN),
-            "diff (Workspace.diff)": lambda: ws.diff("orders", env="dev"),
-            "diff, counts only": lambda: ws.diff(env="dev"),
-            "martctl diff (process)": lambda: cli_diff(root, {"MARTCTL_PG_DSN": dsn}),
-        }, repeat)
+        measure_diff(f"Postgres, {rows:,} rows", raw, root, {"MARTCTL_PG_DSN": dsn}, rows, repeat)
     finally:
         server.stop()
 
