@@ -99,3 +99,43 @@ def test_help_is_fast_because_it_imports_no_engine():
             "print(sorted(m for m in ('sqlglot', 'duckdb', 'psycopg', 'yaml', 'martctl.api.workspace') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
+
+
+# import name -> the distribution pyproject.toml declares it under; optional ones only imported lazily
+REQUIRED = {"typer": "typer", "sqlglot": "sqlglot", "duckdb": "duckdb", "rich": "rich", "yaml": "pyyaml"}
+OPTIONAL = {"psycopg": "psycopg", "pyspark": "pyspark", "pyarrow": "pyspark", "pandas": "pandas",
+            "sqlglotc": "sqlglotc"}
+
+
+def third_party_imports(path: Path) -> tuple[set[str], set[str]]:
+    """(top-level packages imported when the module loads, those imported only inside a function or
+    under `if TYPE_CHECKING`), neither the standard library nor martctl."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+
+    def names(nodes) -> set[str]:
+        found = set()
+        for node in nodes:
+            if isinstance(node, ast.Import):
+                found.update(a.name.split(".")[0] for a in node.names)
+            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                found.add(node.module.split(".")[0])
+        return {n for n in found if n not in sys.stdlib_module_names and n not in ("martctl", "__future__")}
+
+    eager = names(tree.body) | names(n for t in tree.body if isinstance(t, ast.Try) for n in t.body)
+    return eager, names(ast.walk(tree)) - eager
+
+
+def test_every_import_is_a_declared_dependency():
+    """A plain `pip install .` must run every command: a module imported at load time is a required
+    dependency (typing_extensions once came only through another package's dependencies and broke
+    the README's first command), one imported lazily is at least an optional one."""
+    declared = (PACKAGE.parent / "pyproject.toml").read_text(encoding="utf-8")
+    for distribution in {**REQUIRED, **OPTIONAL}.values():
+        assert f'"{distribution}' in declared, f"{distribution} is not in pyproject.toml"
+    problems = []
+    for path in sorted(PACKAGE.rglob("*.py")):
+        eager, lazy = third_party_imports(path)
+        problems += [f"{path.relative_to(PACKAGE.parent)}: imports {n} at load time" for n in sorted(eager - set(REQUIRED))]
+        problems += [f"{path.relative_to(PACKAGE.parent)}: imports {n}, declared nowhere"
+                     for n in sorted(lazy - set(REQUIRED) - set(OPTIONAL))]
+    assert not problems, "\n".join(problems)

@@ -5,10 +5,9 @@ from __future__ import annotations
 import os
 import sys
 from functools import lru_cache
-from typing import Optional
+from typing import Annotated, Optional
 
 import typer
-from typing_extensions import Annotated
 
 from martctl import __version__
 from martctl.cli import clock  # noqa: F401  (first: its fallback clock starts with the process)

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import Annotated
 
 import typer
-from typing_extensions import Annotated
 
 from martctl.cli.cmd_run import Wait
 from martctl.cli.options import DryRun, Json, ProjectDir, TargetOpt

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import List, Optional
+from typing import Annotated, List, Optional
 
 import typer
-from typing_extensions import Annotated
 
 ProjectDir = Annotated[Path, typer.Option("--project-dir", metavar="DIR", help="Folder holding config.yaml (default: this folder or the nearest parent that has one).", show_default=False)]
 TargetOpt = Annotated[Optional[str], typer.Option("--target", "-t", metavar="NAME", help="Target from config.yaml (default: default_target).")]
