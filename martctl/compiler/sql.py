@@ -10,6 +10,7 @@ import sqlglot
 from sqlglot import exp
 from sqlglot.errors import ErrorLevel, OptimizeError, ParseError, SqlglotError, UnsupportedError
 
+from martctl.compiler.nodes import Nodes
 from martctl.errors import CompileError, Problem
 from martctl.project.model import Mart
 
@@ -52,17 +53,17 @@ def nesting_guard(mart: Mart):
         ) from None
 
 
-def parse_mart(mart: Mart) -> exp.Query:
-    """Parse the mart's SQL in its dialect; errors name the file, line and column."""
+def parse_mart(mart: Mart) -> Nodes:
+    """Parse the mart's SQL in its dialect (the tree and its nodes); errors name the file, line and column."""
     with nesting_guard(mart):
-        tree = _parse(mart)
-    _check_tree(tree, mart)
-    return tree
+        nodes = Nodes(_parse(mart))
+    _check_tree(nodes, mart)
+    return nodes
 
 
-def _check_tree(tree: exp.Query, mart: Mart) -> None:
+def _check_tree(nodes: Nodes, mart: Mart) -> None:
     """Refuse what sqlglot accepts but the mart cannot mean (an empty select list) or cannot afford."""
-    branches = sum(1 for _ in tree.find_all(exp.SetOperation))
+    branches = len(nodes.find_all(exp.SetOperation))
     if branches >= MAX_SET_BRANCHES:
         raise CompileError(
             Problem(
@@ -73,7 +74,7 @@ def _check_tree(tree: exp.Query, mart: Mart) -> None:
                 hint="split it into several marts and union those, or load the rows as a seed (seeds/*.csv)",
             )
         )
-    empty = next((s for s in tree.find_all(exp.Select) if not s.expressions), None)
+    empty = next((s for s in nodes.find_all(exp.Select) if not s.expressions), None)
     if empty is not None:
         line = empty.meta.get("line") or 1
         raise CompileError(
@@ -117,7 +118,7 @@ def _parse(mart: Mart) -> exp.Query:
     return tree
 
 
-def table_references(tree: exp.Expression) -> list[exp.Table]:
+def table_references(tree: exp.Expression, nodes: Nodes | None = None) -> list[exp.Table]:
     """Tables the query reads, scope-aware: CTE names and derived tables are not references."""
     from sqlglot.optimizer.scope import traverse_scope
 
@@ -134,8 +135,9 @@ def table_references(tree: exp.Expression) -> list[exp.Table]:
     # in a FROM, ...) still count, unless a CTE of that name exists: a missed dependency would
     # build a mart before what it reads.
     seen = {id(t) for t in found}
-    ctes = {c.alias_or_name for c in tree.find_all(exp.CTE)}
-    found += [t for t in tree.find_all(exp.Table)
+    nodes = nodes or Nodes(tree)
+    ctes = {c.alias_or_name for c in nodes.find_all(exp.CTE)}
+    found += [t for t in nodes.find_all(exp.Table)
               if id(t) not in seen and t.name and (t.db or t.name not in ctes)]
     return found
 
@@ -152,7 +154,7 @@ def table_name(table: exp.Table) -> str:
     return ".".join(p for p in (table.catalog, table.db, table.name) if p)
 
 
-_VAR_NODES = (exp.Placeholder, exp.Parameter)
+VAR_NODES = (exp.Placeholder, exp.Parameter)
 
 
 def _var_name(node: exp.Expression) -> str | None:
@@ -162,10 +164,10 @@ def _var_name(node: exp.Expression) -> str | None:
     return inner.name if isinstance(inner, exp.Expression) else str(inner)
 
 
-def substitute_vars(tree: exp.Expression, values: Mapping[str, Any], mart: Mart) -> exp.Expression:
-    """Replace :name placeholders with literals (never pasted text)."""
-    nodes = [n for n in tree.find_all(*_VAR_NODES)]
-    for node in nodes:
+def substitute_vars(tree: exp.Expression, values: Mapping[str, Any], mart: Mart,
+                    found: list[exp.Expression] | None = None) -> exp.Expression:
+    """Replace :name placeholders (`found`: the tree's VAR_NODES, when known) with literals (never pasted text)."""
+    for node in list(tree.find_all(*VAR_NODES)) if found is None else found:
         name = _var_name(node)
         if name is None:
             continue
@@ -210,9 +212,11 @@ def parse_literal(text: str) -> Any:
     return str(value) if hasattr(value, "isoformat") else value
 
 
-def rename_tables(tree: exp.Expression, physical: Mapping[int, tuple[str, str]]) -> exp.Expression:
-    """Point each referenced table (by node id) at its physical schema.table, keeping aliases."""
-    for table in list(tree.find_all(exp.Table)):
+def rename_tables(tree: exp.Expression, physical: Mapping[int, tuple[str, str]],
+                  tables: list[exp.Table] | None = None) -> exp.Expression:
+    """Point each referenced table (by node id; `tables`: the tree's Table nodes, when known) at its
+    physical schema.table, keeping aliases."""
+    for table in list(tree.find_all(exp.Table)) if tables is None else tables:
         target = physical.get(id(table))
         if target is None:
             continue
@@ -228,12 +232,12 @@ def rename_tables(tree: exp.Expression, physical: Mapping[int, tuple[str, str]])
 
 
 @contextmanager
-def renamed_tables(tree: exp.Expression, physical: Mapping[int, tuple[str, str]]):
+def renamed_tables(tree: exp.Expression, physical: Mapping[int, tuple[str, str]], tables: list[exp.Table] | None = None):
     """rename_tables for the length of a `with` block, then the tree is as it was: generating SQL
     from a shared tree this way costs no copy (copying is most of a same-dialect compile)."""
-    tables = [t for t in tree.find_all(exp.Table) if id(t) in physical]
+    tables = [t for t in (tree.find_all(exp.Table) if tables is None else tables) if id(t) in physical]
     saved = [(t, {k: t.args.get(k) for k in ("catalog", "db", "this", "alias")}) for t in tables]
-    rename_tables(tree, physical)
+    rename_tables(tree, physical, tables)
     try:
         yield tree
     finally:
@@ -303,6 +307,23 @@ def generate(tree: exp.Expression, dialect: str, *, strict: bool = True, pretty:
     except UnsupportedError as exc:
         raise _Unsupported(str(exc)) from None
     return text, warnings
+
+
+# nodes sqlglot's generator rewrites in place when generating without a copy (DuckDB's string_agg
+# with ORDER BY loses its argument)
+MUTATED_BY_GENERATING = (exp.GroupConcat,)
+
+
+def changed_by_generating(nodes: Nodes, dialect: str) -> bool:
+    """Whether generating `dialect` from the tree itself would change it (then generate from a copy):
+    a node the generator rewrites, or a dialect whose generator rewrites booleans or nested CTEs."""
+    from sqlglot.dialects.dialect import Dialect
+
+    generator = Dialect.get_or_raise(dialect).generator_class
+    if generator.ENSURE_BOOLS or nodes.find(*MUTATED_BY_GENERATING) is not None:
+        return True
+    return (type(nodes.tree) in generator.EXPRESSIONS_WITHOUT_NESTED_CTES
+            and any(w.parent is not nodes.tree for w in nodes.find_all(exp.With)))
 
 
 class _Unsupported(Exception):
