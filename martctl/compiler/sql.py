@@ -9,6 +9,7 @@ from typing import Any, Mapping
 import sqlglot
 from sqlglot import exp
 from sqlglot.errors import ErrorLevel, OptimizeError, ParseError, SqlglotError, UnsupportedError
+from sqlglot.tokens import TokenType
 
 from martctl.compiler.nodes import Nodes
 from martctl.errors import CompileError, Problem
@@ -34,6 +35,21 @@ def _readable(message: str) -> str:
 
 
 MAX_SET_BRANCHES = 1000  # UNION/INTERSECT/EXCEPT branches in one mart: typing 4,000 takes 20 s, 20,000 hours
+# brackets nested in one mart: sqlglot in Python stops at 192 (recursion), compiled sqlglot (sqlglotc)
+# would recurse past the C stack and crash the process at about 10,000 nested subqueries
+MAX_NESTING = 256
+
+
+def _too_deep(mart: Mart) -> CompileError:
+    return CompileError(
+        Problem(
+            f"mart '{mart.key}': the SQL is nested too deeply for martctl (at most about 40 levels of "
+            "parentheses, 90 of subqueries)",
+            mart.sql_path,
+            mart.sql_line,
+            hint="flatten it: move inner parts into CTEs (with name as (...)) or into a mart of their own",
+        )
+    )
 
 
 @contextmanager
@@ -42,15 +58,31 @@ def nesting_guard(mart: Mart):
     try:
         yield
     except RecursionError:
-        raise CompileError(
-            Problem(
-                f"mart '{mart.key}': the SQL is nested too deeply for martctl (at most about 40 levels of "
-                "parentheses, 90 of subqueries)",
-                mart.sql_path,
-                mart.sql_line,
-                hint="flatten it: move inner parts into CTEs (with name as (...)) or into a mart of their own",
-            )
-        ) from None
+        raise _too_deep(mart) from None
+
+
+_OPENING = ("(", "[", "{")
+_OPENERS = {TokenType.L_PAREN, TokenType.L_BRACKET, TokenType.L_BRACE}
+_CLOSERS = {TokenType.R_PAREN, TokenType.R_BRACKET, TokenType.R_BRACE}
+
+
+def _nesting(sql: str, dialect: str) -> int:
+    """How deep brackets nest in the SQL's tokens (strings and comments aside); 0 when it has too
+    few brackets to nest past MAX_NESTING, or does not tokenize (the parser says why)."""
+    if sum(sql.count(c) for c in _OPENING) <= MAX_NESTING:
+        return 0
+    try:
+        tokens = sqlglot.tokenize(sql, read=dialect)
+    except SqlglotError:
+        return 0
+    depth = deepest = 0
+    for token in tokens:
+        if token.token_type in _OPENERS:
+            depth += 1
+            deepest = max(deepest, depth)
+        elif token.token_type in _CLOSERS:
+            depth -= 1
+    return deepest
 
 
 def parse_mart(mart: Mart) -> Nodes:
@@ -88,6 +120,8 @@ def _check_tree(nodes: Nodes, mart: Mart) -> None:
 
 
 def _parse(mart: Mart) -> exp.Query:
+    if _nesting(mart.sql, mart.dialect) > MAX_NESTING:
+        raise _too_deep(mart)
     try:
         tree = sqlglot.parse_one(mart.sql, read=mart.dialect)  # fresh: cheaper than copying a cached tree
     except ParseError as exc:
