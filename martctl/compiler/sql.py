@@ -35,9 +35,10 @@ def _readable(message: str) -> str:
 
 
 MAX_SET_BRANCHES = 1000  # UNION/INTERSECT/EXCEPT branches in one mart: typing 4,000 takes 20 s, 20,000 hours
-# brackets nested in one mart: sqlglot in Python stops at 192 (recursion), compiled sqlglot (sqlglotc)
-# would recurse past the C stack and crash the process at about 10,000 nested subqueries
-MAX_NESTING = 256
+# brackets nested in one mart. sqlglot in Python runs out of stack first (about 40 parentheses, 90
+# subqueries; 192 redundant parentheses around one subquery); compiled sqlglot (sqlglotc) goes deeper
+# and, at about 10,000 nested subqueries, crashes the process (C stack): the same limit for both
+MAX_NESTING = 128
 
 
 def _too_deep(mart: Mart) -> CompileError:
