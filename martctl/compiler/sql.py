@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from contextlib import contextmanager
+from functools import lru_cache
 from typing import Any, Mapping
 
 import sqlglot
@@ -352,13 +353,20 @@ MUTATED_BY_GENERATING = (exp.GroupConcat,)
 def changed_by_generating(nodes: Nodes, dialect: str) -> bool:
     """Whether generating `dialect` from the tree itself would change it (then generate from a copy):
     a node the generator rewrites, or a dialect whose generator rewrites booleans or nested CTEs."""
+    ensure_bools, without_nested_ctes = _rewrites(dialect)
+    if ensure_bools or nodes.find(*MUTATED_BY_GENERATING) is not None:
+        return True
+    return type(nodes.tree) in without_nested_ctes and any(w.parent is not nodes.tree for w in nodes.find_all(exp.With))
+
+
+@lru_cache(maxsize=None)
+def _rewrites(dialect: str) -> tuple[bool, frozenset]:
+    """Whether the dialect's generator rewrites booleans, and the queries it moves nested CTEs out of;
+    read from an instance (compiled sqlglot keeps class settings there)."""
     from sqlglot.dialects.dialect import Dialect
 
-    generator = Dialect.get_or_raise(dialect).generator_class
-    if generator.ENSURE_BOOLS or nodes.find(*MUTATED_BY_GENERATING) is not None:
-        return True
-    return (type(nodes.tree) in generator.EXPRESSIONS_WITHOUT_NESTED_CTES
-            and any(w.parent is not nodes.tree for w in nodes.find_all(exp.With)))
+    generator = Dialect.get_or_raise(dialect).generator()
+    return bool(generator.ENSURE_BOOLS), frozenset(generator.EXPRESSIONS_WITHOUT_NESTED_CTES)
 
 
 class _Unsupported(Exception):
