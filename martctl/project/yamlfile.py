@@ -79,7 +79,7 @@ class _AliasLimit:
     """Refuses a document whose aliases expand it by more than ALIAS_LIMIT values, before building it."""
 
     document = "this file"
-    aliased = True  # False: the text has no `*`, so no alias to count
+    aliased = True  # False: the text has no anchor and alias (`&name`, `*name`) to count
 
     def construct_document(self, node):
         if not self.aliased:
@@ -144,7 +144,7 @@ def read_yaml(path: Path, text: str | None = None):
             raise YamlProblem(exc.problem) from None
     try:
         loader = _LineLoader(text)
-        loader.aliased = "*" in text  # an alias is written *name
+        loader.aliased = "*" in text and "&" in text  # an alias (*name) needs an anchor (&name)
         try:
             return loader.get_single_data()
         finally:
