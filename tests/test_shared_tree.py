@@ -92,3 +92,14 @@ def test_a_plain_mart_is_generated_from_the_shared_tree_not_a_copy():
     plain = "with c as (select 1 as a) select a, count(*) as n from c group by a"
     assert not any(changed(dialect, plain) for dialect in ("duckdb", "postgres", "spark", "snowflake"))
     assert all(changed(dialect, sql) for dialect, sql in REWRITTEN)
+
+
+def test_the_nodes_walked_once_are_what_find_all_yields_in_its_order():
+    """Reference order decides error order and the upstream order of the graph."""
+    types = [(exp.Table,), (exp.CTE,), (exp.Identifier,), (exp.Select, exp.SetOperation), (exp.Placeholder,)]
+    for dialect, sql in _corpus()[::5]:
+        tree = sqlglot.parse_one(sql, read=dialect)
+        nodes = Nodes(tree)
+        for wanted in types:
+            assert [id(n) for n in nodes.find_all(*wanted)] == [id(n) for n in tree.find_all(*wanted)], (sql, wanted)
+            assert nodes.find(*wanted) is tree.find(*wanted)
