@@ -118,8 +118,8 @@ class DuckDBAdapter(Adapter):
         if not self.read_only:
             self._clean_leftovers()
 
-    def _load_relations(self) -> None:
-        rows = self._con.execute(_RELATIONS).fetchall()
+    def _load_relations(self, con=None) -> None:
+        rows = (con or self._con).execute(_RELATIONS).fetchall()
         self._relations = {(s.lower(), n.lower()): ("VIEW" if "VIEW" in t.upper() else "TABLE") for s, n, t in rows}
         self._schemas = {s.lower() for s, _, _ in rows}
 
@@ -207,6 +207,54 @@ class DuckDBAdapter(Adapter):
         return self._lock.taken_over if self._lock else None
 
     # -- work --------------------------------------------------------------------
+    # -- batches -----------------------------------------------------------------
+    batches = True
+
+    def _in_batch(self) -> bool:
+        return getattr(self._local, "batch", None) is not None
+
+    def begin_batch(self, schemas=()) -> None:
+        for schema in schemas:  # a schema created inside a batch is invisible to the other threads' batches
+            self._ensure_schema(schema)
+        self._cursor().execute("BEGIN TRANSACTION")
+        self._local.batch = {"failed": False}
+
+    def batch_failed(self) -> bool:
+        return self._in_batch() and self._local.batch["failed"]
+
+    def commit_batch(self, statements=()) -> None:
+        import duckdb
+
+        cursor = self._cursor()
+        try:
+            for index, statement in enumerate(statements):
+                text = statement if isinstance(statement, str) else statement.sql("duckdb", copy=False)
+                if self.between_statements is not None:
+                    self.between_statements(index, text)
+                cursor.execute(text)
+            cursor.execute("COMMIT")
+        except BaseException as exc:
+            self.rollback_batch()
+            if isinstance(exc, duckdb.Error):
+                raise statement_error(exc, self.target.secrets) from None
+            raise
+        self._local.batch = None
+
+    def rollback_batch(self) -> None:
+        import duckdb
+
+        try:
+            self._cursor().execute("ROLLBACK")
+        except duckdb.Error:
+            pass
+        self._local.batch = None
+        with self._schema_lock:  # what the batch created or dropped is undone: the catalog is read again
+            self._load_relations(self._cursor())
+
+    def _failed_in_batch(self) -> None:
+        if self._in_batch():
+            self._local.batch["failed"] = True
+
     def _run(self, statements: list, transaction: bool = True, then: Then | None = None) -> list:
         """Execute statements (ASTs or text) on this thread's cursor, in one transaction; return the
         first row of each. `then(count)` gives statements to run last in the same transaction (the
@@ -216,7 +264,7 @@ class DuckDBAdapter(Adapter):
 
         cursor = self._cursor()
         texts = [s if isinstance(s, str) else s.sql("duckdb") for s in statements]
-        if len(texts) == 1 and then is None:
+        if (len(texts) == 1 and then is None) or self._in_batch():  # a batch is the transaction
             transaction = False
         results = []
         try:
@@ -233,6 +281,7 @@ class DuckDBAdapter(Adapter):
             if transaction:
                 cursor.execute("COMMIT")
         except BaseException as exc:  # an engine error, or anything else mid-way: nothing is kept
+            self._failed_in_batch()
             if transaction:
                 try:
                     cursor.execute("ROLLBACK")
@@ -251,6 +300,7 @@ class DuckDBAdapter(Adapter):
             result = cursor.execute(sql)
             rows = result.fetchmany(limit) if limit is not None else result.fetchall()
         except duckdb.Error as exc:
+            self._failed_in_batch()
             raise statement_error(exc, self.target.secrets) from None
         return QueryResult([d[0] for d in result.description or []], row_list(rows))
 
@@ -357,4 +407,5 @@ class DuckDBAdapter(Adapter):
         try:
             return self._cursor().execute(sql, params).fetchall()
         except duckdb.Error as exc:
+            self._failed_in_batch()
             raise statement_error(exc, self.target.secrets) from None
