@@ -431,15 +431,16 @@ class _Run:
                 self._finish(result)
             return
         if not batch.entries:
+            snapshot = self.commits  # read first: the transaction then sees at least these commits
             self.adapter.begin_batch()
-            batch.open(self.commits)
+            batch.open(snapshot)
         entry = Entry(step, NodeResult(step.key, step.kind, step.materialized, step.relation))
         batch.entries.append(entry)
         entry.result = build(step, entry.rows)
         if entry.result.status != SUCCESS or self.adapter.batch_failed():
             self._replay(batch, build)
             return
-        if self.release_early:
+        if self.release_early and _downstream_cause(entry.result) is None:  # else its downstream is skipped at commit
             with self.state:
                 self._release(entry.result)
         if batch.old:
