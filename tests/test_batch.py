@@ -109,6 +109,18 @@ def test_two_workers_read_what_the_other_committed(tmp_path: Path, spy):
     assert spy["commit"] >= 4 and spy["rollback"] == 0  # no conflict between the two workers' commits
 
 
+def test_builds_commit_one_by_one_while_the_log_waits_for_a_checkpoint(tmp_path: Path, spy, monkeypatch):
+    root = _project(tmp_path / "p", 2)
+    martctl.open(root).build()
+    monkeypatch.setattr(batch, "WAL_BYTES", 0)  # never small enough: every build alone
+    report = martctl.open(root, vars={"version": 2}).build()
+    assert spy["commit"] == 0 and not any(r.failed for r in report.results.values())
+    assert set(_versions(root).values()) == {2}
+    monkeypatch.setattr(batch, "WAL_BYTES", 2**40)
+    martctl.open(root, vars={"version": 3}).build()
+    assert spy["commit"] >= 1 and set(_versions(root).values()) == {3}
+
+
 def test_a_failure_inside_a_batch_rebuilds_the_others_one_by_one(tmp_path: Path, spy):
     root = _project(tmp_path / "p", 1, ", case when :fail = 1 then error('planted failure') end as boom")
     first = martctl.open(root).build()

@@ -23,6 +23,11 @@ if TYPE_CHECKING:
 
 BATCH_SECONDS = 0.5  # a batch commits once it is this old: a kill loses at most about this much work
 SOLO_SECONDS = 0.1  # a build expected to take longer commits on its own
+# DuckDB checkpoints its write-ahead log at a commit only while no other write transaction is open: two
+# workers' overlapping batches would never let it, and the log (and memory) would grow all run long.
+# Past this size, builds commit one by one until a checkpoint has emptied the log.
+WAL_BYTES = 16 * 2**20  # DuckDB's own checkpoint_threshold: 1,000 small marts on 2 threads then peak
+# at 1.13x raw's memory instead of 1.6x, at a cost of about a tenth of their time
 
 
 @dataclass

@@ -422,7 +422,7 @@ class _Run:
     # -- batches (see batch.py) -------------------------------------------------------------------
 
     def _build_batched(self, batch: Batch, step: Step, build: Callable[..., NodeResult]) -> None:
-        alone = solo(self.expected, step.key)
+        alone = solo(self.expected, step.key) or not self.adapter.may_batch()
         if batch.entries and (alone or any(self.committed.get(u, 0) > batch.snapshot for u in step.upstream)):
             self._end_batch(batch, build)  # before a slow build, or one that reads what was committed since
         if alone:

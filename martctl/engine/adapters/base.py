@@ -120,6 +120,10 @@ class Adapter(ABC):
         commit_batch or rollback_batch (`schemas` are created first, outside it)."""
         raise NotImplementedError
 
+    def may_batch(self) -> bool:
+        """Whether a new batch may begin now (see batch.WAL_BYTES)."""
+        return True
+
     def batch_failed(self) -> bool:
         """A statement of this thread's open batch failed: the batch can only be rolled back."""
         raise NotImplementedError

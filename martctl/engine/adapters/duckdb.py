@@ -8,6 +8,7 @@ run are dropped on connect anyway.
 
 from __future__ import annotations
 
+import os
 import re
 import threading
 from pathlib import Path
@@ -15,7 +16,7 @@ from typing import TYPE_CHECKING, Callable, Sequence
 
 from sqlglot import exp
 
-from martctl.engine import ddl
+from martctl.engine import batch, ddl
 from martctl.engine.adapters.base import Adapter, QueryResult, Then, row_list
 from martctl.engine.lock import FileLock
 from martctl.errors import AdapterError, LockBusy, ProjectError
@@ -230,6 +231,29 @@ class DuckDBAdapter(Adapter):
             self._ensure_schema(schema)
         self._cursor().execute("BEGIN TRANSACTION")
         self._local.batch = {"failed": False}
+
+    def may_batch(self) -> bool:
+        """Past WAL_BYTES of log, a checkpoint is tried (it succeeds when no other write transaction is
+        open); until one succeeds, builds commit one by one (so that DuckDB's own can happen too)."""
+        if self._wal_bytes() < batch.WAL_BYTES:
+            return True
+        if self._in_batch():  # this thread's own open transaction would refuse the checkpoint
+            return False
+        import duckdb
+
+        try:
+            self._cursor().execute("CHECKPOINT")
+        except duckdb.Error:  # another worker's transaction is open
+            return False
+        return self._wal_bytes() < batch.WAL_BYTES
+
+    def _wal_bytes(self) -> int:
+        if self.memory:
+            return 0
+        try:
+            return os.path.getsize(self.path + ".wal")
+        except OSError:  # no log: everything is checkpointed
+            return 0
 
     def batch_failed(self) -> bool:
         return self._in_batch() and self._local.batch["failed"]
