@@ -15,11 +15,9 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Mapping
+from typing import Any, Mapping
 
-if TYPE_CHECKING:
-    from martctl.engine.events import NodeResult
-    from martctl.engine.execute import Step
+from martctl.engine.events import NodeResult
 
 BATCH_SECONDS = 0.5  # a batch commits once it is this old: a kill loses at most about this much work
 SOLO_SECONDS = 0.1  # a build expected to take longer commits on its own
@@ -32,8 +30,8 @@ WAL_BYTES = 16 * 2**20  # DuckDB's own checkpoint_threshold: 1,000 small marts o
 
 @dataclass
 class Entry:
-    step: "Step"
-    result: "NodeResult"
+    step: Any  # execute.Step (which imports this module)
+    result: NodeResult
     rows: dict[str, dict] = field(default_factory=dict)  # key -> its state record, written at commit
 
 
