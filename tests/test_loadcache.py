@@ -114,6 +114,22 @@ def test_a_fresh_edit_in_the_same_tick_is_never_served(tmp_path: Path):
     assert "9 as id" in sqls(root)["a.base"]
 
 
+def test_an_entry_that_would_be_read_again_is_not_written(tmp_path: Path):
+    """Right after an edit (inside the racy window) the file is read again on every load until it
+    settles, so its entry is not worth rewriting the cache for; once settled, it is written."""
+    root = project(tmp_path)
+    sqls(root)
+    written = (root / CACHE).read_bytes()
+    (root / "marts/a/base.yml").write_text("sql: select 4 as id, :n as n\n")
+    assert sqls(root)["a.base"] == "select 4 as id, :n as n"
+    assert (root / CACHE).read_bytes() == written  # not rewritten
+    settled(root)
+    assert sqls(root)["a.base"] == "select 4 as id, :n as n"
+    assert (root / CACHE).read_bytes() != written
+    same_size_edit(root / "marts/a/base.yml", "4 as id", "5 as id")
+    assert sqls(root)["a.base"] == "select 4 as id, :n as n"  # the settled entry is served
+
+
 def test_problems_are_reported_as_without_the_cache(tmp_path: Path):
     root = project(tmp_path)
     sqls(root)

@@ -6,7 +6,7 @@ were read from (the YAML file, its SQL files, the sibling .sql files that did no
 when every stamp is unchanged, and only for a file that loaded without a problem, so a project with
 problems is always read, and reported, as without the cache. A file whose stamp is within RACY_NS of
 the moment its entry was made is read again (an edit in the same clock tick leaves mtime and perhaps
-size equal); a file read through a symlink is never kept. The whole cache is dropped when config.yaml,
+size equal), so such an entry alone does not rewrite the cache; a file read through a symlink is never kept. The whole cache is dropped when config.yaml,
 martctl, Python or sqlglot change. The file is written atomically and read with an unpickler that
 builds only the model's own types; an unreadable or foreign file is ignored.
 """
@@ -106,7 +106,8 @@ class MartFileCache:
             self.entries.pop(str(path), None)
             return
         self.entries[str(path)] = (self.started, deps, marts)
-        self.changed = True
+        # an entry get() will refuse (a file changed within RACY_NS: the usual edit-then-run) is not worth a write
+        self.changed = self.changed or not any(old is not None and old[1] >= self.started - RACY_NS for _, old in deps)
 
     def save(self, kept: set[str]) -> None:
         """Write the entries of the files in `kept` (the mart files that exist now), atomically;
