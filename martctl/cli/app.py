@@ -31,11 +31,19 @@ def _version(value: bool) -> None:
         raise typer.Exit()
 
 
+OPEN_THEN_COLLECT = ("seed", "run", "build", "plan")  # they start the garbage collector once their project is open
+
+
 @app.callback()
 def _root(
+    ctx: typer.Context,
     version: Annotated[Optional[bool], typer.Option("--version", callback=_version, is_eager=True, help="Show the version.")] = None,
 ) -> None:
     """Build, test and explain SQL data marts."""
+    if ctx.invoked_subcommand not in OPEN_THEN_COLLECT:
+        from martctl.cli import collector
+
+        collector.started()  # paused by the process entry (collector.py): on from here for every other command
 
 
 COMMAND_MODULES = ("project", "run", "test", "lineage", "docs", "state", "diff", "envs")
