@@ -132,3 +132,12 @@ def test_adding_or_removing_a_mart_reparses_only_what_it_changes(tmp_path: Path)
     (root / "marts/a/base.yml").unlink()  # what cached marts read is gone
     with pytest.raises(ProjectError, match="reads unknown table 'base'"):
         Workspace(root).graph
+
+
+def test_the_cache_serves_the_project_however_its_folder_is_named(tmp_path: Path, monkeypatch):
+    """`martctl run` in the folder and `martctl run --project-dir /abs/path` (cron) share the cache."""
+    root = write_project(tmp_path / "p", FILES)
+    compiled_sql(root.resolve())
+    monkeypatch.chdir(root)
+    assert compiled_sql(Path("."))[1]
+    assert compiled_sql(root.resolve())[1]

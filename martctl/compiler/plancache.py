@@ -47,7 +47,7 @@ def common_key(project) -> str:
         stamp = None
         if s.seed is not None:
             stat = os.stat(s.seed)
-            stamp = (str(s.seed), stat.st_size, stat.st_mtime_ns)
+            stamp = (os.path.relpath(s.seed, project.root), stat.st_size, stat.st_mtime_ns)  # the same from any cwd
         sources.append((key, s.schema, sorted(s.columns.items(), key=lambda kv: kv[0]), stamp,
                         sorted(s.column_types.items())))
     blob = json.dumps(
