@@ -1,4 +1,4 @@
-"""target/.cache/marts.pickle: the marts of each unchanged YAML file, so that a command does not
+"""target/.cache/marts-<hash>.pickle: the marts of each unchanged YAML file, so that a command does not
 parse 1,000 YAML files again to find them unchanged.
 
 An entry holds one mart file's marts and the stamp (size, mtime_ns, inode, device) of every file they
@@ -23,7 +23,7 @@ from importlib.util import find_spec
 from pathlib import Path
 from stat import S_ISREG
 
-FILE = Path(".cache") / "marts.pickle"
+FILE = Path(".cache") / "marts.pickle"  # marts-<hash>.pickle: one per spelling of the project's folder (cache_file)
 FORMAT = 1
 RACY_NS = 3_000_000_000  # coarser than any file system's mtime tick (FAT: 2 s)
 
@@ -56,6 +56,14 @@ def stamp(path: Path | str) -> tuple[int, int, int, int] | None:
     return (st.st_size if S_ISREG(st.st_mode) else -1, st.st_mtime_ns, st.st_ino, st.st_dev)
 
 
+def cache_file(target_dir: Path) -> Path:
+    """The cache of the project whose target/ is spelled `target_dir`. Entries hold the marts with their
+    paths as the project's folder was named (`.` in it, /srv/marts from cron): each spelling has its
+    own file, so alternating between them does not read every YAML file again at each switch."""
+    spelling = hashlib.blake2b(os.fspath(target_dir).encode(), digest_size=4).hexdigest()
+    return Path(target_dir) / FILE.with_name(f"{FILE.stem}-{spelling}{FILE.suffix}")
+
+
 def _code_key(config_text: str) -> str:
     """What every entry depends on besides its own files: config.yaml, martctl's and sqlglot's code."""
     here = Path(__file__).resolve().parent
@@ -73,7 +81,7 @@ class MartFileCache:
     a file just read, save() once loading is done."""
 
     def __init__(self, target_dir: Path, config_text: str) -> None:
-        self.path = Path(target_dir) / FILE
+        self.path = cache_file(target_dir)
         self.key = _code_key(config_text)
         self.started = time.time_ns()
         self.entries: dict[str, tuple[int, list, list]] = {}
