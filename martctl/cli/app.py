@@ -43,7 +43,7 @@ def _root(
     if ctx.invoked_subcommand not in OPEN_THEN_COLLECT:
         from martctl.cli import collector
 
-        collector.started()  # paused by the process entry (collector.py): on from here for every other command
+        collector.started(full_passes=True)  # paused by the process entry (collector.py): on from here
 
 
 COMMAND_MODULES = ("project", "run", "test", "lineage", "docs", "state", "diff", "envs")

@@ -4,11 +4,12 @@ A command's start-up (imports, the project's model from the load cache, the plan
 about 100,000 objects that live until the process ends, and the collector would walk them again and
 again: its passes took 50-90 ms of a one-mart edit's `run -s m+` on the 1,000-mart project, 0.27 s of
 a warm full run and 0.85 s of a cold one, and the interpreter's exit walks every object once more
-(about 65 ms). So the process entry pauses the collector (`starting`); once the project is open
-(`started`) what exists is frozen (never walked again) and the collector runs for what the command
-allocates, without full passes (a run's objects live until its end; a cold build's peak memory is
-the same); at exit every object is frozen (`exiting`). Only the process entry does this: a program
-that calls the CLI's main() or the API keeps its own collector as it was.
+(about 65 ms). So the process entry pauses the collector (`starting`); seed/run/build/plan turn it
+on once their project is open, every other command before it starts (`started`): what exists then is
+frozen (never walked again), and seed/run/build/plan collect without full passes (a run's objects live
+until its end; a cold build's peak memory is the same); at exit every object is frozen (`exiting`).
+Only the process entry does this: a program that calls the CLI's main() or the API keeps its
+collector as it was.
 """
 
 from __future__ import annotations
@@ -27,15 +28,17 @@ def starting() -> None:
     gc.disable()
 
 
-def started() -> None:
-    """The project is open: freeze what start-up allocated, collect what comes next (once per process)."""
+def started(full_passes: bool = False) -> None:
+    """The project is open: freeze what start-up allocated, collect what comes next (once per process);
+    without full passes unless asked (a run; a server, `docs serve`, keeps them)."""
     global _paused
     if not _paused:
         return
     _paused = False
     gc.freeze()
-    young, middle, _ = gc.get_threshold()
-    gc.set_threshold(young, middle, FULL_PASS_AFTER)
+    if not full_passes:
+        young, middle, _ = gc.get_threshold()
+        gc.set_threshold(young, middle, FULL_PASS_AFTER)
     gc.enable()
 
 
