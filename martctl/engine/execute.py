@@ -19,6 +19,7 @@ from graphlib import TopologicalSorter
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Iterable, Mapping, Sequence
 
+from martctl.engine.batch import Batch, Entry, solo
 from martctl.engine.events import (
     CANCELLED,
     ERROR,
@@ -169,13 +170,16 @@ def _shown(path) -> str:
 
 
 def _build(step: Step, adapter: "Adapter", full_refresh: bool, after_mart: AfterMart | None, stop: Stop,
-           recorder: "Recorder | None" = None) -> NodeResult:
+           recorder: "Recorder | None" = None, batched: dict[str, dict] | None = None) -> NodeResult:
     """Run one node on a worker thread; never raises. A lost run lock stops the whole run. With a
-    `recorder`, the state's record of the build is written in the build's own transaction."""
+    `recorder`, the state's record of the build is written in the build's own transaction, or, when
+    the build runs in a batch (see batch.py), kept in `batched` to be written when the batch commits."""
     result = NodeResult(step.key, step.kind, step.materialized, step.relation, sql_path=step.sql_path)
     result.started_at = time.time()
     clock = time.perf_counter()
-    record = {"then": lambda rows: recorder.built(step.key, rows, time.perf_counter() - clock)} if recorder else {}
+    record = {}
+    if recorder is not None and batched is None:
+        record = {"then": lambda rows: recorder.built(step.key, rows, time.perf_counter() - clock)}
     try:
         if step.seed is not None:
             result.rows = adapter.load_seed(step.seed, **record)
@@ -185,6 +189,9 @@ def _build(step: Step, adapter: "Adapter", full_refresh: bool, after_mart: After
                 result.incremental = ("backfill" if step.compiled.backfill else "batch") if batch else "full"
             result.rows = adapter.materialize(step.compiled, full_refresh=full_refresh, **record)
         result.status = SUCCESS
+        row = recorder.row(step.key, result.rows, time.perf_counter() - clock) if batched is not None and recorder else None
+        if row is not None:
+            batched[step.key] = row
     except LockLost as exc:
         result.status, result.error = ERROR, str(exc)
         stop.stop(LOCK_LOST)
@@ -206,17 +213,25 @@ def _build(step: Step, adapter: "Adapter", full_refresh: bool, after_mart: After
             if found.skip_downstream or found.failed_tests:
                 names = ", ".join(found.failed_tests) or "a test"
                 result.test_failure = f"test {names} failed on {step.key}"
-            _record_tests(recorder, adapter, result)
+            _record_tests(recorder, adapter, result, batched)
     result.seconds = time.perf_counter() - clock
     return result
 
 
-def _record_tests(recorder: "Recorder | None", adapter: "Adapter", result: NodeResult) -> None:
+def _record_tests(recorder: "Recorder | None", adapter: "Adapter", result: NodeResult,
+                  batched: dict[str, dict] | None) -> None:
     """After the mart's tests: its state record says whether they passed (a failed write fails the node)."""
     if recorder is None:
         return
+    if batched is not None:
+        status = recorder.tests_status(result.key, result.test_failure is None)
+        if status and result.key in batched:
+            batched[result.key]["status"] = status
+        return
     try:
-        adapter.execute(recorder.tests_done(result.key, result.test_failure is None))
+        statements = recorder.tests_done(result.key, result.test_failure is None)
+        if statements:
+            adapter.execute(statements)
     except Exception as exc:
         result.status, result.error = ERROR, f"cannot record its tests in martctl's state: {exc}"
 
@@ -269,9 +284,10 @@ def run(
     into martctl's state within the build's transaction (see engine/state.py).
     """
     run_ = _Run(adapter, steps, max(1, int(threads)), on_event or (lambda event: None), stop if stop is not None else Stop(),
-                fail_fast, decisions or {})
+                fail_fast, decisions or {}, recorder)
     report = RunReport(run_id or uuid.uuid4().hex, command, target, list(selection), run_.threads, time.time())
-    return run_.execute(report, lambda step: _build(step, adapter, full_refresh, after_mart, run_.stop, recorder))
+    return run_.execute(report, lambda step, batched=None: _build(step, adapter, full_refresh, after_mart, run_.stop,
+                                                                  recorder, batched))
 
 
 class _Run:
@@ -280,9 +296,18 @@ class _Run:
     a slow renderer never stalls a worker and events still come in the order things happened."""
 
     def __init__(self, adapter: "Adapter", steps: Sequence[Step], threads: int, emit: Callable[[Event], None],
-                 stop: Stop, fail_fast: bool, decisions: Mapping[str, tuple[bool | None, str]]) -> None:
+                 stop: Stop, fail_fast: bool, decisions: Mapping[str, tuple[bool | None, str]],
+                 recorder: "Recorder | None" = None) -> None:
         self.adapter, self.threads, self.emit, self.stop, self.fail_fast = adapter, threads, emit, stop, fail_fast
         self.decisions = decisions
+        self.recorder = recorder
+        self.batching = bool(getattr(adapter, "batches", False))  # see batch.py
+        records = recorder.records if recorder is not None else {}
+        self.expected = {key: record.seconds for key, record in records.items()}  # each node's last build time
+        self.release_early = threads == 1  # one worker sees its own open batch: downstream need not wait
+        self.commits = 0  # batches committed so far
+        self.committed: dict[str, int] = {}  # key -> the commit count that made its build visible
+        self.released: set[str] = set()  # keys given to the sorter as done
         self.by_key = {s.key: s for s in steps}
         self.position = {s.key: i for i, s in enumerate(steps, 1)}
         self.children: dict[str, list[str]] = {}
@@ -355,31 +380,106 @@ class _Run:
         for key in self.sorter.get_ready():
             heapq.heappush(self.ready, (self.position[key], key))
 
-    def _work(self, build: Callable[[Step], NodeResult], after_each: Callable[[], None] | None = None) -> None:
+    def _work(self, build: Callable[..., NodeResult], after_each: Callable[[], None] | None = None) -> None:
         """A worker: take the earliest ready node, build it, finish it; until every node is finished.
-        `after_each` runs outside the lock after each start and finish (one thread: emitting there)."""
+        `after_each` runs outside the lock after each start and finish (one thread: emitting there).
+        Where the adapter has batches, quick builds commit together (see batch.py)."""
+        batch = Batch() if self.batching else None
         try:
             while True:
                 if after_each is not None:
                     after_each()
+                holding = batch is not None and bool(batch.entries)  # nothing to take: commit it, others may wait on it
                 with self.state:
-                    while not self.ready and self.pending and not self.closed:
+                    while not self.ready and self.pending and not self.closed and not holding:
                         self.state.wait()
-                    if self.closed or not self.ready:
-                        return
-                    _, key = heapq.heappop(self.ready)
-                    if not self._start(key):
+                    key = None
+                    if not self.closed and self.ready:
+                        _, key = heapq.heappop(self.ready)
+                        if not self._start(key):
+                            continue
+                if key is None:
+                    if batch is not None and batch.entries:
+                        self._end_batch(batch, build)
                         continue
+                    return
                 if after_each is not None:
                     after_each()
-                result = build(self.by_key[key])
-                with self.state:
-                    self._finish(result)
+                if batch is None:
+                    result = build(self.by_key[key])
+                    with self.state:
+                        self._finish(result)
+                else:
+                    self._build_batched(batch, self.by_key[key], build)
         except BaseException as exc:  # a bug: end the run and raise it on the calling thread
+            if batch is not None and batch.entries:
+                self.adapter.rollback_batch()
             with self.state:
                 self.crash, self.closed = exc, True
                 self.state.notify_all()
             self.events.put(None)
+
+    # -- batches (see batch.py) -------------------------------------------------------------------
+
+    def _build_batched(self, batch: Batch, step: Step, build: Callable[..., NodeResult]) -> None:
+        alone = solo(self.expected, step.key) or not self.adapter.may_batch()
+        if batch.entries and (alone or any(self.committed.get(u, 0) > batch.snapshot for u in step.upstream)):
+            self._end_batch(batch, build)  # before a slow build, or one that reads what was committed since
+        if alone:
+            result = build(step)
+            with self.state:
+                self._finish(result)
+            return
+        if not batch.entries:
+            snapshot = self.commits  # read first: the transaction then sees at least these commits
+            self.adapter.begin_batch()
+            batch.open(snapshot)
+        entry = Entry(step, NodeResult(step.key, step.kind, step.materialized, step.relation))
+        batch.entries.append(entry)
+        entry.result = build(step, entry.rows)
+        if entry.result.status != SUCCESS or self.adapter.batch_failed():
+            self._replay(batch, build)
+            return
+        if self.release_early and _downstream_cause(entry.result) is None:  # else its downstream is skipped at commit
+            with self.state:
+                self._release(entry.result)
+        if batch.old:
+            self._end_batch(batch, build)
+
+    def _end_batch(self, batch: Batch, build: Callable[..., NodeResult]) -> None:
+        """Commit the batch with its builds' state records, then finish its nodes."""
+        rows = [row for entry in batch.entries for row in entry.rows.values()]
+        try:
+            self.adapter.commit_batch(self.recorder.built_together(rows) if self.recorder is not None else [])
+        except Exception:  # rolled back: each build runs again in its own transaction
+            self._replay(batch, build, rolled_back=True)
+            return
+        entries = batch.take()
+        with self.state:
+            self.commits += 1
+            for entry in entries:
+                self.committed[entry.step.key] = self.commits
+                self._finish(entry.result)
+
+    def _replay(self, batch: Batch, build: Callable[..., NodeResult], rolled_back: bool = False) -> None:
+        """A failure rolled the batch back: what it built runs again, each build in its own transaction
+        (or is cancelled if the run is stopping); failed builds keep their result."""
+        if not rolled_back:
+            self.adapter.rollback_batch()
+        for entry in batch.take():
+            result = entry.result
+            if result.status == SUCCESS:
+                if self.stop:
+                    result = NodeResult(entry.step.key, entry.step.kind, entry.step.materialized, entry.step.relation,
+                                        status=CANCELLED, reason="rolled back with its batch when the run stopped",
+                                        sql_path=entry.step.sql_path)
+                elif entry.step.key in self.blocked:
+                    result = NodeResult(entry.step.key, entry.step.kind, entry.step.materialized, entry.step.relation,
+                                        status=SKIPPED, reason=self.blocked[entry.step.key], sql_path=entry.step.sql_path)
+                else:
+                    result = build(entry.step)
+            with self.state:
+                self._finish(result)
 
     def _start(self, key: str) -> bool:
         """Queue the node's start event and return True, or finish it at once as cancelled/skipped."""
@@ -412,12 +512,19 @@ class _Run:
         if self.fail_fast and result.failed:
             self.stop.stop("fail-fast")
             self.adapter.cancel()  # also when the caller's Stop has no callback
-        self.sorter.done(result.key)
-        self._queue_ready()
+        self._release(result)
         self.pending -= 1
         if not self.pending:
             self.events.put(None)
         self.state.notify_all()
+
+    def _release(self, result: NodeResult) -> None:
+        """Let what waited for the node start (once; the state lock held)."""
+        if result.key not in self.released:
+            self.released.add(result.key)
+            self.sorter.done(result.key)
+            self._queue_ready()
+            self.state.notify_all()
 
     def _not_run(self, key: str, status: str, reason: str) -> None:
         step = self.by_key[key]

@@ -83,12 +83,17 @@ def _eq(column: str, value: Any) -> exp.Expression:
 
 def upsert(prefix: str, table: str, key_column: str, row: Mapping[str, Any]) -> list[exp.Expression]:
     """Replace the row whose `key_column` equals row[key_column] (delete + insert: portable, no constraint)."""
+    return write_rows(prefix, table, key_column, [row])
+
+
+def write_rows(prefix: str, table: str, key_column: str, rows: Sequence[Mapping[str, Any]]) -> list[exp.Expression]:
+    """Replace the rows of these keys: one DELETE and one multi-row INSERT (the same columns in each row)."""
     relation = (schema_name(prefix), table)
-    delete = exp.Delete(this=ddl.table(relation), where=exp.Where(this=_eq(key_column, row[key_column])))
-    columns = list(row)
-    values = exp.Tuple(expressions=[literal(row[c]) for c in columns])
-    insert = ddl.insert(relation, exp.Values(expressions=[values]), columns)
-    return [delete, insert]
+    keys = [literal(row[key_column]) for row in rows]
+    delete = exp.Delete(this=ddl.table(relation), where=exp.Where(this=exp.column(key_column).isin(*keys)))
+    columns = list(rows[0])
+    values = exp.Values(expressions=[exp.Tuple(expressions=[literal(row[c]) for c in columns]) for row in rows])
+    return [delete, ddl.insert(relation, values, columns)]
 
 
 def update(prefix: str, table: str, key_column: str, key: str, values: Mapping[str, Any]) -> exp.Update:
@@ -184,21 +189,40 @@ class Recorder:
     def version(self, key: str) -> str:
         return f"{self.run_id}:{key}"
 
-    def built(self, key: str, rows: int | None, seconds: float) -> list[exp.Expression]:
+    def row(self, key: str, rows: int | None, seconds: float) -> dict | None:
+        """The state row of a build (None: the node is not recorded)."""
         base = self.pending.get(key)
         if base is None:
+            return None
+        return {**base.__dict__, "inputs": base.inputs, "version": self.version(key), "built_at": now(self.clock),
+                "row_count": rows, "seconds": round(seconds, 4), "run_id": self.run_id,
+                "status": TESTING if key in self.tested else OK}
+
+    def built(self, key: str, rows: int | None, seconds: float) -> list[exp.Expression]:
+        row = self.row(key, rows, seconds)
+        if row is None:
             return []
-        row = {**base.__dict__, "inputs": base.inputs, "version": self.version(key), "built_at": now(self.clock), "row_count": rows,
-               "seconds": round(seconds, 4), "run_id": self.run_id, "status": TESTING if key in self.tested else OK}
         if key in self.records:  # read under the run lock: the row is there, one UPDATE replaces it (not DELETE + INSERT)
             changed = update(self.prefix, "marts", "key", key, {c: v for c, v in row.items() if c != "key"})
             return [changed, *self.carried.get(key, ())]
         return upsert(self.prefix, "marts", "key", row) + list(self.carried.get(key, ()))
 
-    def tests_done(self, key: str, passed: bool) -> list[exp.Expression]:
-        if key not in self.tested or key not in self.pending:
+    def built_together(self, rows: Sequence[dict]) -> list[exp.Expression]:
+        """The records of several builds committed in one transaction (see engine/batch.py): one DELETE,
+        one INSERT, and the updates their builds carry."""
+        if not rows:
             return []
-        return [update(self.prefix, "marts", "key", key, {"status": OK if passed else TESTS_FAILED})]
+        return [*write_rows(self.prefix, "marts", "key", rows), *(s for r in rows for s in self.carried.get(r["key"], ()))]
+
+    def tests_status(self, key: str, passed: bool) -> str | None:
+        """The status a tested build's record takes once its tests ran (None: not recorded as tested)."""
+        if key not in self.tested or key not in self.pending:
+            return None
+        return OK if passed else TESTS_FAILED
+
+    def tests_done(self, key: str, passed: bool) -> list[exp.Expression]:
+        status = self.tests_status(key, passed)
+        return [update(self.prefix, "marts", "key", key, {"status": status})] if status else []
 
 
 def source_version(adapter: "Adapter", schema: str, table: str, loaded_at: str) -> str:

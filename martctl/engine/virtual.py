@@ -42,6 +42,8 @@ class VirtualAdapter:
     """The adapter of a run in an environment: builds into physical tables, re-points the layer's views
     in the build's transaction (or right after it, in one transaction with the state's record)."""
 
+    batches = False  # a rolled-back batch would leave the pointers kept here out of step with the warehouse
+
     def __init__(self, inner: "Adapter", env: str, prefix: str, suffix: str, fingerprints: Mapping[str, str],
                  pointers: dict[str, dict[str, Pointer]]) -> None:
         self.inner, self.env, self.prefix, self.suffix = inner, env, prefix, suffix

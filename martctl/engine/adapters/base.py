@@ -112,6 +112,31 @@ class Adapter(ABC):
     def exists(self, schema: str, table: str) -> bool:
         return self.columns(schema, table) is not None
 
+    # -- batches: consecutive builds committed together (see engine/batch.py) -------------------
+    batches: bool = False  # True: the adapter implements the four methods below
+
+    def begin_batch(self, schemas: Sequence[str] = ()) -> None:
+        """Open a transaction on this thread's connection; what this thread runs goes into it until
+        commit_batch or rollback_batch (`schemas` are created first, outside it)."""
+        raise NotImplementedError
+
+    def may_batch(self) -> bool:
+        """Whether a new batch may begin now (see batch.WAL_BYTES)."""
+        return True
+
+    def batch_failed(self) -> bool:
+        """A statement of this thread's open batch failed: the batch can only be rolled back."""
+        raise NotImplementedError
+
+    def commit_batch(self, statements: Sequence[Any] = ()) -> None:
+        """Run `statements` (the builds' records) in the open batch and commit it; on a failure the
+        whole batch is rolled back and AdapterError raised."""
+        raise NotImplementedError
+
+    def rollback_batch(self) -> None:
+        """Roll this thread's open batch back (nothing it ran is kept)."""
+        raise NotImplementedError
+
     def change_counters(self, relations: Sequence[tuple[str, str]]) -> tuple[dict[tuple[str, str], str], str]:
         """A data version per table from the engine's own change counters, for the tables it can vouch
         for, and what was read (or why nothing). DuckDB keeps no such counters: ({}, why)."""

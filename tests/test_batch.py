@@ -1,0 +1,203 @@
+"""Quick DuckDB builds commit together (engine/batch.py): one transaction holds consecutive swaps and
+their state records. These tests plant failures and a kill inside a batch and check that every mart
+ends at its old or its new version, that the state records exactly the builds that were committed,
+and that nothing is skipped that should have been built."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import duckdb
+import pytest
+from conftest import write_project
+from gate import ROW, Gate
+
+import martctl
+from martctl.engine import batch
+from martctl.engine.adapters.duckdb import DuckDBAdapter
+
+CHAIN = 6  # k.m0 -> k.m1 -> ... each carries m0's version down
+SIDE = 12  # k.i0 .. k.i11, independent
+
+
+def _project(root: Path, threads: int, m2_extra: str = "", gate: Path | None = None) -> Path:
+    files = {"config.yaml": (f"name: k\ndialect: duckdb\ntargets:\n  local: {{type: duckdb, path: wh.duckdb, threads: {threads}}}\n"
+                             f"vars: {{version: 1, fail: 0, gate: '{gate or ''}'}}\n"),
+             "marts/k/m0.yml": "sql: select 1 as id, cast(:version as integer) as version\n"}
+    for i in range(1, CHAIN):
+        extra = m2_extra if i == 2 else ""
+        gated = " cross join read_csv(:gate, header = true) as g" if gate and i == 3 else ""
+        files[f"marts/k/m{i}.yml"] = f"sql: select u.id, u.version{extra} from k.m{i - 1} as u{gated}\n"
+    for j in range(SIDE):
+        files[f"marts/k/i{j}.yml"] = f"sql: select {j} as id, cast(:version as integer) as version\n"
+    return write_project(root, files)
+
+
+def _versions(root: Path) -> dict[str, int]:
+    con = duckdb.connect(str(root / "wh.duckdb"), read_only=True)
+    try:
+        names = [f"m{i}" for i in range(CHAIN)] + [f"i{j}" for j in range(SIDE)]
+        return {f"k.{n}": con.execute(f"select version from k.{n}").fetchone()[0] for n in names}
+    finally:
+        con.close()
+
+
+def _recorded_runs(root: Path) -> dict[str, str]:
+    con = duckdb.connect(str(root / "wh.duckdb"), read_only=True)
+    try:
+        return dict(con.execute("select key, run_id from martctl_state.marts").fetchall())
+    finally:
+        con.close()
+
+
+@pytest.fixture
+def spy(monkeypatch):
+    """Counts the batches committed (or tried) and rolled back (the real methods run)."""
+    calls = {"commit": 0, "rollback": 0}
+    commit, rollback = DuckDBAdapter.commit_batch, DuckDBAdapter.rollback_batch
+
+    def counted_commit(self, statements=()):
+        calls["commit"] += 1
+        commit(self, statements)
+
+    def counted_rollback(self):
+        calls["rollback"] += 1
+        rollback(self)
+
+    monkeypatch.setattr(DuckDBAdapter, "commit_batch", counted_commit)
+    monkeypatch.setattr(DuckDBAdapter, "rollback_batch", counted_rollback)
+    monkeypatch.setattr(batch, "BATCH_SECONDS", 3600.0)  # one batch for the whole run, whatever the machine's speed
+    return calls
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+def test_quick_builds_commit_together_and_are_recorded(tmp_path: Path, spy, threads: int):
+    root = _project(tmp_path / "p", threads)
+    first = martctl.open(root).build()
+    assert spy["commit"] == 0  # never timed: each build in its own transaction
+    second = martctl.open(root, vars={"version": 2}).build()
+    assert spy["commit"] >= 1 and spy["rollback"] == 0
+    assert set(_versions(root).values()) == {2}  # downstream read its upstream's new version
+    assert all(r.status == "success" for r in second.results.values())
+    assert set(_recorded_runs(root).values()) == {second.run_id} and first.run_id != second.run_id
+    third = martctl.open(root, vars={"version": 2}).build()
+    assert {r.status for r in third.results.values()} == {"up to date"}
+
+
+def test_two_workers_read_what_the_other_committed(tmp_path: Path, spy):
+    """A worker whose batch began before another worker committed an upstream commits and begins
+    again before building its downstream (a transaction reads the data as it was when it began)."""
+    files = {"config.yaml": "name: k\ndialect: duckdb\ntargets:\n  local: {type: duckdb, path: wh.duckdb, threads: 2}\n"
+                            "vars: {version: 1}\n"}
+    for chain in "abcd":
+        files[f"marts/k/{chain}0.yml"] = "sql: select cast(:version as integer) as version\n"
+        for i in range(1, 6):
+            files[f"marts/k/{chain}{i}.yml"] = f"sql: select version from k.{chain}{i - 1}\n"
+    root = write_project(tmp_path / "p", files)
+    martctl.open(root).build()
+    for version in range(2, 8):
+        martctl.open(root, vars={"version": version}).build()
+        con = duckdb.connect(str(root / "wh.duckdb"), read_only=True)
+        found = {f"{c}{i}": con.execute(f"select version from k.{c}{i}").fetchone()[0] for c in "abcd" for i in range(6)}
+        con.close()
+        assert set(found.values()) == {version}, found
+    assert spy["commit"] >= 4 and spy["rollback"] == 0  # no conflict between the two workers' commits
+
+
+def test_builds_commit_one_by_one_while_the_log_waits_for_a_checkpoint(tmp_path: Path, spy, monkeypatch):
+    root = _project(tmp_path / "p", 2)
+    martctl.open(root).build()
+    monkeypatch.setattr(batch, "WAL_BYTES", 0)  # never small enough: every build alone
+    report = martctl.open(root, vars={"version": 2}).build()
+    assert spy["commit"] == 0 and not any(r.failed for r in report.results.values())
+    assert set(_versions(root).values()) == {2}
+    monkeypatch.setattr(batch, "WAL_BYTES", 2**40)
+    martctl.open(root, vars={"version": 3}).build()
+    assert spy["commit"] >= 1 and set(_versions(root).values()) == {3}
+
+
+def test_a_failure_inside_a_batch_rebuilds_the_others_one_by_one(tmp_path: Path, spy):
+    root = _project(tmp_path / "p", 1, ", case when :fail = 1 then error('planted failure') end as boom")
+    first = martctl.open(root).build()
+    report = martctl.open(root, vars={"version": 2, "fail": 1}).build()
+    assert spy["rollback"] == 1
+    status = {k: r.status for k, r in report.results.items()}
+    assert status["k.m2"] == "error" and "planted failure" in report.results["k.m2"].error
+    assert {status[f"k.m{i}"] for i in range(3, CHAIN)} == {"skipped"}
+    assert {k for k, s in status.items() if s == "success"} == {"k.m0", "k.m1"} | {f"k.i{j}" for j in range(SIDE)}
+    versions, runs = _versions(root), _recorded_runs(root)
+    for key, version in versions.items():  # built and recorded together, or neither
+        assert (version == 2) == (status[key] == "success") == (runs[key] == report.run_id), key
+        assert version == 2 or runs[key] == first.run_id, key
+    again = martctl.open(root, vars={"version": 2, "fail": 0}).build()
+    assert {k for k, r in again.results.items() if r.status == "success"} == {f"k.m{i}" for i in range(2, CHAIN)}
+    assert set(_versions(root).values()) == {2}
+
+
+def test_a_failing_state_write_rolls_its_batch_back_and_only_that_build_fails(tmp_path: Path, spy, monkeypatch):
+    root = _project(tmp_path / "p", 1)
+    martctl.open(root).build()
+
+    def fail_on_record(index: int, text: str) -> None:
+        if "martctl_state" in text and "'k.i4'" in text:
+            raise RuntimeError("the disk filled up while writing k.i4's record")
+
+    monkeypatch.setattr(DuckDBAdapter, "between_statements", staticmethod(fail_on_record))
+    report = martctl.open(root, vars={"version": 2}).build()
+    monkeypatch.setattr(DuckDBAdapter, "between_statements", None)
+    assert spy["commit"] == 1 and spy["rollback"] == 1  # the batch failed at commit; then each build alone
+    failed = {k for k, r in report.results.items() if r.failed}
+    assert failed == {"k.i4"}
+    versions = _versions(root)
+    assert versions["k.i4"] == 1 and {v for k, v in versions.items() if k != "k.i4"} == {2}
+
+
+def test_a_failed_test_inside_a_batch_skips_its_downstream(tmp_path: Path, spy):
+    root = _project(tmp_path / "p", 1)
+    (root / "marts" / "k" / "m1.yml").write_text(
+        "sql: select u.id, u.version from k.m0 as u\ntests:\n  - expression: version < 2\n")
+    martctl.open(root).build()
+    report = martctl.open(root, vars={"version": 2}).build()
+    status = {k: r.status for k, r in report.results.items()}
+    assert report.results["k.m1"].test_failure
+    assert {status[f"k.m{i}"] for i in range(2, CHAIN)} == {"skipped"}
+    assert _versions(root)["k.m2"] == 1
+    assert {status[f"k.i{j}"] for j in range(SIDE)} == {"success"}
+
+
+def test_sigkill_inside_a_batch_leaves_old_or_new_versions_recorded_as_they_are(tmp_path: Path):
+    """Killed while k.m3 (in the same open batch as the builds before it) reads a FIFO: each mart is at
+    its old or new version, its state record says which, and the next build finishes the work."""
+    gate_file = tmp_path / "gate.csv"
+    root = _project(tmp_path / "p", 1, gate=gate_file)
+    gate_file.write_text(ROW)
+    first = martctl.open(root).build()  # every build timed: quick, so batched next time
+    assert not any(r.failed for r in first.results.values())
+    gate_file.unlink()
+    gate = Gate(gate_file)
+    proc = subprocess.Popen([sys.executable, "-m", "martctl", "build", "--project-dir", str(root), "--vars",
+                             "version=2"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            env={**os.environ})
+    gate.wait_for_reader(proc)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait(timeout=30)
+    gate.release()
+    gate_file.unlink()
+    gate_file.write_text(ROW)
+    before, runs = _versions(root), _recorded_runs(root)
+    assert before["k.m3"] == 1
+    for key, version in before.items():
+        assert (runs[key] == first.run_id) == (version == 1), (key, version, runs[key])
+    again = martctl.open(root, vars={"version": 2}).build()
+    assert set(_versions(root).values()) == {2}
+    built = {k for k, r in again.results.items() if r.status == "success"}
+    assert built == {k for k, v in before.items() if v == 1}
+    assert {k for k, r in again.results.items() if r.status == "up to date"} == {k for k, v in before.items() if v == 2}
+    last = json.loads((root / "target" / "run_results.json").read_text())
+    assert last["run_id"] == again.run_id
+    assert {r.status for r in martctl.open(root, vars={"version": 2}).build().results.values()} == {"up to date"}
