@@ -95,6 +95,15 @@ def raw_exec(plan_file: Path, db: Path, threads: int, only: set[str] | None = No
     return time.perf_counter() - started
 
 
+def compile_bytecode() -> None:
+    """martctl's modules compiled to bytecode once, as `pip install` does: otherwise a process started
+    with PYTHONDONTWRITEBYTECODE set (or from a checkout it cannot write) compiles every module changed
+    since its last .pyc at each start (0.08 s of CPU for a one-mart edit run), which no installed martctl pays."""
+    import compileall
+
+    compileall.compile_dir(str(HERE.parent / "martctl"), quiet=1)
+
+
 def timed(command: list[str]) -> tuple[float, float, str]:
     """Wall seconds, peak RSS (MiB) and stdout of a child process."""
     started = time.perf_counter()
@@ -168,6 +177,7 @@ def main() -> None:
 
     from benchmarks.generate import generate_project
 
+    compile_bytecode()
     work = Path(tempfile.mkdtemp(prefix="martctl-bench-"))
     root = work / "project"
     generate_project(root, args.marts, seed=0, rows=args.rows or None)

@@ -86,8 +86,10 @@ def built_project(description: str, prefix: str):
     parser.add_argument("--marts", type=int, default=1000)
     parser.add_argument("--repeat", type=int, default=5)
     args = parser.parse_args()
+    from bench_run import compile_bytecode
     from generate import generate_project
 
+    compile_bytecode()
     work = Path(tempfile.mkdtemp(prefix=prefix))
     root = generate_project(work / "project", args.marts, seed=0)
     martctl(root, "build", "--quiet")

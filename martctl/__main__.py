@@ -1,3 +1,3 @@
-from martctl.cli.app import main
+from martctl.cli.process import main
 
 main()

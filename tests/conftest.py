@@ -74,3 +74,24 @@ def spark_connect(tmp_path_factory):
     server.wait_ready()
     yield server.url
     server.stop()
+
+def failing_state_write(monkeypatch, key: str, why: str):
+    """While inside: the DuckDB adapter raises `why` where it writes `key`'s state record (after the
+    build's own statements, in the same transaction), as a crash or a full disk there would."""
+    from contextlib import contextmanager
+
+    from martctl.engine.adapters.duckdb import DuckDBAdapter
+
+    def fail_on_record(index: int, text: str) -> None:
+        if "martctl_state" in text and f"'{key}'" in text:
+            raise RuntimeError(why)
+
+    @contextmanager
+    def held():
+        monkeypatch.setattr(DuckDBAdapter, "between_statements", staticmethod(fail_on_record))
+        try:
+            yield
+        finally:
+            monkeypatch.setattr(DuckDBAdapter, "between_statements", None)
+
+    return held()

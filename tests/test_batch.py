@@ -6,16 +6,14 @@ and that nothing is skipped that should have been built."""
 from __future__ import annotations
 
 import json
-import os
-import signal
 import subprocess
 import sys
 from pathlib import Path
 
 import duckdb
 import pytest
-from conftest import write_project
-from gate import ROW, Gate
+from conftest import failing_state_write, write_project
+from gate import ROW, kill_inside_gate
 
 import martctl
 from martctl.engine import batch
@@ -143,13 +141,8 @@ def test_a_failing_state_write_rolls_its_batch_back_and_only_that_build_fails(tm
     root = _project(tmp_path / "p", 1)
     martctl.open(root).build()
 
-    def fail_on_record(index: int, text: str) -> None:
-        if "martctl_state" in text and "'k.i4'" in text:
-            raise RuntimeError("the disk filled up while writing k.i4's record")
-
-    monkeypatch.setattr(DuckDBAdapter, "between_statements", staticmethod(fail_on_record))
-    report = martctl.open(root, vars={"version": 2}).build()
-    monkeypatch.setattr(DuckDBAdapter, "between_statements", None)
+    with failing_state_write(monkeypatch, "k.i4", "the disk filled up while writing k.i4's record"):
+        report = martctl.open(root, vars={"version": 2}).build()
     assert spy["commit"] == 1 and spy["rollback"] == 1  # the batch failed at commit; then each build alone
     failed = {k for k, r in report.results.items() if r.failed}
     assert failed == {"k.i4"}
@@ -178,17 +171,9 @@ def test_sigkill_inside_a_batch_leaves_old_or_new_versions_recorded_as_they_are(
     gate_file.write_text(ROW)
     first = martctl.open(root).build()  # every build timed: quick, so batched next time
     assert not any(r.failed for r in first.results.values())
-    gate_file.unlink()
-    gate = Gate(gate_file)
-    proc = subprocess.Popen([sys.executable, "-m", "martctl", "build", "--project-dir", str(root), "--vars",
-                             "version=2"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            env={**os.environ})
-    gate.wait_for_reader(proc)
-    proc.send_signal(signal.SIGKILL)
-    proc.wait(timeout=30)
-    gate.release()
-    gate_file.unlink()
-    gate_file.write_text(ROW)
+    kill_inside_gate(gate_file, lambda: subprocess.Popen(
+        [sys.executable, "-m", "martctl", "build", "--project-dir", str(root), "--vars", "version=2"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True))
     before, runs = _versions(root), _recorded_runs(root)
     assert before["k.m3"] == 1
     for key, version in before.items():

@@ -143,3 +143,36 @@ def test_generated_benchmark_project_validates_and_builds(tmp_path):
     finally:
         con.close()
     assert relations[0] == 60
+
+
+def _invoke(group, args: list[str]) -> tuple[int, str]:
+    import contextlib
+    import io
+
+    buffer = io.StringIO()
+    code = 0
+    with contextlib.redirect_stdout(buffer), contextlib.redirect_stderr(buffer):
+        try:
+            group(args=args, prog_name="martctl")
+        except SystemExit as exc:
+            code = exc.code or 0
+    return code, buffer.getvalue()
+
+
+def test_the_app_built_for_one_command_answers_as_the_whole_app():
+    """main() builds only the command its line names (converting every command's options costs more
+    than a small command's work): each command's help, --debug and bad options read the same as
+    through the whole app, and a line that names no command gets the whole app."""
+    from martctl.cli.app import _cli
+
+    whole = _cli(None)
+    names = list(whole.commands)
+    assert {"run", "build", "seed", "ls", "docs", "plan", "promote"} <= set(names), names
+    for name in names:
+        alone = _cli(name)
+        assert list(alone.commands) == [name], (name, list(alone.commands))
+        for args in ([name, "--help"], [name, "--no-such-option"]):
+            assert _invoke(alone, args) == _invoke(whole, args), args
+        assert "--debug" in _invoke(alone, [name, "--help"])[1]
+    assert _invoke(_cli("docs"), ["docs", "build", "--help"]) == _invoke(whole, ["docs", "build", "--help"])
+    assert list(_cli("rn").commands) == list(_cli("--help").commands) == names

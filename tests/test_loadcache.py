@@ -1,4 +1,4 @@
-"""The mart load cache (target/.cache/marts.pickle): an unchanged mart file is not parsed again,
+"""The mart load cache (target/.cache/marts-<hash>.pickle): an unchanged mart file is not parsed again,
 and no change to a project's files is ever served stale from it."""
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from conftest import write_project
 import martctl
 from martctl.api import Workspace
 from martctl.errors import ProjectError
+from martctl.project.loadcache import cache_file
 from martctl.project.loader import load_project
 
 FILES = {
@@ -24,7 +25,10 @@ FILES = {
     "marts/a/top_query.sql": "select id from a.base\n",
     "marts/b/many.yml": "marts:\n  - {name: one, sql: select 1 as x}\n  - {name: two, sql: select 2 as x}\n",
 }
-CACHE = Path("target") / ".cache" / "marts.pickle"
+
+
+def cache(root: Path) -> Path:
+    return cache_file(root / "target")
 
 
 def settled(root: Path) -> Path:
@@ -55,7 +59,7 @@ def same_size_edit(path: Path, old: str, new: str) -> None:
 def test_an_unchanged_file_is_served_from_the_cache(tmp_path: Path):
     root = project(tmp_path)
     first = sqls(root)
-    assert (root / CACHE).is_file()
+    assert cache(root).is_file()
     # an edit no stamp sees (same size, same mtime, same inode) is served from the cache: proof it is used
     same_size_edit(root / "marts/a/base.yml", "1 as id", "7 as id")
     assert sqls(root) == first
@@ -114,6 +118,22 @@ def test_a_fresh_edit_in_the_same_tick_is_never_served(tmp_path: Path):
     assert "9 as id" in sqls(root)["a.base"]
 
 
+def test_an_entry_that_would_be_read_again_is_not_written(tmp_path: Path):
+    """Right after an edit (inside the racy window) the file is read again on every load until it
+    settles, so its entry is not worth rewriting the cache for; once settled, it is written."""
+    root = project(tmp_path)
+    sqls(root)
+    written = cache(root).read_bytes()
+    (root / "marts/a/base.yml").write_text("sql: select 4 as id, :n as n\n")
+    assert sqls(root)["a.base"] == "select 4 as id, :n as n"
+    assert cache(root).read_bytes() == written  # not rewritten
+    settled(root)
+    assert sqls(root)["a.base"] == "select 4 as id, :n as n"
+    assert cache(root).read_bytes() != written
+    same_size_edit(root / "marts/a/base.yml", "4 as id", "5 as id")
+    assert sqls(root)["a.base"] == "select 4 as id, :n as n"  # the settled entry is served
+
+
 def test_problems_are_reported_as_without_the_cache(tmp_path: Path):
     root = project(tmp_path)
     sqls(root)
@@ -141,9 +161,9 @@ def test_a_foreign_or_broken_cache_file_is_ignored(tmp_path: Path):
         def __reduce__(self):
             return (os.mkdir, (str(planted),))
 
-    (root / CACHE).write_bytes(pickle.dumps({"key": "x", "entries": Exploit()}))
+    cache(root).write_bytes(pickle.dumps({"key": "x", "entries": Exploit()}))
     assert sqls(root) == first and not planted.exists()  # nothing in the file runs
-    (root / CACHE).write_bytes(b"not a pickle")
+    cache(root).write_bytes(b"not a pickle")
     assert sqls(root) == first
 
 
@@ -157,3 +177,15 @@ def test_a_file_read_through_a_symlink_is_never_served_from_the_cache(tmp_path: 
     sqls(root)
     same_size_edit(real, "select id", "select 1 ")  # the link's own stamp does not move
     assert sqls(root)["a.top"] == "select 1  from a.base\n"
+
+
+def test_the_folder_named_two_ways_keeps_a_cache_for_each(tmp_path: Path, monkeypatch):
+    """In the folder (`.`) and by its absolute path (cron): each spelling's marts are served from its
+    own file, so alternating does not read every file again."""
+    root = project(tmp_path)
+    monkeypatch.chdir(root)
+    sqls(Path("."))
+    sqls(root)
+    same_size_edit(root / "marts/a/base.yml", "1 as id", "6 as id")  # unseen by a stamp: served from a cache
+    assert "1 as id" in sqls(Path("."))["a.base"] and "1 as id" in sqls(root)["a.base"]
+    assert Workspace(Path(".")).project.marts["a.base"].file == Path("marts/a/base.yml")  # paths as named

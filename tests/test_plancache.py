@@ -1,4 +1,4 @@
-"""The plan cache (target/.cache/plan.json): an unchanged project is not parsed again, and any
+"""The plan cache (target/.cache/plan.marshal): an unchanged project is not parsed again, and any
 change that matters (SQL, vars, seeds, target dialect) makes a fresh plan."""
 
 from __future__ import annotations
@@ -9,6 +9,7 @@ import pytest
 from conftest import write_project
 
 from martctl.api import Workspace
+from martctl.compiler import plancache
 from martctl.compiler.compile import compile_project
 from martctl.engine import execute
 from martctl.errors import ProjectError
@@ -34,12 +35,12 @@ def compiled_sql(root: Path, **kwargs) -> tuple[dict, bool]:
 def test_unchanged_project_comes_from_the_cache_with_the_same_sql(tmp_path: Path):
     root = write_project(tmp_path / "p", FILES)
     first, cached = compiled_sql(root)
-    assert not cached and (root / "target" / ".cache" / "plan.json").is_file()
+    assert not cached and (root / "target" / plancache.FILE).is_file()
     second, cached = compiled_sql(root)
     assert cached and second == first
     cached_top = Workspace(root).graph.parsed["a.top"]  # a cached mart still gives its tree when asked
     assert cached_top._tree is None and cached_top.upstream_marts == ("a.base",)
-    (root / "target" / ".cache" / "plan.json").unlink()
+    (root / "target" / plancache.FILE).unlink()
     fresh_top = Workspace(root).graph.parsed["a.top"]
     assert fresh_top._tree is not None  # parsed, not from the cache
     assert cached_top.tree == fresh_top.tree and cached_top.tree.sql() == "SELECT MAX(price) AS top FROM a.base"
@@ -63,9 +64,30 @@ def test_changes_make_a_fresh_plan(tmp_path: Path):
 def test_a_corrupt_cache_is_ignored(tmp_path: Path):
     root = write_project(tmp_path / "p", FILES)
     first, _ = compiled_sql(root)
-    (root / "target" / ".cache" / "plan.json").write_text("{not json")
-    again, cached = compiled_sql(root)
-    assert not cached and again == first
+    cache = root / "target" / plancache.FILE
+    good = cache.read_bytes()
+    for broken in (b"{not json", good[: len(good) // 2], b""):
+        cache.write_bytes(broken)
+        again, cached = compiled_sql(root)
+        assert not cached and again == first
+
+
+def test_a_cache_another_python_wrote_is_not_read(tmp_path: Path, monkeypatch):
+    root = write_project(tmp_path / "p", FILES)
+    compiled_sql(root)
+    assert compiled_sql(root)[1]
+    monkeypatch.setattr(plancache, "_PYTHON", "3.99.0 (another interpreter)")
+    assert not compiled_sql(root)[1]
+
+
+def test_a_value_marshal_does_not_know_is_kept_as_json_kept_it(tmp_path: Path):
+    """The document is plain values; one that is not (a date, a path) is kept as its str, as the
+    JSON file kept it (json.dumps(default=str)), instead of the cache failing to be written."""
+    import datetime
+
+    plancache.write(tmp_path, {"format": plancache.FORMAT, "marts": {"a.m": {"when": datetime.date(2026, 1, 2),
+                                                                             "file": Path("marts/a/m.yml")}}})
+    assert plancache.read(tmp_path)["marts"] == {"a.m": {"when": "2026-01-02", "file": "marts/a/m.yml"}}
 
 
 def test_build_waits_for_what_a_mart_s_tests_read(tmp_path: Path):
@@ -110,3 +132,12 @@ def test_adding_or_removing_a_mart_reparses_only_what_it_changes(tmp_path: Path)
     (root / "marts/a/base.yml").unlink()  # what cached marts read is gone
     with pytest.raises(ProjectError, match="reads unknown table 'base'"):
         Workspace(root).graph
+
+
+def test_the_cache_serves_the_project_however_its_folder_is_named(tmp_path: Path, monkeypatch):
+    """`martctl run` in the folder and `martctl run --project-dir /abs/path` (cron) share the cache."""
+    root = write_project(tmp_path / "p", FILES)
+    compiled_sql(root.resolve())
+    monkeypatch.chdir(root)
+    assert compiled_sql(Path("."))[1]
+    assert compiled_sql(root.resolve())[1]

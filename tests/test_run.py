@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 import duckdb
+import pytest
 from conftest import write_project
 
 from martctl.exitcodes import ExitCode
@@ -207,3 +208,16 @@ def test_terminal_gets_the_live_view_and_a_summary_table(demo_dir: Path):
     assert "done," in screen and "running" in screen  # the live panel's counters
     assert "build on local" in screen and "data_analyst.customer_ltv" in screen  # the summary table
     assert "42 tests passed" in screen
+
+
+@pytest.mark.parametrize("path, expected", [
+    ("/p/proj/marts/a/m.yml", "marts/a/m.yml"),  # below the project: relative
+    ("/p/proj2/marts/a/m.yml", "/p/proj2/marts/a/m.yml"),  # a sibling folder that starts with the same name
+    ("/p/proj/marts/../seeds/s.csv", "seeds/s.csv"),  # normalised as relpath does
+    ("/p/other/s.csv", "/p/other/s.csv"),  # outside: kept absolute
+    ("marts/a/m.yml", "marts/a/m.yml"),  # already relative
+])
+def test_artifact_paths_are_relative_to_the_project(path, expected):
+    from martctl.engine.artifacts import _relative
+
+    assert _relative(path, "/p/proj") == expected

@@ -194,3 +194,12 @@ def test_a_folder_named_in_allow_outside_may_be_read(tmp_path):
     assert run.returncode == 0, run.stdout + run.stderr
     with duckdb.connect(str(root / "wh.duckdb"), read_only=True) as con:
         assert con.execute("select id, rate from raw.rates").fetchall() == [(1, 0.5)]
+
+
+@pytest.mark.parametrize("text", ["password=pw1", "PASSWORD = 'pw 1'", "Password= pw1", "pas\u017fword=pw1"])
+def test_a_password_setting_is_masked_in_any_case(text):
+    """mask() looks for `password` case-blind before running its regex: every spelling the regex
+    matches (Python's case-blind `s` matches the long s) is still masked."""
+    from martctl.project.envvars import mask
+
+    assert "pw" not in mask(f"dsn: {text} host=h", ()) and "host=h" in mask(f"dsn: {text} host=h", ())

@@ -17,11 +17,10 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from conftest import write_project
-from gate import ROW, Gate
+from conftest import failing_state_write, write_project
+from gate import ROW, kill_inside_gate
 
 import martctl
-from martctl.engine.adapters.duckdb import DuckDBAdapter
 
 CHAIN = 6
 GATED = 3  # k.m3 waits at the gate: m0..m2 are built (and recorded) before the kill
@@ -78,15 +77,7 @@ def test_sigkill_inside_a_build_then_a_build_leaves_every_mart_built_and_up_to_d
     root = _chain(tmp_path / "p", config, "read_csv(:gate, header = true)")
     gate_file.write_text(ROW)
     _finish(_build(root, 1))
-    gate_file.unlink()
-    gate = Gate(gate_file)  # the same path (so the same fingerprint), now a FIFO that holds k.m3
-    proc = _build(root, 2)
-    gate.wait_for_reader(proc)
-    proc.send_signal(signal.SIGKILL)
-    proc.wait(timeout=30)
-    gate.release()
-    gate_file.unlink()
-    gate_file.write_text(ROW)
+    kill_inside_gate(gate_file, lambda: _build(root, 2))  # k.m3 reads the gate
 
     def versions() -> dict[str, int]:
         con = duckdb.connect(str(root / "wh.duckdb"), read_only=True)
@@ -103,14 +94,9 @@ def test_a_failure_between_the_swap_and_its_record_keeps_neither(tmp_path: Path,
     root = _chain(tmp_path / "p", config, "(select 1)")
     martctl.open(root).build()
 
-    def fail_on_record(index: int, text: str) -> None:
-        if "martctl_state" in text and "'k.m2'" in text:
-            raise RuntimeError("killed between the swap and its record")
-
-    monkeypatch.setattr(DuckDBAdapter, "between_statements", staticmethod(fail_on_record))
-    report = martctl.open(root, vars={"version": 2}).build()
+    with failing_state_write(monkeypatch, "k.m2", "killed between the swap and its record"):
+        report = martctl.open(root, vars={"version": 2}).build()
     assert report.results["k.m2"].status == "error" and report.results["k.m1"].status == "success"
-    monkeypatch.setattr(DuckDBAdapter, "between_statements", None)
     con = duckdb.connect(str(root / "wh.duckdb"))
     assert con.execute("select version from k.m2").fetchone() == (1,)  # the swap rolled back with the record
     con.close()

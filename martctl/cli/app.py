@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
+from copy import copy
 from functools import lru_cache
 from typing import Annotated, Optional
 
@@ -30,11 +31,19 @@ def _version(value: bool) -> None:
         raise typer.Exit()
 
 
+OPEN_THEN_COLLECT = ("seed", "run", "build", "plan")  # they start the garbage collector once their project is open
+
+
 @app.callback()
 def _root(
+    ctx: typer.Context,
     version: Annotated[Optional[bool], typer.Option("--version", callback=_version, is_eager=True, help="Show the version.")] = None,
 ) -> None:
     """Build, test and explain SQL data marts."""
+    if ctx.invoked_subcommand not in OPEN_THEN_COLLECT:
+        from martctl.cli import collector
+
+        collector.started(full_passes=True)  # paused by the process entry (collector.py): on from here
 
 
 COMMAND_MODULES = ("project", "run", "test", "lineage", "docs", "state", "diff", "envs")
@@ -83,13 +92,28 @@ def _debug_flag(debug: Annotated[bool, typer.Option("--debug", help="Show traceb
     command runs, and no command function takes it."""
 
 
+def _named(name: str | None) -> typer.Typer:
+    """The app with only the command (or command group) `name`, when the command line names one:
+    typer converts each command's options when it builds the app, which costs more than a small
+    command's own work. Else the whole app (top-level help, a mistyped command's suggestions)."""
+    commands = [c for c in app.registered_commands
+                if (c.name or typer.main.get_command_name(c.callback.__name__)) == name]
+    groups = [g for g in app.registered_groups if g.name == name]
+    if not commands and not groups:
+        return app
+    narrowed = copy(app)
+    narrowed.registered_commands, narrowed.registered_groups = commands, groups
+    return narrowed
+
+
 @lru_cache(maxsize=None)
-def _cli():
-    """The app as it runs (built once per process): every command also accepts --debug (and lists it in its --help)."""
+def _cli(name: str | None = None):
+    """The app as it runs (built once per process), for the command `name` alone when there is one
+    (see _named): every command also accepts --debug (and lists it in its --help)."""
     declared = typer.Typer(add_completion=False)
     declared.command()(_debug_flag)
     flag = typer.main.get_command(declared).params
-    group = typer.main.get_command(app)
+    group = typer.main.get_command(_named(name))
     todo = list(group.commands.values())
     while todo:
         command = todo.pop()
@@ -108,7 +132,7 @@ def main() -> None:
     """Entry point: every expected failure ends in a clear message and its exit code."""
     args = join_selector_words(sys.argv[1:])
     try:
-        _cli()(args=args, prog_name="martctl")  # click exits itself: 0, a command's typer.Exit(code), or 2 for a bad command line
+        _cli(args[0] if args else None)(args=args, prog_name="martctl")  # click exits itself: 0, a command's typer.Exit(code), or 2 for a bad command line
     except KeyboardInterrupt:
         sys.exit(ExitCode.INTERRUPTED)
     except Exception as exc:  # noqa: BLE001 - every failure becomes a message and an exit code

@@ -85,12 +85,13 @@ def execute_command(
 ) -> int:
     """seed/run/build through the API, rendered; returns the exit code."""
     import martctl
-    from martctl.cli import progress
+    from martctl.cli import collector, progress
     from martctl.errors import ProjectError
 
     if log_format not in LOG_FORMATS:
         raise ProjectError(f"--log-format: unknown format '{log_format}'", hint="use text or json")
     ws = martctl.open(project_dir, target, vars, env)
+    collector.started()  # start-up's objects frozen, not walked again (see collector.py)
     exclude = None if command == "seed" else exclude
     if dry_run:
         warn = progress.make_warner(log_format)

@@ -73,9 +73,10 @@ def plan(
 ) -> None:
     """What `martctl build` would build and why (never built, SQL changed, input X changed, ...); touches nothing."""
     import martctl
-    from martctl.cli import progress, render
+    from martctl.cli import collector, progress, render
 
     ws = martctl.open(project_dir, target, vars)
+    collector.started()  # start-up's objects frozen, not walked again (see collector.py)
     found = ws.plan("build", select, exclude, full_refresh=full_refresh, force=force, start=start, end=end,
                     on_event=progress.make_warner("json" if json_out else "text"))
     if json_out:

@@ -43,6 +43,9 @@ def _relative(path: str, base: str) -> str:
     """`path` relative to `base` (the project's absolute path) when it lies under it."""
     if not os.path.isabs(path):
         return path
+    rest = path[len(base) + 1:]
+    if path.startswith(base) and path[len(base):len(base) + 1] == os.sep and rest and ".." not in rest:
+        return rest  # what relpath gives for a path below base, without its normalising (1,000s of paths a run)
     relative = os.path.relpath(path, base)  # string work only: no file system calls per path
     return path if relative.startswith("..") else relative
 

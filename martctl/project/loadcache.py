@@ -1,4 +1,4 @@
-"""target/.cache/marts.pickle: the marts of each unchanged YAML file, so that a command does not
+"""target/.cache/marts-<hash>.pickle: the marts of each unchanged YAML file, so that a command does not
 parse 1,000 YAML files again to find them unchanged.
 
 An entry holds one mart file's marts and the stamp (size, mtime_ns, inode, device) of every file they
@@ -6,7 +6,7 @@ were read from (the YAML file, its SQL files, the sibling .sql files that did no
 when every stamp is unchanged, and only for a file that loaded without a problem, so a project with
 problems is always read, and reported, as without the cache. A file whose stamp is within RACY_NS of
 the moment its entry was made is read again (an edit in the same clock tick leaves mtime and perhaps
-size equal); a file read through a symlink is never kept. The whole cache is dropped when config.yaml,
+size equal), so such an entry alone does not rewrite the cache; a file read through a symlink is never kept. The whole cache is dropped when config.yaml,
 martctl, Python or sqlglot change. The file is written atomically and read with an unpickler that
 builds only the model's own types; an unreadable or foreign file is ignored.
 """
@@ -23,7 +23,7 @@ from importlib.util import find_spec
 from pathlib import Path
 from stat import S_ISREG
 
-FILE = Path(".cache") / "marts.pickle"
+FILE = Path(".cache") / "marts.pickle"  # marts-<hash>.pickle: one per spelling of the project's folder (cache_file)
 FORMAT = 1
 RACY_NS = 3_000_000_000  # coarser than any file system's mtime tick (FAT: 2 s)
 
@@ -56,6 +56,14 @@ def stamp(path: Path | str) -> tuple[int, int, int, int] | None:
     return (st.st_size if S_ISREG(st.st_mode) else -1, st.st_mtime_ns, st.st_ino, st.st_dev)
 
 
+def cache_file(target_dir: Path) -> Path:
+    """The cache of the project whose target/ is spelled `target_dir`. Entries hold the marts with their
+    paths as the project's folder was named (`.` in it, /srv/marts from cron): each spelling has its
+    own file, so alternating between them does not read every YAML file again at each switch."""
+    spelling = hashlib.blake2b(os.fspath(target_dir).encode(), digest_size=4).hexdigest()
+    return Path(target_dir) / FILE.with_name(f"{FILE.stem}-{spelling}{FILE.suffix}")
+
+
 def _code_key(config_text: str) -> str:
     """What every entry depends on besides its own files: config.yaml, martctl's and sqlglot's code."""
     here = Path(__file__).resolve().parent
@@ -73,7 +81,7 @@ class MartFileCache:
     a file just read, save() once loading is done."""
 
     def __init__(self, target_dir: Path, config_text: str) -> None:
-        self.path = Path(target_dir) / FILE
+        self.path = cache_file(target_dir)
         self.key = _code_key(config_text)
         self.started = time.time_ns()
         self.entries: dict[str, tuple[int, list, list]] = {}
@@ -106,7 +114,8 @@ class MartFileCache:
             self.entries.pop(str(path), None)
             return
         self.entries[str(path)] = (self.started, deps, marts)
-        self.changed = True
+        # an entry get() will refuse (a file changed within RACY_NS: the usual edit-then-run) is not worth a write
+        self.changed = self.changed or not any(old is not None and old[1] >= self.started - RACY_NS for _, old in deps)
 
     def save(self, kept: set[str]) -> None:
         """Write the entries of the files in `kept` (the mart files that exist now), atomically;
