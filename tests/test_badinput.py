@@ -120,6 +120,26 @@ def test_deep_nesting_is_a_clear_error_not_a_recursion_error(tmp_path):
     assert "move inner parts into CTEs" in output
 
 
+def test_ten_thousand_nested_subqueries_are_a_clear_error_not_a_crash(tmp_path):
+    """Compiled sqlglot (sqlglotc) recurses in C: this deep it would overflow the stack and kill the
+    process before Python's recursion limit could raise."""
+    nested = "select x from " + "(select 1 as x from " * 10_000 + "raw.t" + ") s" * 10_000
+    root = project(tmp_path, {"marts/a/m.sql": nested + "\n", "marts/a/m.yml": "description: deep\n"})
+    code, output = validate(root)
+    assert_clean_failure(code, output)
+    assert "marts/a/m.sql:1: mart 'a.m': the SQL is nested too deeply for martctl" in output
+
+
+def test_the_nesting_limit_is_128_brackets_with_or_without_compiled_sqlglot(tmp_path):
+    def wrapped(depth: int) -> str:  # redundant parentheses: the deepest sqlglot in Python can parse (192)
+        return "sql: select * from " + "(" * depth + "select 1 as x" + ")" * depth + "\n"
+
+    assert validate(project(tmp_path / "ok", {"marts/a/m.yml": wrapped(128)}))[0] == 0
+    code, output = validate(project(tmp_path / "deep", {"marts/a/m.yml": wrapped(129)}))
+    assert_clean_failure(code, output)
+    assert "mart 'a.m': the SQL is nested too deeply for martctl" in output
+
+
 def test_a_long_line_is_clipped_around_the_error(tmp_path):
     root = project(tmp_path, {"marts/a/m.yml": "tags: [" + "a, " * 2000 + "} ]\nsql: select 1 as x\n"})
     code, output = validate(root)

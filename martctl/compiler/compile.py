@@ -13,6 +13,7 @@ from martctl.compiler.refusals import Refused, missing_function_hint, refusal_er
 from martctl.compiler.resolve import ProjectGraph
 from martctl.compiler.sql import (
     _Unsupported,
+    changed_by_generating,
     expand_stars,
     generate,
     has_star,
@@ -26,10 +27,6 @@ from martctl.compiler.sql import (
 from martctl.compiler.transforms import apply_pre_typing, apply_transforms
 from martctl.errors import CompileError, Problem, ProjectError
 from martctl.project.model import Mart, Project, SourceTable, Target
-
-# nodes sqlglot's generator rewrites in place when generating without a copy (DuckDB's string_agg
-# with ORDER BY loses its argument): a mart holding one is generated from a copy of its tree
-MUTATED_BY_GENERATING = (exp.GroupConcat,)
 
 
 @dataclass(frozen=True)
@@ -229,12 +226,12 @@ def _compile_mart(graph: ProjectGraph, key: str, dialect: str, prefix: tuple[str
         if needs_tree:
             tree, text, warnings = _transpiled(parsed, physical, schema, dialect, strict, typing, blind)
         else:  # same dialect, nothing to expand: generate from the shared tree, renamed for the while
-            tree = parsed.tree
-            if tree.find(*MUTATED_BY_GENERATING):  # sqlglot's generator would change the shared tree
-                tree = tree.copy()
+            tree, tables = parsed.tree, parsed.nodes.find_all(exp.Table)
+            if changed_by_generating(parsed.nodes, dialect):  # generate from a copy, not the shared tree
+                tree, tables = tree.copy(), None
                 physical = {id(new): physical[id(old)] for old, new in zip(parsed.tree.walk(), tree.walk())
                             if id(old) in physical}
-            with renamed_tables(tree, physical):
+            with renamed_tables(tree, physical, tables):
                 text, warnings = generate(tree, dialect, strict=strict)
     except _Unsupported as exc:
         raise unsupported_error(mart, dialect, str(exc)) from None

@@ -10,7 +10,8 @@ from sqlglot import exp
 
 from martctl.compiler.engineparse import engine_problem
 from martctl.compiler.graph import Graph
-from martctl.compiler.sql import parse_mart, substitute_vars, table_line, table_name, table_references
+from martctl.compiler.nodes import Nodes
+from martctl.compiler.sql import VAR_NODES, parse_mart, substitute_vars, table_line, table_name, table_references
 from martctl.errors import CycleError, Problem, ProjectError, did_you_mean
 from martctl.project.model import Mart, Project
 
@@ -21,9 +22,10 @@ class ParsedMart:
     From the plan cache only the upstream lists are known; the tree (and the reference maps,
     keyed by id of its Table nodes) is parsed on first use."""
 
-    def __init__(self, mart: Mart, tree: exp.Query | None = None, upstream: tuple | None = None, parse=None):
+    def __init__(self, mart: Mart, nodes: Nodes | None = None, upstream: tuple | None = None, parse=None):
         self.mart = mart
-        self._tree = tree
+        self._nodes = nodes
+        self._tree = nodes.tree if nodes is not None else None
         self._marts: dict[int, str] = {}
         self._sources: dict[int, str] = {}
         self._upstream = upstream  # (mart keys, source keys) when known without the tree
@@ -31,14 +33,19 @@ class ParsedMart:
         self.refs: set[tuple[str, str, str, str]] = set()  # (db, name) as written -> (kind, key), once parsed
 
     def _ensure(self) -> None:
-        if self._tree is None:
+        if self._nodes is None:
             fresh = self._parse()
-            self._tree, self._marts, self._sources = fresh._tree, fresh._marts, fresh._sources
+            self._nodes, self._tree, self._marts, self._sources = fresh._nodes, fresh._tree, fresh._marts, fresh._sources
 
     @property
     def tree(self) -> exp.Query:  # vars substituted, references still as written
         self._ensure()
         return self._tree
+
+    @property
+    def nodes(self) -> Nodes:  # the tree's nodes, walked once
+        self._ensure()
+        return self._nodes
 
     @property
     def marts(self) -> dict[int, str]:  # id(Table node) -> mart key
@@ -145,14 +152,17 @@ def _parse_one(key: str, mart: Mart, project: Project, bare, values) -> tuple[Pa
     """Parse a mart (vars substituted) and resolve every table it reads."""
     problems: list[Problem] = []
     try:
-        tree = substitute_vars(parse_mart(mart), values, mart)
+        nodes = parse_mart(mart)
+        placeholders = nodes.find_all(*VAR_NODES)
+        if placeholders:  # replaced by literals: the tree has other nodes now
+            nodes = Nodes(substitute_vars(nodes.tree, values, mart, placeholders))
     except ProjectError as exc:
         return None, exc.problems
     refused = engine_problem(mart)
     if refused is not None:
         return None, [refused]
-    item = ParsedMart(mart, tree)
-    for table in table_references(tree):
+    item = ParsedMart(mart, nodes)
+    for table in table_references(nodes.tree, nodes):
         resolved, problem = _resolve(table, mart, project, bare)
         if problem:
             problems.append(problem)

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import math
 from contextlib import contextmanager
+from functools import lru_cache
 from typing import Any, Mapping
 
 import sqlglot
 from sqlglot import exp
 from sqlglot.errors import ErrorLevel, OptimizeError, ParseError, SqlglotError, UnsupportedError
+from sqlglot.tokens import TokenType
 
+from martctl.compiler.nodes import Nodes
 from martctl.errors import CompileError, Problem
 from martctl.project.model import Mart
 
@@ -33,6 +36,22 @@ def _readable(message: str) -> str:
 
 
 MAX_SET_BRANCHES = 1000  # UNION/INTERSECT/EXCEPT branches in one mart: typing 4,000 takes 20 s, 20,000 hours
+# brackets nested in one mart. sqlglot in Python runs out of stack first (about 40 parentheses, 90
+# subqueries; 192 redundant parentheses around one subquery); compiled sqlglot (sqlglotc) goes deeper
+# and, at about 10,000 nested subqueries, crashes the process (C stack): the same limit for both
+MAX_NESTING = 128
+
+
+def _too_deep(mart: Mart) -> CompileError:
+    return CompileError(
+        Problem(
+            f"mart '{mart.key}': the SQL is nested too deeply for martctl (at most about 40 levels of "
+            "parentheses, 90 of subqueries)",
+            mart.sql_path,
+            mart.sql_line,
+            hint="flatten it: move inner parts into CTEs (with name as (...)) or into a mart of their own",
+        )
+    )
 
 
 @contextmanager
@@ -41,28 +60,44 @@ def nesting_guard(mart: Mart):
     try:
         yield
     except RecursionError:
-        raise CompileError(
-            Problem(
-                f"mart '{mart.key}': the SQL is nested too deeply for martctl (at most about 40 levels of "
-                "parentheses, 90 of subqueries)",
-                mart.sql_path,
-                mart.sql_line,
-                hint="flatten it: move inner parts into CTEs (with name as (...)) or into a mart of their own",
-            )
-        ) from None
+        raise _too_deep(mart) from None
 
 
-def parse_mart(mart: Mart) -> exp.Query:
-    """Parse the mart's SQL in its dialect; errors name the file, line and column."""
+_OPENING = ("(", "[", "{")
+_OPENERS = {TokenType.L_PAREN, TokenType.L_BRACKET, TokenType.L_BRACE}
+_CLOSERS = {TokenType.R_PAREN, TokenType.R_BRACKET, TokenType.R_BRACE}
+
+
+def _nesting(sql: str, dialect: str) -> int:
+    """How deep brackets nest in the SQL's tokens (strings and comments aside); 0 when it has too
+    few brackets to nest past MAX_NESTING, or does not tokenize (the parser says why)."""
+    if sum(sql.count(c) for c in _OPENING) <= MAX_NESTING:
+        return 0
+    try:
+        tokens = sqlglot.tokenize(sql, read=dialect)
+    except SqlglotError:
+        return 0
+    depth = deepest = 0
+    for token in tokens:
+        if token.token_type in _OPENERS:
+            depth += 1
+            deepest = max(deepest, depth)
+        elif token.token_type in _CLOSERS:
+            depth -= 1
+    return deepest
+
+
+def parse_mart(mart: Mart) -> Nodes:
+    """Parse the mart's SQL in its dialect (the tree and its nodes); errors name the file, line and column."""
     with nesting_guard(mart):
-        tree = _parse(mart)
-    _check_tree(tree, mart)
-    return tree
+        nodes = Nodes(_parse(mart))
+    _check_tree(nodes, mart)
+    return nodes
 
 
-def _check_tree(tree: exp.Query, mart: Mart) -> None:
+def _check_tree(nodes: Nodes, mart: Mart) -> None:
     """Refuse what sqlglot accepts but the mart cannot mean (an empty select list) or cannot afford."""
-    branches = sum(1 for _ in tree.find_all(exp.SetOperation))
+    branches = len(nodes.find_all(exp.SetOperation))
     if branches >= MAX_SET_BRANCHES:
         raise CompileError(
             Problem(
@@ -73,7 +108,7 @@ def _check_tree(tree: exp.Query, mart: Mart) -> None:
                 hint="split it into several marts and union those, or load the rows as a seed (seeds/*.csv)",
             )
         )
-    empty = next((s for s in tree.find_all(exp.Select) if not s.expressions), None)
+    empty = next((s for s in nodes.find_all(exp.Select) if not s.expressions), None)
     if empty is not None:
         line = empty.meta.get("line") or 1
         raise CompileError(
@@ -87,6 +122,8 @@ def _check_tree(tree: exp.Query, mart: Mart) -> None:
 
 
 def _parse(mart: Mart) -> exp.Query:
+    if _nesting(mart.sql, mart.dialect) > MAX_NESTING:
+        raise _too_deep(mart)
     try:
         tree = sqlglot.parse_one(mart.sql, read=mart.dialect)  # fresh: cheaper than copying a cached tree
     except ParseError as exc:
@@ -117,7 +154,7 @@ def _parse(mart: Mart) -> exp.Query:
     return tree
 
 
-def table_references(tree: exp.Expression) -> list[exp.Table]:
+def table_references(tree: exp.Expression, nodes: Nodes | None = None) -> list[exp.Table]:
     """Tables the query reads, scope-aware: CTE names and derived tables are not references."""
     from sqlglot.optimizer.scope import traverse_scope
 
@@ -134,8 +171,9 @@ def table_references(tree: exp.Expression) -> list[exp.Table]:
     # in a FROM, ...) still count, unless a CTE of that name exists: a missed dependency would
     # build a mart before what it reads.
     seen = {id(t) for t in found}
-    ctes = {c.alias_or_name for c in tree.find_all(exp.CTE)}
-    found += [t for t in tree.find_all(exp.Table)
+    nodes = nodes or Nodes(tree)
+    ctes = {c.alias_or_name for c in nodes.find_all(exp.CTE)}
+    found += [t for t in nodes.find_all(exp.Table)
               if id(t) not in seen and t.name and (t.db or t.name not in ctes)]
     return found
 
@@ -152,7 +190,7 @@ def table_name(table: exp.Table) -> str:
     return ".".join(p for p in (table.catalog, table.db, table.name) if p)
 
 
-_VAR_NODES = (exp.Placeholder, exp.Parameter)
+VAR_NODES = (exp.Placeholder, exp.Parameter)
 
 
 def _var_name(node: exp.Expression) -> str | None:
@@ -162,10 +200,10 @@ def _var_name(node: exp.Expression) -> str | None:
     return inner.name if isinstance(inner, exp.Expression) else str(inner)
 
 
-def substitute_vars(tree: exp.Expression, values: Mapping[str, Any], mart: Mart) -> exp.Expression:
-    """Replace :name placeholders with literals (never pasted text)."""
-    nodes = [n for n in tree.find_all(*_VAR_NODES)]
-    for node in nodes:
+def substitute_vars(tree: exp.Expression, values: Mapping[str, Any], mart: Mart,
+                    found: list[exp.Expression] | None = None) -> exp.Expression:
+    """Replace :name placeholders (`found`: the tree's VAR_NODES, when known) with literals (never pasted text)."""
+    for node in list(tree.find_all(*VAR_NODES)) if found is None else found:
         name = _var_name(node)
         if name is None:
             continue
@@ -210,9 +248,11 @@ def parse_literal(text: str) -> Any:
     return str(value) if hasattr(value, "isoformat") else value
 
 
-def rename_tables(tree: exp.Expression, physical: Mapping[int, tuple[str, str]]) -> exp.Expression:
-    """Point each referenced table (by node id) at its physical schema.table, keeping aliases."""
-    for table in list(tree.find_all(exp.Table)):
+def rename_tables(tree: exp.Expression, physical: Mapping[int, tuple[str, str]],
+                  tables: list[exp.Table] | None = None) -> exp.Expression:
+    """Point each referenced table (by node id; `tables`: the tree's Table nodes, when known) at its
+    physical schema.table, keeping aliases."""
+    for table in list(tree.find_all(exp.Table)) if tables is None else tables:
         target = physical.get(id(table))
         if target is None:
             continue
@@ -228,12 +268,12 @@ def rename_tables(tree: exp.Expression, physical: Mapping[int, tuple[str, str]])
 
 
 @contextmanager
-def renamed_tables(tree: exp.Expression, physical: Mapping[int, tuple[str, str]]):
+def renamed_tables(tree: exp.Expression, physical: Mapping[int, tuple[str, str]], tables: list[exp.Table] | None = None):
     """rename_tables for the length of a `with` block, then the tree is as it was: generating SQL
     from a shared tree this way costs no copy (copying is most of a same-dialect compile)."""
-    tables = [t for t in tree.find_all(exp.Table) if id(t) in physical]
+    tables = [t for t in (tree.find_all(exp.Table) if tables is None else tables) if id(t) in physical]
     saved = [(t, {k: t.args.get(k) for k in ("catalog", "db", "this", "alias")}) for t in tables]
-    rename_tables(tree, physical)
+    rename_tables(tree, physical, tables)
     try:
         yield tree
     finally:
@@ -303,6 +343,30 @@ def generate(tree: exp.Expression, dialect: str, *, strict: bool = True, pretty:
     except UnsupportedError as exc:
         raise _Unsupported(str(exc)) from None
     return text, warnings
+
+
+# nodes sqlglot's generator rewrites in place when generating without a copy (DuckDB's string_agg
+# with ORDER BY loses its argument)
+MUTATED_BY_GENERATING = (exp.GroupConcat,)
+
+
+def changed_by_generating(nodes: Nodes, dialect: str) -> bool:
+    """Whether generating `dialect` from the tree itself would change it (then generate from a copy):
+    a node the generator rewrites, or a dialect whose generator rewrites booleans or nested CTEs."""
+    ensure_bools, without_nested_ctes = _rewrites(dialect)
+    if ensure_bools or nodes.find(*MUTATED_BY_GENERATING) is not None:
+        return True
+    return type(nodes.tree) in without_nested_ctes and any(w.parent is not nodes.tree for w in nodes.find_all(exp.With))
+
+
+@lru_cache(maxsize=None)
+def _rewrites(dialect: str) -> tuple[bool, frozenset]:
+    """Whether the dialect's generator rewrites booleans, and the queries it moves nested CTEs out of;
+    read from an instance (compiled sqlglot keeps class settings there)."""
+    from sqlglot.dialects.dialect import Dialect
+
+    generator = Dialect.get_or_raise(dialect).generator()
+    return bool(generator.ENSURE_BOOLS), frozenset(generator.EXPRESSIONS_WITHOUT_NESTED_CTES)
 
 
 class _Unsupported(Exception):

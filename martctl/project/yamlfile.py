@@ -79,8 +79,11 @@ class _AliasLimit:
     """Refuses a document whose aliases expand it by more than ALIAS_LIMIT values, before building it."""
 
     document = "this file"
+    aliased = True  # False: the text has no anchor and alias (`&name`, `*name`) to count
 
     def construct_document(self, node):
+        if not self.aliased:
+            return super().construct_document(node)
         expanded, distinct = expanded_size(node)
         if expanded - distinct > ALIAS_LIMIT:
             raise _Refused(
@@ -140,7 +143,12 @@ def read_yaml(path: Path, text: str | None = None):
         except UnreadableFile as exc:
             raise YamlProblem(exc.problem) from None
     try:
-        return yaml.load(text, Loader=_LineLoader)
+        loader = _LineLoader(text)
+        loader.aliased = "*" in text and "&" in text  # an alias (*name) needs an anchor (&name)
+        try:
+            return loader.get_single_data()
+        finally:
+            loader.dispose()
     except RecursionError:
         raise YamlProblem(Problem("invalid YAML: nested too deeply", path,
                                   hint="flatten the nesting: martctl's files need a few levels, not hundreds")) from None
