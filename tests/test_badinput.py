@@ -130,6 +130,15 @@ def test_ten_thousand_nested_subqueries_are_a_clear_error_not_a_crash(tmp_path):
     assert "marts/a/m.sql:1: mart 'a.m': the SQL is nested too deeply for martctl" in output
 
 
+def test_a_custom_test_nested_ten_thousand_deep_is_a_clear_error_not_a_crash(tmp_path):
+    nested = "select x from " + "(select 1 as x from " * 10_000 + "a.m" + ") s" * 10_000
+    mart = "sql: select 1 as x\ntests:\n  - sql: \"" + nested + "\"\n"
+    root = project(tmp_path, {"marts/a/m.yml": mart})
+    code, output = validate(root)
+    assert_clean_failure(code, output)
+    assert "nested too deeply" in output and "marts/a/m.yml" in output
+
+
 def test_the_nesting_limit_is_128_brackets_with_or_without_compiled_sqlglot(tmp_path):
     def wrapped(depth: int) -> str:  # redundant parentheses: the deepest sqlglot in Python can parse (192)
         return "sql: select * from " + "(" * depth + "select 1 as x" + ")" * depth + "\n"

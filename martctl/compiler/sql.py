@@ -87,6 +87,11 @@ def _nesting(sql: str, dialect: str) -> int:
     return deepest
 
 
+def nested_too_deep(sql: str, dialect: str) -> bool:
+    """SQL whose brackets nest past MAX_NESTING: refused before sqlglot parses it (see above)."""
+    return _nesting(sql, dialect) > MAX_NESTING
+
+
 def parse_mart(mart: Mart) -> Nodes:
     """Parse the mart's SQL in its dialect (the tree and its nodes); errors name the file, line and column."""
     with nesting_guard(mart):
@@ -122,7 +127,7 @@ def _check_tree(nodes: Nodes, mart: Mart) -> None:
 
 
 def _parse(mart: Mart) -> exp.Query:
-    if _nesting(mart.sql, mart.dialect) > MAX_NESTING:
+    if nested_too_deep(mart.sql, mart.dialect):
         raise _too_deep(mart)
     try:
         tree = sqlglot.parse_one(mart.sql, read=mart.dialect)  # fresh: cheaper than copying a cached tree

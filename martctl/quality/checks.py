@@ -16,7 +16,7 @@ from sqlglot import exp
 from sqlglot.errors import SqlglotError
 
 from martctl.compiler.compile import CompiledMart, CompiledProject
-from martctl.compiler.sql import literal, rename_tables, substitute_vars, table_references
+from martctl.compiler.sql import literal, nested_too_deep, rename_tables, substitute_vars, table_references
 from martctl.compiler.transforms import apply_transforms
 from martctl.errors import Problem, ProjectError, did_you_mean
 from martctl.project.model import Mart, TestSpec
@@ -193,8 +193,11 @@ class _Builder:
         return exp.select("newest").from_(latest.subquery("latest")).where(stale)
 
     def _sql(self) -> exp.Query:
+        text = str(self.spec.args["sql"])
+        if nested_too_deep(text, self.mart.dialect):
+            raise self.problem("the SQL is nested too deeply for martctl (flatten it with CTEs)")
         try:
-            tree = sqlglot.parse_one(str(self.spec.args["sql"]), read=self.mart.dialect)
+            tree = sqlglot.parse_one(text, read=self.mart.dialect)
         except SqlglotError as exc:
             raise self.problem(f"SQL does not parse: {str(exc).splitlines()[0]}") from None
         if not isinstance(tree, exp.Query):
@@ -248,8 +251,11 @@ def inputs_of_tests(item: CompiledMart, project: CompiledProject) -> set[str]:
         if spec.kind == "relationships":
             found.add(resolve_relationship(spec, project)[0])
         elif spec.kind == "sql":
+            text = str(spec.args["sql"])
             try:
-                tree = sqlglot.parse_one(str(spec.args["sql"]), read=item.mart.dialect)
+                if nested_too_deep(text, item.mart.dialect):
+                    continue  # reported by validation
+                tree = sqlglot.parse_one(text, read=item.mart.dialect)
             except SqlglotError:
                 continue  # reported by validation
             found |= {resolve_table(project, t.db, t.name, item.key) for t in table_references(tree)}
