@@ -119,6 +119,26 @@ def test_builds_commit_one_by_one_while_the_log_waits_for_a_checkpoint(tmp_path:
     assert spy["commit"] >= 1 and set(_versions(root).values()) == {3}
 
 
+def test_a_run_stopped_between_builds_commits_what_its_batch_built(tmp_path: Path, spy):
+    from martctl.engine.events import MartStarted
+
+    root = _project(tmp_path / "p", 1)
+    martctl.open(root).build()
+    stop = martctl.Stop()
+
+    def on_event(event):
+        if isinstance(event, MartStarted) and event.key == "k.m2":
+            stop.stop("caller")
+
+    report = martctl.open(root, vars={"version": 2}).build(on_event=on_event, stop=stop)
+    assert report.interrupted == "caller" and spy["rollback"] == 0
+    built = {k for k, r in report.results.items() if r.status == "success"}
+    assert {"k.m0", "k.m1", "k.m2"} <= built and any(r.status == "cancelled" for r in report.results.values())
+    versions, runs = _versions(root), _recorded_runs(root)
+    for key, version in versions.items():  # what finished is kept and recorded; the rest is untouched
+        assert (version == 2) == (key in built) == (runs[key] == report.run_id), key
+
+
 def test_a_failure_inside_a_batch_rebuilds_the_others_one_by_one(tmp_path: Path, spy):
     root = _project(tmp_path / "p", 1, ", case when :fail = 1 then error('planted failure') end as boom")
     first = martctl.open(root).build()

@@ -413,7 +413,10 @@ class _Run:
                     self._build_batched(batch, self.by_key[key], build)
         except BaseException as exc:  # a bug: end the run and raise it on the calling thread
             if batch is not None and batch.entries:
-                self.adapter.rollback_batch()
+                try:
+                    self.adapter.rollback_batch()
+                except Exception:  # the bug is the error to raise; closing the connection rolls back too
+                    pass
             with self.state:
                 self.crash, self.closed = exc, True
                 self.state.notify_all()
