@@ -5,8 +5,8 @@ as it has it (a plain value in marshal's format: nothing in it runs). The parent
 arrived when it reaches a key and does the others itself, so it never waits for the child: a child
 that is slow, hangs, dies or sends garbage costs the parent only the work it then does itself. A key
 the child could not do (`work` returned None or raised) is not sent. The child writes no file and
-prints nothing (its stdout and stderr are /dev/null); it ends with os._exit, running no exit handler,
-and dies with the parent.
+prints nothing (its stdout and stderr are /dev/null), runs at the lowest priority, ends with os._exit (no exit
+handler runs) and dies with the parent.
 """
 
 from __future__ import annotations
@@ -108,8 +108,7 @@ def _serve(fd: int, keys: list[str], work: Callable[[str], Any], parent: int) ->
             except Exception:
                 continue
             if value is not None:
-                frame = marshal.dumps((key, value))
-                _write_all(fd, len(frame).to_bytes(_LENGTH, "little") + frame)
+                _write_all(fd, _frame(key, value))
     except BaseException:  # a closed pipe (the parent is done), or anything else: just stop
         pass
     finally:
@@ -117,7 +116,10 @@ def _serve(fd: int, keys: list[str], work: Callable[[str], Any], parent: int) ->
 
 
 def _quiet(parent: int) -> None:
-    """Nothing the child does reaches the terminal, and it ends with the parent."""
+    """Nothing the child does reaches the terminal, it takes only a CPU nobody else wants (on a busy
+    machine the parent then does the work itself, as fast as without a child), and it ends with the
+    parent."""
+    os.nice(19)
     null = os.open(os.devnull, os.O_WRONLY)
     os.dup2(null, 1)
     os.dup2(null, 2)
@@ -132,6 +134,11 @@ def _quiet(parent: int) -> None:
         pass
     if os.getppid() != parent:  # the parent died before the line above
         os._exit(0)
+
+
+def _frame(key: str, value: Any) -> bytes:
+    data = marshal.dumps((key, value))
+    return len(data).to_bytes(_LENGTH, "little") + data
 
 
 def _write_all(fd: int, data: bytes) -> None:
