@@ -51,7 +51,7 @@ def start(project: Project, values, misses: list[str], parse: Callable[[str], tu
         if parsed is None:
             return None
         item, entry = parsed
-        graph.parsed[key] = item
+        graph.parsed = {key: item}  # the one mart compile reads: the child keeps no tree it is done with
         compiled = None
         if target is not None:
             try:
