@@ -156,8 +156,11 @@ def test_bad_marts_give_the_same_output_and_exit_2_from_the_command_line(project
     for relative, text in BAD.items():
         (project / relative).parent.mkdir(parents=True, exist_ok=True)
         (project / relative).write_text(text)
-    script = "import sys; from martctl.compiler import prefill; prefill.THRESHOLD = 20; sys.argv = ['martctl', *sys.argv[1:]]; " \
-             "from martctl.cli.process import main; main()"
+    script = ("import os, sys, logging; from martctl.compiler import forked, prefill; prefill.THRESHOLD = 20\n"
+              "def speak(key):  # a child that tries to print: nothing of it may reach the output\n"
+              "    print('child', key); print('child', key, file=sys.stderr); os.write(2, b'child'); logging.warning('child')\n"
+              "forked.in_child = speak; sys.argv = ['martctl', *sys.argv[1:]]\n"
+              "from martctl.cli.process import main; main()")
 
     def compile_output(switch: str):
         env = {**os.environ, prefill.SWITCH: switch, "NO_COLOR": "1"}

@@ -14,6 +14,7 @@ from __future__ import annotations
 import marshal
 import os
 import signal
+import sys
 from typing import Any, Callable, Iterable
 
 _LENGTH = 4  # bytes of a frame's length prefix
@@ -124,6 +125,7 @@ def _quiet(parent: int) -> None:
     os.dup2(null, 1)
     os.dup2(null, 2)
     os.close(null)
+    sys.stdout = sys.stderr = open(os.devnull, "w")  # new objects: no lock or buffer shared with the parent
     for number in (signal.SIGINT, signal.SIGTERM):  # the parent's handlers stop a run: not the child's business
         signal.signal(number, signal.SIG_DFL)
     try:
