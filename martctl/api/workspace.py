@@ -313,12 +313,15 @@ class Workspace:
 
                 finish(self.target, adapter, virtual, command)
         finally:
+            # after the run, not beside it (file I/O would compete for the GIL), but beside the close,
+            # whose checkpoint runs in DuckDB without the GIL
+            writing = _in_background(write_compiled, written, self.target_dir) if written is not None else None
             try:
                 adapter.close()
             finally:
                 adapter.release_lock()
-                if written is not None:  # after the run, not beside it: file I/O would compete for the GIL
-                    write_compiled(written, self.target_dir)
+                if writing is not None:
+                    writing()
         report.warnings = warnings
         report.startup_seconds = getattr(adapter, "startup_seconds", 0.0)
         secrets = self.project.secrets()
@@ -605,6 +608,30 @@ class Workspace:
 
             waits = {key: inputs_of_tests(item, compiled) for key, item in compiled.marts.items()}
         return execute.plan(compiled, seeds, Path("target") / "compiled", waits)  # paths relative to the project
+
+
+def _in_background(function, *args):
+    """Start `function(*args)` in a thread; return a call that waits for it and raises what it raised."""
+    import threading
+
+    outcome: dict[str, Any] = {}
+
+    def target() -> None:
+        try:
+            outcome["value"] = function(*args)
+        except BaseException as exc:  # handed to the waiting thread
+            outcome["error"] = exc
+
+    thread = threading.Thread(target=target, name="martctl-write", daemon=True)
+    thread.start()
+
+    def wait():
+        thread.join()
+        if "error" in outcome:
+            raise outcome["error"]
+        return outcome.get("value")
+
+    return wait
 
 
 def _only(compiled, keys: set[str]):
