@@ -282,7 +282,7 @@ class Workspace:
                              on_wait=lambda message: emit(LockWaiting(message)))
         stop = stop if stop is not None else execute.Stop()
         stop.on_stop(adapter.cancel)
-        written = None  # the compiled marts to write to target/compiled/ once the run is over
+        written = finished = None  # the compiled marts to write to target/compiled/ once the run is over; the run's report
         try:
             adapter.connect()
             if catalog_first:  # sources typed from the warehouse's catalog, then compiled and checked
@@ -312,23 +312,31 @@ class Workspace:
                 from martctl.api.environments import finish
 
                 finish(self.target, adapter, virtual, command)
+            report.warnings = warnings
+            report.startup_seconds = getattr(adapter, "startup_seconds", 0.0)
+            finished = report
         finally:
-            # after the run, not beside it (file I/O would compete for the GIL), but beside the close,
-            # whose checkpoint runs in DuckDB without the GIL
-            writing = _in_background(write_compiled, written, self.target_dir) if written is not None else None
+            # closing (DuckDB's checkpoint runs without the GIL) beside the Python work that follows the run:
+            # the compiled files (after the run, not beside it: file I/O would compete for the GIL) and the
+            # artifacts of a finished run, written under the lock
+            closing = _in_background(adapter.close) if adapter.close_in_background else None
             try:
-                adapter.close()
+                if closing is None:
+                    adapter.close()
+                if written is not None:
+                    write_compiled(written, self.target_dir)
+                if finished is not None:
+                    secrets = self.project.secrets()
+                    artifacts.write_run_results(finished, self.target_dir, self.root, secrets)
+                    artifacts.write_manifest(self.graph, self.target_dir, self.target.name, self.target.type,
+                                             self.target.dialect, compiled, secrets)
             finally:
-                adapter.release_lock()
-                if writing is not None:
-                    writing()
-        report.warnings = warnings
-        report.startup_seconds = getattr(adapter, "startup_seconds", 0.0)
-        secrets = self.project.secrets()
-        artifacts.write_run_results(report, self.target_dir, self.root, secrets)
-        artifacts.write_manifest(self.graph, self.target_dir, self.target.name, self.target.type, self.target.dialect,
-                                 compiled, secrets)
-        return report
+                try:
+                    if closing is not None:
+                        closing()
+                finally:
+                    adapter.release_lock()
+        return finished
 
     def _environment(self, adapter, compiled, seeds):
         """With --env, or on a warehouse that uses environments: the adapter that builds into physical
