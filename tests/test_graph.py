@@ -37,6 +37,8 @@ def test_topological_order_puts_parents_first(upstream):
         assert all(position[p] < position[node] for p in parents)
     assert graph.find_cycle() is None
     assert order == Graph(upstream).topological_order()  # deterministic
+    order.reverse()  # the caller's copy: the graph keeps its own (it computes the order once)
+    assert graph.topological_order() == Graph(upstream).topological_order()
 
 
 @given(dags())

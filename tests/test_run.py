@@ -50,6 +50,10 @@ def test_demo_builds_from_scratch_then_again(demo_dir: Path):
     nodes = results(demo_dir)
     assert all(n["status"] == "success" for n in nodes.values())
     assert nodes["data_analyst.customer_ltv"]["sql_path"] == "target/compiled/data_analyst/customer_ltv.sql"
+    for key, node in nodes.items():  # written beside the warehouse's close, complete before the process ends
+        if node["kind"] == "mart":
+            text = (demo_dir / node["sql_path"]).read_text()
+            assert "select" in text.lower() and text.endswith(";\n"), key
     # the incremental mart found no new rows the second time and kept its rows
     assert nodes["data_analyst.order_facts"]["rows"] == 0
     types = dict(rows(demo_dir / "warehouse.duckdb", "select column_name, data_type from information_schema.columns "
@@ -86,6 +90,23 @@ def test_runtime_error_keeps_previous_table_skips_downstream_builds_the_rest(tmp
     assert rows(db, "select answer from b.other") == [(43,)]
     assert "a.middle" in done.stdout and "Could not convert" in done.stdout  # the summary names the failure
     assert "Traceback" not in done.stderr
+
+
+def test_compiled_sql_that_cannot_be_written_is_one_clear_error(tmp_path: Path):
+    """The compiled files are written beside the warehouse's close, in a thread: what goes wrong there
+    reaches the command (exit 2, the file, a hint), and the marts the run built stay built."""
+    root = write_project(tmp_path / "p", BRANCHES)
+    (root / "target").mkdir()
+    (root / "target" / "compiled").write_text("in the way")  # a file where the folder goes
+    done = martctl(root, "run")
+    assert done.returncode == ExitCode.INVALID, done.stdout + done.stderr
+    assert "cannot write the compiled SQL" in done.stderr and "target/compiled" in done.stderr
+    assert "hint: make target/compiled a writable folder" in done.stderr
+    assert "Traceback" not in done.stderr
+    assert rows(root / "wh.duckdb", "select answer from b.other") == [(42,)]
+    (root / "target" / "compiled").unlink()
+    assert martctl(root, "run", "--force").returncode == 0
+    assert (root / "target/compiled/b/other.sql").read_text() == "SELECT\n  42 AS answer;\n"
 
 
 def test_no_ansi_without_a_tty_and_json_lines_parse(tmp_path: Path):

@@ -282,7 +282,7 @@ class Workspace:
                              on_wait=lambda message: emit(LockWaiting(message)))
         stop = stop if stop is not None else execute.Stop()
         stop.on_stop(adapter.cancel)
-        written = None  # the compiled marts to write to target/compiled/ once the run is over
+        written = finished = None  # the compiled marts to write to target/compiled/ once the run is over; the run's report
         try:
             adapter.connect()
             if catalog_first:  # sources typed from the warehouse's catalog, then compiled and checked
@@ -312,20 +312,31 @@ class Workspace:
                 from martctl.api.environments import finish
 
                 finish(self.target, adapter, virtual, command)
+            report.warnings = warnings
+            report.startup_seconds = getattr(adapter, "startup_seconds", 0.0)
+            finished = report
         finally:
+            # closing (DuckDB's checkpoint runs without the GIL) beside the Python work that follows the run:
+            # the compiled files (after the run, not beside it: file I/O would compete for the GIL) and the
+            # artifacts of a finished run, written under the lock
+            closing = _in_background(adapter.close) if adapter.close_in_background else None
             try:
-                adapter.close()
-            finally:
-                adapter.release_lock()
-                if written is not None:  # after the run, not beside it: file I/O would compete for the GIL
+                if closing is None:
+                    adapter.close()
+                if written is not None:
                     write_compiled(written, self.target_dir)
-        report.warnings = warnings
-        report.startup_seconds = getattr(adapter, "startup_seconds", 0.0)
-        secrets = self.project.secrets()
-        artifacts.write_run_results(report, self.target_dir, self.root, secrets)
-        artifacts.write_manifest(self.graph, self.target_dir, self.target.name, self.target.type, self.target.dialect,
-                                 compiled, secrets)
-        return report
+                if finished is not None:
+                    secrets = self.project.secrets()
+                    artifacts.write_run_results(finished, self.target_dir, self.root, secrets)
+                    artifacts.write_manifest(self.graph, self.target_dir, self.target.name, self.target.type,
+                                             self.target.dialect, compiled, secrets)
+            finally:
+                try:
+                    if closing is not None:
+                        closing()
+                finally:
+                    adapter.release_lock()
+        return finished
 
     def _environment(self, adapter, compiled, seeds):
         """With --env, or on a warehouse that uses environments: the adapter that builds into physical
@@ -605,6 +616,30 @@ class Workspace:
 
             waits = {key: inputs_of_tests(item, compiled) for key, item in compiled.marts.items()}
         return execute.plan(compiled, seeds, Path("target") / "compiled", waits)  # paths relative to the project
+
+
+def _in_background(function, *args):
+    """Start `function(*args)` in a thread; return a call that waits for it and raises what it raised."""
+    import threading
+
+    outcome: dict[str, Any] = {}
+
+    def target() -> None:
+        try:
+            outcome["value"] = function(*args)
+        except BaseException as exc:  # handed to the waiting thread
+            outcome["error"] = exc
+
+    thread = threading.Thread(target=target, name="martctl-write", daemon=True)
+    thread.start()
+
+    def wait():
+        thread.join()
+        if "error" in outcome:
+            raise outcome["error"]
+        return outcome.get("value")
+
+    return wait
 
 
 def _only(compiled, keys: set[str]):

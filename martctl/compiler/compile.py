@@ -390,10 +390,14 @@ def write_compiled(compiled: CompiledProject, target_dir: Path, folder: str = "c
         text = item.sql.rstrip() + ";\n"
         if _holds(path, text):
             continue
-        if path.parent not in folders:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            folders.add(path.parent)
-        path.write_text(text, encoding="utf-8")
+        try:
+            if path.parent not in folders:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                folders.add(path.parent)
+            path.write_text(text, encoding="utf-8")
+        except OSError as exc:
+            raise ProjectError(f"cannot write the compiled SQL of mart '{item.key}' to {path}: {exc.strerror or exc}",
+                               hint=f"make target/{folder} a writable folder (martctl writes it anew when it is removed)") from None
         written.append(path)
     return written
 

@@ -35,6 +35,7 @@ class Adapter(ABC):
 
     type: str = ""
     read_only: bool = False  # set before connect: only read (martctl plan); nothing is created or cleaned
+    close_in_background: bool = False  # close() may run in a thread beside the caller's Python work
 
     def __init__(self, target: "Target", project_root: Path):
         self.target = target

@@ -77,6 +77,7 @@ def seed_query(source: "SourceTable", dialect: str):
 
 class DuckDBAdapter(Adapter):
     type = "duckdb"
+    close_in_background = True  # its checkpoint runs in DuckDB without the GIL
     # Test seam (tests/test_faults.py): called between the statements of one transaction with the
     # index and text of the statement about to run; raising there fails the transaction at that
     # point, as a crash or an engine error would. Always None outside tests.
