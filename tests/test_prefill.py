@@ -298,3 +298,27 @@ def test_no_fork_while_duckdb_runs_threads_in_the_process(project, forks, tmp_pa
     finally:
         con.close()
     assert not forks
+
+
+def test_a_fork_that_fails_leaves_a_serial_parse(project, monkeypatch, forks):
+    alone = serial(project, monkeypatch)
+
+    def no_fork():
+        raise BlockingIOError(11, "Resource temporarily unavailable")
+
+    monkeypatch.setattr(os, "fork", no_fork)
+    before = len(os.listdir("/proc/self/fd"))
+    same_front_half(cold(project), alone)
+    assert len(os.listdir("/proc/self/fd")) == before  # the pipe was closed
+
+
+def test_another_dialect_takes_no_compiled_sql_from_the_child(project, monkeypatch, child_does_all):
+    shutil.rmtree(project / "target", ignore_errors=True)
+    with monkeypatch.context() as patch:
+        patch.setenv(prefill.SWITCH, "0")
+        alone = Workspace(project).compile_keys(list(Workspace(project).project.marts), dialect="postgres")
+    shutil.rmtree(project / "target")
+    ws = Workspace(project)
+    assert len(ws.graph.precompiled) == MARTS  # for the default target, DuckDB...
+    parallel = ws.compile_keys(list(ws.project.marts), dialect="postgres")
+    assert {k: m.sql for k, m in parallel.marts.items()} == {k: m.sql for k, m in alone.marts.items()}  # ...not used here

@@ -89,7 +89,12 @@ def start(keys: list[str], work: Callable[[str], Any], valid: Callable[[Any], bo
     read_end, write_end = os.pipe()
     _widen(write_end)
     parent = os.getpid()
-    pid = os.fork()
+    try:
+        pid = os.fork()
+    except OSError:
+        os.close(read_end)
+        os.close(write_end)
+        raise
     if pid == 0:  # the child: never returns
         os.close(read_end)
         _serve(write_end, keys, work, parent)

@@ -60,7 +60,10 @@ def start(project: Project, values, misses: list[str], parse: Callable[[str], tu
                 return None
         return {**entry, "canon": canonical_of(item), "compiled": compiled}
 
-    return forked.start(misses, work, _valid)
+    try:
+        return forked.start(misses, work, _valid)
+    except OSError:  # no fork (a process limit, no memory): the parse is serial, as without it
+        return None
 
 
 def _usable(misses: int) -> bool:
