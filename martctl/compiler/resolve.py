@@ -140,20 +140,15 @@ def build_graph(project: Project, vars: Mapping[str, Any] | None = None, target_
     `target` (default: the project's default target) where their inputs cannot change that."""
     values = {**project.vars, **(vars or {})}
     bare = _by_bare_name(project)
-    plan = entries = common = None
+    plan = entries = None
     hashes: dict[str, str] = {}
     cached: dict[str, dict] = {}
     if target_dir is not None:
         from martctl.compiler import plancache, prefill
 
         plan = plancache.read(target_dir)
-        common = plancache.common_key(project)
         entries = plan.get("marts", {})
-        for name, mart in project.marts.items():
-            hashes[name] = plancache.mart_key(common, mart, values)
-            entry = entries.get(name)
-            if entry is not None and entry.get("hash") == hashes[name] and _same_references(entry, project, bare):
-                cached[name] = entry
+        hashes, cached = _unchanged(project, values, bare, entries)
     child = _prefill(project, values, bare, [name for name in project.marts if name not in cached], target) \
         if plan is not None else None
     problems: list[Problem] = []
@@ -203,6 +198,17 @@ def build_graph(project: Project, vars: Mapping[str, Any] | None = None, target_
         if precompiled:
             result.precompiled, result.precompiled_for = precompiled, prefill.settings(_target_of(project, target))
     return result
+
+
+def _unchanged(project: Project, values, bare, entries: dict) -> tuple[dict[str, str], dict[str, dict]]:
+    """Each mart's plan cache hash, and the cache entries of the marts that are unchanged."""
+    from martctl.compiler import plancache
+
+    common = plancache.common_key(project)
+    hashes = {name: plancache.mart_key(common, mart, values) for name, mart in project.marts.items()}
+    cached = {name: entries[name] for name in project.marts if name in entries and entries[name].get("hash") == hashes[name]
+              and _same_references(entries[name], project, bare)}
+    return hashes, cached
 
 
 def _target_of(project: Project, target: Target | None) -> Target | None:
