@@ -305,6 +305,14 @@ def beside_duckdb_threads(root: Path) -> None:
     assert len(started) == 1
 
 
+def children_reaped_by_the_system(root: Path) -> None:
+    started = forks()
+    alone = switched_off(cold, root)
+    signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # a host program that never waits for its children
+    same_front_half(cold(root), alone)
+    assert len(started) == 1
+
+
 def fork_fails(root: Path) -> None:
     started = forks()
     alone = switched_off(cold, root)
@@ -413,3 +421,7 @@ def test_no_fork_while_duckdb_runs_threads_in_the_process(project):
 
 def test_a_fork_that_fails_leaves_a_serial_parse(project):
     fresh(project, "fork_fails")
+
+
+def test_a_host_program_that_ignores_sigchld(project):
+    fresh(project, "children_reaped_by_the_system")

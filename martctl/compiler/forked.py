@@ -78,9 +78,9 @@ class Forked:
         if self.pid:
             try:
                 os.kill(self.pid, signal.SIGKILL)
-            except ProcessLookupError:
+                os.waitpid(self.pid, 0)
+            except (ProcessLookupError, ChildProcessError):  # already reaped (SIGCHLD ignored by the host program)
                 pass
-            os.waitpid(self.pid, 0)
             self.pid = 0
 
 
