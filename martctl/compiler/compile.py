@@ -9,8 +9,8 @@ from typing import Iterable, Mapping
 from sqlglot import exp
 
 from martctl.compiler.names import aliases_as_written, check_names, keep_alias_case
+from martctl.compiler.parsed import ProjectGraph
 from martctl.compiler.refusals import Refused, missing_function_hint, refusal_error, source_line
-from martctl.compiler.resolve import ProjectGraph
 from martctl.compiler.sql import (
     _Unsupported,
     changed_by_generating,
@@ -111,7 +111,7 @@ def compile_project(
     needed = wanted | graph.graph.upstream(wanted) if cross else wanted
     order = [k for k in graph.graph.topological_order() if k in needed]
     known = _source_columns(project, source_columns or {}, typed=cross)
-    cache = _Cache(graph, dialect, prefix, strict, types, cross)
+    cache = _Cache(graph, *cache_settings(dialect, prefix, strict, types, cross))
     compiled = _compile_in_order(graph, order, wanted, known, dialect, prefix, strict, cross, cache)
     cache.save()
     return CompiledProject(graph, dialect, compiled, *prefix)
@@ -181,6 +181,10 @@ class _Cache:
     def get(self, key: str, known) -> CompiledMart | None:
         self.keys[key] = self._cache_key(key, known)
         entry = (self.entries.get(key) or {}).get(self.keys[key]) if self.keys[key] else None
+        if entry is None and self.keys[key] and self.settings == self.graph.precompiled_for:
+            entry = self.graph.precompiled.pop(key, None)  # made by prefill.py's child: stored as put does
+            if entry is not None:
+                self._store(key, entry)
         if entry is None:
             return None
         parsed = self.graph.parsed[key]
@@ -192,11 +196,11 @@ class _Cache:
         )
 
     def put(self, key: str, item: CompiledMart) -> None:
-        if not self.keys.get(key):
-            return
+        if self.keys.get(key):
+            self._store(key, cache_entry(item))
+
+    def _store(self, key: str, entry: dict) -> None:
         kept = list((self.entries.get(key) or {}).items())[-(self.KEEP - 1):]
-        entry = {"sql": item.sql, "relation": list(item.relation), "columns": dict(item.columns),
-                 "warnings": list(item.warnings), "inputs": {k: list(v) for k, v in item.inputs.items()}}
         self.entries[key] = {**dict(kept), self.keys[key]: entry}
         self.changed = True
 
@@ -207,6 +211,29 @@ class _Cache:
             for gone in set(self.entries) - set(self.graph.project.marts):
                 del self.entries[gone]
             plancache.write(self.graph.target_dir, self.graph.plan)
+
+
+def cache_settings(dialect: str, prefix: tuple[str, str], strict: bool, types: bool, typing: bool) -> tuple:
+    """What a compiled entry holds for besides the mart and its inputs' columns (part of its key)."""
+    return dialect, prefix, strict, types, typing
+
+
+def cache_entry(item: CompiledMart) -> dict:
+    """A compiled mart as the plan cache keeps it (plain values)."""
+    return {"sql": item.sql, "relation": list(item.relation), "columns": dict(item.columns),
+            "warnings": list(item.warnings), "inputs": {k: list(v) for k, v in item.inputs.items()}}
+
+
+def independent_entry(graph: ProjectGraph, key: str, target: Target) -> dict | None:
+    """The cache entry of `key` compiled for `target` (not typed, unsupported constructs refused) when
+    that cannot depend on its inputs' columns: the mart is in the target's dialect and has no star to
+    expand. None otherwise. Valid under cache_settings(target.dialect, naming(target), True, False, False)."""
+    parsed = graph.parsed[key]
+    if parsed.mart.dialect != target.dialect or has_star(parsed.tree):
+        return None
+    with nesting_guard(parsed.mart):
+        item = _compile_mart(graph, key, target.dialect, naming(target), {}, strict=True, typing=False)
+    return cache_entry(item)
 
 
 def _compile_mart(graph: ProjectGraph, key: str, dialect: str, prefix: tuple[str, str], known, strict: bool, typing: bool) -> CompiledMart:

@@ -21,7 +21,7 @@ from martctl.compiler.nodes import Nodes
 from martctl.compiler.sql import changed_by_generating
 
 if TYPE_CHECKING:
-    from martctl.compiler.resolve import ProjectGraph
+    from martctl.compiler.parsed import ParsedMart, ProjectGraph
     from martctl.project.model import SourceTable
 
 _PLAIN = re.compile(r"^[a-z_][a-z0-9_]*$")  # a quoted name that means the same unquoted
@@ -48,6 +48,11 @@ def canonical_sql(tree: exp.Expression, dialect: str, nodes: Nodes | None = None
     finally:
         for node in unquoted:
             node.set("quoted", True)
+
+
+def canonical_of(parsed: "ParsedMart") -> str:
+    """A parsed mart's canonical SQL (in its own dialect)."""
+    return canonical_sql(parsed.tree, parsed.mart.dialect, parsed.nodes)
 
 
 @dataclass(frozen=True)
@@ -82,8 +87,7 @@ def canonical_texts(graph: "ProjectGraph", keys: Iterable[str]) -> dict[str, str
         entry = entries.get(key, {})
         text = entry.get("canon")
         if text is None:
-            parsed = graph.parsed[key]
-            text = canonical_sql(parsed.tree, parsed.mart.dialect, parsed.nodes)
+            text = canonical_of(graph.parsed[key])
             if key in entries:
                 entry["canon"] = text
                 fresh = True

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Mapping
 
@@ -11,78 +10,10 @@ from sqlglot import exp
 from martctl.compiler.engineparse import engine_problem
 from martctl.compiler.graph import Graph
 from martctl.compiler.nodes import Nodes
+from martctl.compiler.parsed import ParsedMart, ProjectGraph
 from martctl.compiler.sql import VAR_NODES, parse_mart, substitute_vars, table_line, table_name, table_references
 from martctl.errors import CycleError, Problem, ProjectError, did_you_mean
-from martctl.project.model import Mart, Project
-
-
-class ParsedMart:
-    """A mart's parsed SQL and the marts and sources it reads.
-
-    From the plan cache only the upstream lists are known; the tree (and the reference maps,
-    keyed by id of its Table nodes) is parsed on first use."""
-
-    def __init__(self, mart: Mart, nodes: Nodes | None = None, upstream: tuple | None = None, parse=None):
-        self.mart = mart
-        self._nodes = nodes
-        self._tree = nodes.tree if nodes is not None else None
-        self._marts: dict[int, str] = {}
-        self._sources: dict[int, str] = {}
-        self._upstream = upstream  # (mart keys, source keys) when known without the tree
-        self._parse = parse  # () -> ParsedMart, for a cached entry
-        self.refs: set[tuple[str, str, str, str]] = set()  # (db, name) as written -> (kind, key), once parsed
-
-    def _ensure(self) -> None:
-        if self._nodes is None:
-            fresh = self._parse()
-            self._nodes, self._tree, self._marts, self._sources = fresh._nodes, fresh._tree, fresh._marts, fresh._sources
-
-    @property
-    def tree(self) -> exp.Query:  # vars substituted, references still as written
-        self._ensure()
-        return self._tree
-
-    @property
-    def nodes(self) -> Nodes:  # the tree's nodes, walked once
-        self._ensure()
-        return self._nodes
-
-    @property
-    def marts(self) -> dict[int, str]:  # id(Table node) -> mart key
-        self._ensure()
-        return self._marts
-
-    @property
-    def sources(self) -> dict[int, str]:  # id(Table node) -> source key
-        self._ensure()
-        return self._sources
-
-    @property
-    def upstream_marts(self) -> tuple[str, ...]:
-        if self._upstream is not None:
-            return tuple(self._upstream[0])
-        return tuple(dict.fromkeys(self.marts.values()))
-
-    @property
-    def upstream_sources(self) -> tuple[str, ...]:
-        if self._upstream is not None:
-            return tuple(self._upstream[1])
-        return tuple(dict.fromkeys(self.sources.values()))
-
-
-@dataclass
-class ProjectGraph:
-    """The project plus its parsed marts and the mart-to-mart graph."""
-
-    project: Project
-    graph: Graph[str]
-    parsed: dict[str, ParsedMart]
-    vars: Mapping[str, Any]
-    plan: dict | None = None  # the plan cache document (read once), when a target/ folder holds it
-    target_dir: Path | None = None
-
-    def mart(self, key: str) -> Mart:
-        return self.project.marts[key]
+from martctl.project.model import Mart, Project, Target
 
 
 def _by_bare_name(project: Project) -> dict[str, list[str]]:
@@ -194,40 +125,60 @@ def _same_references(entry: dict, project: Project, bare) -> bool:
     return all(resolved_name(db, name, project, bare) == (kind, key) for db, name, kind, key in entry.get("refs", ()))
 
 
-def build_graph(project: Project, vars: Mapping[str, Any] | None = None, target_dir: Path | None = None) -> ProjectGraph:
+def _parse_entry(item: ParsedMart) -> dict:
+    """A parsed mart's entry in the plan cache (without its hash)."""
+    return {"deps": [list(item.upstream_marts), list(item.upstream_sources)], "refs": sorted(item.refs)}
+
+
+def build_graph(project: Project, vars: Mapping[str, Any] | None = None, target_dir: Path | None = None,
+                target: Target | None = None) -> ProjectGraph:
     """Parse every mart and link it to the marts and sources it reads; report every problem.
 
     With `target_dir`, the dependencies of each unchanged mart come from the plan cache there
-    (martctl/compiler/plancache.py), and it is parsed only if something asks for its tree."""
+    (martctl/compiler/plancache.py), and it is parsed only if something asks for its tree. When it
+    misses many marts, a forked child parses part of them (prefill.py), and compiles them for
+    `target` (default: the project's default target) where their inputs cannot change that."""
     values = {**project.vars, **(vars or {})}
     bare = _by_bare_name(project)
-    plan = entries = common = None
+    plan = entries = None
+    hashes: dict[str, str] = {}
+    cached: dict[str, dict] = {}
     if target_dir is not None:
-        from martctl.compiler import plancache
+        from martctl.compiler import plancache, prefill
 
         plan = plancache.read(target_dir)
-        common = plancache.common_key(project)
         entries = plan.get("marts", {})
+        hashes, cached = _unchanged(project, values, bare, entries)
+    child = _prefill(project, values, bare, [name for name in project.marts if name not in cached], target) \
+        if plan is not None else None
     problems: list[Problem] = []
     parsed: dict[str, ParsedMart] = {}
     fresh: dict[str, dict] = {}
+    precompiled: dict[str, dict] = {}
     changed = False
-    for name, mart in project.marts.items():
-        if plan is not None:
-            key = plancache.mart_key(common, mart, values)
-            entry = entries.get(name)
-            if entry is not None and entry.get("hash") == key and _same_references(entry, project, bare):
+    try:
+        for name, mart in project.marts.items():
+            sent = child.get(name) if child is not None and name not in cached else None
+            if name in cached or sent is not None:
+                entry = cached.get(name) or {"hash": hashes[name], "deps": sent["deps"], "refs": sent["refs"],
+                                             "canon": sent["canon"]}
                 parsed[name] = ParsedMart(mart, upstream=tuple(entry["deps"]), parse=_parser(name, mart, project, bare, values))
                 fresh[name] = entry
+                if sent is not None:
+                    changed = True
+                    if sent["compiled"] is not None:
+                        precompiled[name] = sent["compiled"]
                 continue
-        item, found = _parse_one(name, mart, project, bare, values)
-        problems += found
-        if item is not None:
-            parsed[name] = item
-            if plan is not None and not found:
-                fresh[name] = {"hash": key, "deps": [list(item.upstream_marts), list(item.upstream_sources)],
-                               "refs": sorted(item.refs)}
-                changed = True
+            item, found = _parse_one(name, mart, project, bare, values)
+            problems += found
+            if item is not None:
+                parsed[name] = item
+                if plan is not None and not found:
+                    fresh[name] = {"hash": hashes[name], **_parse_entry(item)}
+                    changed = True
+    finally:
+        if child is not None:
+            child.close()
     graph = Graph({key: item.upstream_marts for key, item in parsed.items()})
     cycle = graph.find_cycle() if changed or plan is None or problems else None
     if cycle:
@@ -238,9 +189,38 @@ def build_graph(project: Project, vars: Mapping[str, Any] | None = None, target_
         problems.extend(error.problems)
     if problems:
         raise ProjectError(problems)
+    result = ProjectGraph(project, graph, parsed, values, plan, target_dir)
     if plan is not None:
         changed = changed or set(entries) != set(fresh)
         plan["marts"] = fresh
         if changed:
             plancache.write(target_dir, plan)
-    return ProjectGraph(project, graph, parsed, values, plan, target_dir)
+        if precompiled:
+            result.precompiled, result.precompiled_for = precompiled, prefill.settings(_target_of(project, target))
+    return result
+
+
+def _unchanged(project: Project, values, bare, entries: dict) -> tuple[dict[str, str], dict[str, dict]]:
+    """Each mart's plan cache hash, and the cache entries of the marts that are unchanged."""
+    from martctl.compiler import plancache
+
+    common = plancache.common_key(project)
+    hashes = {name: plancache.mart_key(common, mart, values) for name, mart in project.marts.items()}
+    cached = {name: entries[name] for name in project.marts if name in entries and entries[name].get("hash") == hashes[name]
+              and _same_references(entries[name], project, bare)}
+    return hashes, cached
+
+
+def _target_of(project: Project, target: Target | None) -> Target | None:
+    return target if target is not None else project.targets.get(project.default_target)
+
+
+def _prefill(project: Project, values, bare, misses: list[str], target: Target | None):
+    """A forked child parsing some of `misses` (prefill.py), or None."""
+    from martctl.compiler import prefill
+
+    def parse(key: str) -> tuple[ParsedMart, dict] | None:
+        item, problems = _parse_one(key, project.marts[key], project, bare, values)
+        return None if problems or item is None else (item, _parse_entry(item))
+
+    return prefill.start(project, values, misses, parse, _target_of(project, target))

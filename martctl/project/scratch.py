@@ -19,3 +19,13 @@ def scratch_duckdb():
 
             _con = duckdb.connect(":memory:")
         yield _con
+
+
+def close_scratch() -> None:
+    """Close the scratch connection (with it go DuckDB's threads: a process about to fork has only its
+    own); the next use opens a fresh one."""
+    global _con
+    with _lock:
+        if _con is not None:
+            _con.close()
+            _con = None
