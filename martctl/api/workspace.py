@@ -82,7 +82,7 @@ class Workspace:
         if self._graph is None:
             from martctl.compiler.resolve import build_graph
 
-            self._graph = build_graph(self.project, self.vars, self.target_dir)
+            self._graph = build_graph(self.project, self.vars, self.target_dir, self.target)
         return self._graph
 
     # -- selection and listing ---------------------------------------------------------------------
@@ -630,7 +630,7 @@ def _in_background(function, *args):
         except BaseException as exc:  # handed to the waiting thread
             outcome["error"] = exc
 
-    thread = threading.Thread(target=target, name="martctl-write", daemon=True)
+    thread = threading.Thread(target=target, name="martctl-background", daemon=True)
     thread.start()
 
     def wait():
