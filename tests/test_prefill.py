@@ -326,6 +326,24 @@ def fork_fails(root: Path) -> None:
     assert not started and len(os.listdir("/proc/self/fd")) == before  # the pipe was closed
 
 
+def in_a_terminal(root: Path) -> None:
+    """`martctl build` in a terminal: its live view starts with the run's first event, after the graph is
+    built, so the cold parse still forks (a view started first would be a second thread)."""
+    os.environ.update(FORCE_COLOR="1", TERM="xterm-256color")  # a terminal, as rich and martctl decide it
+    from martctl.cli import progress
+    from martctl.cli.cmd_run import execute_command
+
+    started = forks()
+    views: list = []
+    make = progress.make
+    progress.make = lambda *args, **kwargs: views.append(make(*args, **kwargs)) or views[-1]
+    shutil.rmtree(root / "target", ignore_errors=True)
+    assert execute_command("build", root) == 0  # seeds, marts and their tests
+    assert [type(view).__name__ for view in views] == ["LiveView"]
+    assert len(started) == 1
+    assert not views[0].live.is_started  # stopped when the run finished
+
+
 # -- the tests ------------------------------------------------------------------------------------------
 
 def test_a_child_that_does_every_mart_gives_the_serial_results(project):
@@ -425,3 +443,7 @@ def test_a_fork_that_fails_leaves_a_serial_parse(project):
 
 def test_a_host_program_that_ignores_sigchld(project):
     fresh(project, "children_reaped_by_the_system")
+
+
+def test_a_run_in_a_terminal_forks_too(project):
+    fresh(project, "in_a_terminal")

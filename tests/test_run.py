@@ -109,6 +109,26 @@ def test_compiled_sql_that_cannot_be_written_is_one_clear_error(tmp_path: Path):
     assert (root / "target/compiled/b/other.sql").read_text() == "SELECT\n  42 AS answer;\n"
 
 
+def test_an_up_to_date_run_after_target_was_removed_writes_the_compiled_files_it_names(tmp_path: Path):
+    """run_results.json names each mart's compiled file: an up-to-date mart's is written again when
+    target/ was removed, and a file still there is left alone."""
+    root = write_project(tmp_path / "p", BRANCHES)
+    assert martctl(root, "run").returncode == 0
+    kept = root / "target/compiled/b/other.sql"
+    kept.write_text("-- still here\n")
+    for path in (root / "target/compiled/a").iterdir():
+        path.unlink()
+    (root / "target/run_results.json").unlink()
+    again = martctl(root, "run")
+    assert again.returncode == 0, again.stdout + again.stderr
+    nodes = results(root)
+    assert {n["status"] for n in nodes.values()} == {"up to date"}
+    for key, node in nodes.items():
+        assert (root / node["sql_path"]).is_file(), key
+    assert (root / "target/compiled/a/middle.sql").read_text().startswith("SELECT")
+    assert kept.read_text() == "-- still here\n"  # up to date, its file there: not rewritten
+
+
 def test_no_ansi_without_a_tty_and_json_lines_parse(tmp_path: Path):
     root = write_project(tmp_path / "p", BRANCHES)
     text = martctl(root, "build", env={"TERM": "xterm-256color", "FORCE_COLOR": ""})

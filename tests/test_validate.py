@@ -240,6 +240,8 @@ def test_missing_env_var_only_when_its_target_is_used(tmp_path):
 
 
 def test_no_config_says_where_it_looked(tmp_path):
+    stray = next((folder / "config.yaml" for folder in tmp_path.resolve().parents if (folder / "config.yaml").is_file()), None)
+    assert stray is None, f"{stray} is above pytest's temporary folder and martctl looks upwards (as git does): move it away"
     code, output = run_subprocess("validate", cwd=tmp_path)
     assert_clean_failure(code, output)
     assert f"no config.yaml in {tmp_path.resolve()}" in output

@@ -260,7 +260,7 @@ class Workspace:
         from martctl.api import backfill
         from martctl.api.due import build_plan
         from martctl.api.environments import adopted_note
-        from martctl.compiler.compile import write_compiled
+        from martctl.compiler.compile import unwritten, write_compiled
         from martctl.engine import artifacts, execute
         from martctl.engine.adapters.base import get_adapter
         from martctl.engine.lock import holder_info
@@ -299,7 +299,10 @@ class Workspace:
                               forced=forced)
             if not checked:  # the seeds and tests of what is due, checked before the state is written
                 after_mart = self._check_due(command, compiled, seeds, plan)
-            written = _only(compiled, set(plan.to_build))  # the SQL this run executes, written once the run is over
+            # the SQL this run executes, written once the run is over; and an up-to-date mart's whose file is
+            # gone (target/ removed), so that every sql_path in run_results.json names a file
+            written = _only(compiled, set(plan.to_build) | unwritten(compiled, self.target_dir, set(keys) - set(plan.to_build))) \
+                if compiled is not None else None
             warnings += (compiled.warnings if compiled is not None else []) + adapter_notes(adapter) + plan.notes
             warnings += adopted_note(virtual)
             _warn(emit, warnings)

@@ -167,9 +167,10 @@ class LiveView:
         self.running: dict[str, tuple[str, float]] = {}
         self.done: dict[str, int] = {}
         self.total = 0
+        # started by the first event, not here: its refresh thread would keep a cold parse from forking
+        # a second core's parser (compiler/prefill.py forks only a single-threaded process)
         self.live = Live(self._panel(), console=self.console, refresh_per_second=8, transient=True,
                          get_renderable=self._panel)
-        self.live.start()
 
     def _panel(self):
         from rich.table import Table
@@ -189,6 +190,8 @@ class LiveView:
     def __call__(self, event: Event) -> None:
         from rich.markup import escape
 
+        if not self.live.is_started and not isinstance(event, RunFinished):
+            self.live.start()
         if isinstance(event, Warned):
             self.live.console.print(f"[yellow]warning:[/yellow] {escape(mask(event.message, self.secrets))}")
         elif isinstance(event, LockWaiting):
