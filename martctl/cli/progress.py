@@ -190,8 +190,6 @@ class LiveView:
     def __call__(self, event: Event) -> None:
         from rich.markup import escape
 
-        if not self.live.is_started and not isinstance(event, RunFinished):
-            self.live.start()
         if isinstance(event, Warned):
             self.live.console.print(f"[yellow]warning:[/yellow] {escape(mask(event.message, self.secrets))}")
         elif isinstance(event, LockWaiting):
@@ -212,6 +210,9 @@ class LiveView:
             self.live.console.print(f"[{style}]{label:<6}[/{style}] {escape(result.key)} [dim]({result.materialized})[/dim] {detail}")
         elif isinstance(event, RunFinished):
             self.close()
+            return
+        if not self.live.is_started:  # drawn at once: its counters know the run's size
+            self.live.start(refresh=True)
 
     def close(self) -> None:
         if self.live.is_started:
