@@ -1,6 +1,7 @@
-"""A DuckDB run closes its warehouse (the checkpoint) in a thread while the main thread writes the compiled
-files and the artifacts; the run returns only once the warehouse is closed, and releases its lock after
-that. The close below waits for the manifest, so it can only finish if it really runs beside it."""
+"""A DuckDB run closes its warehouse (the checkpoint) in a thread while the main thread writes the
+artifacts; the run returns only once the warehouse is closed, and releases its lock after that. The
+close below waits for the manifest, so it can only finish if it really runs beside it. The compiled
+files are written by a thread beside the run itself: the first build below waits for them."""
 
 from __future__ import annotations
 
@@ -11,8 +12,10 @@ import duckdb
 from conftest import write_project
 
 import martctl
+from martctl.compiler import compile as compile_module
 from martctl.engine import artifacts
 from martctl.engine.adapters.duckdb import DuckDBAdapter
+from martctl.engine.events import MartStarted
 
 FILES = {"marts/a/one.yml": "sql: select 1 as id\n", "marts/a/two.yml": "sql: select id + 1 as id from a.one\n"}
 
@@ -71,3 +74,23 @@ def test_a_failing_close_is_reported_and_the_lock_is_released(tmp_path: Path, mo
         raise AssertionError("a failing close must not pass silently")
     monkeypatch.setattr(DuckDBAdapter, "close", close)
     assert martctl.open(root).run(force=True).exit_code() == 0  # the lock was released
+
+
+def test_compiled_files_are_written_beside_the_run(tmp_path: Path, monkeypatch):
+    root = write_project(tmp_path / "p", FILES)
+    written = threading.Event()
+    write_compiled = compile_module.write_compiled
+
+    def write(*args, **kwargs):
+        files = write_compiled(*args, **kwargs)
+        written.set()
+        return files
+
+    def on_event(event):  # one thread: the run waits here, before its first build
+        if isinstance(event, MartStarted):
+            assert written.wait(10), "the compiled files were not written beside the run"
+
+    monkeypatch.setattr(compile_module, "write_compiled", write)
+    report = martctl.open(root).run(threads=1, on_event=on_event)
+    assert report.exit_code() == 0 and written.is_set()
+    assert (root / "target/compiled/a/one.sql").read_text() == "SELECT\n  1 AS id;\n"

@@ -50,7 +50,7 @@ def test_demo_builds_from_scratch_then_again(demo_dir: Path):
     nodes = results(demo_dir)
     assert all(n["status"] == "success" for n in nodes.values())
     assert nodes["data_analyst.customer_ltv"]["sql_path"] == "target/compiled/data_analyst/customer_ltv.sql"
-    for key, node in nodes.items():  # written beside the warehouse's close, complete before the process ends
+    for key, node in nodes.items():  # written beside the run, complete before the process ends
         if node["kind"] == "mart":
             text = (demo_dir / node["sql_path"]).read_text()
             assert "select" in text.lower() and text.endswith(";\n"), key
@@ -93,7 +93,7 @@ def test_runtime_error_keeps_previous_table_skips_downstream_builds_the_rest(tmp
 
 
 def test_compiled_sql_that_cannot_be_written_is_one_clear_error(tmp_path: Path):
-    """The compiled files are written beside the warehouse's close, in a thread: what goes wrong there
+    """The compiled files are written beside the run, in a thread: what goes wrong there
     reaches the command (exit 2, the file, a hint), and the marts the run built stay built."""
     root = write_project(tmp_path / "p", BRANCHES)
     (root / "target").mkdir()
