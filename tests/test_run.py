@@ -94,7 +94,8 @@ def test_runtime_error_keeps_previous_table_skips_downstream_builds_the_rest(tmp
 
 def test_compiled_sql_that_cannot_be_written_is_one_clear_error(tmp_path: Path):
     """The compiled files are written beside the run, in a thread: what goes wrong there
-    reaches the command (exit 2, the file, a hint), and the marts the run built stay built."""
+    reaches the command (exit 2, the file, a hint), and the marts the run built stay built and are in
+    run_results.json."""
     root = write_project(tmp_path / "p", BRANCHES)
     (root / "target").mkdir()
     (root / "target" / "compiled").write_text("in the way")  # a file where the folder goes
@@ -104,6 +105,7 @@ def test_compiled_sql_that_cannot_be_written_is_one_clear_error(tmp_path: Path):
     assert "hint: make target/compiled a writable folder" in done.stderr
     assert "Traceback" not in done.stderr
     assert rows(root / "wh.duckdb", "select answer from b.other") == [(42,)]
+    assert {n["status"] for n in results(root).values()} == {"success"}  # the run's artifacts are written all the same
     (root / "target" / "compiled").unlink()
     assert martctl(root, "run", "--force").returncode == 0
     assert (root / "target/compiled/b/other.sql").read_text() == "SELECT\n  42 AS answer;\n"

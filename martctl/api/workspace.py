@@ -261,7 +261,7 @@ class Workspace:
         from martctl.api.due import build_plan
         from martctl.api.environments import adopted_note
         from martctl.compiler.compile import unwritten, write_compiled
-        from martctl.engine import artifacts, execute
+        from martctl.engine import execute
         from martctl.engine.adapters.base import get_adapter
         from martctl.engine.lock import holder_info
         from martctl.project.scratch import close_scratch
@@ -328,15 +328,11 @@ class Workspace:
             # the end of the compiled files and the artifacts of a finished run, written under the lock
             closing = _in_background(adapter.close) if adapter.close_in_background else None
             try:
-                if closing is None:
-                    adapter.close()
-                if writing is not None:
-                    writing()
-                if finished is not None:
-                    secrets = self.project.secrets()
-                    artifacts.write_run_results(finished, self.target_dir, self.root, secrets)
-                    artifacts.write_manifest(self.graph, self.target_dir, self.target.name, self.target.type,
-                                             self.target.dialect, compiled, secrets)
+                try:
+                    if closing is None:
+                        adapter.close()
+                finally:
+                    self._write_artifacts(writing, finished, compiled)
             finally:
                 try:
                     if closing is not None:
@@ -344,6 +340,21 @@ class Workspace:
                 finally:
                     adapter.release_lock()
         return finished
+
+    def _write_artifacts(self, writing, finished: "RunReport | None", compiled) -> None:
+        """Wait for the compiled files (`writing`), and write run_results.json and manifest.json for a
+        finished run, also when a compiled file could not be written: that error is raised after them."""
+        from martctl.engine import artifacts
+
+        try:
+            if writing is not None:
+                writing()
+        finally:
+            if finished is not None:
+                secrets = self.project.secrets()
+                artifacts.write_run_results(finished, self.target_dir, self.root, secrets)
+                artifacts.write_manifest(self.graph, self.target_dir, self.target.name, self.target.type,
+                                         self.target.dialect, compiled, secrets)
 
     def _environment(self, adapter, compiled, seeds):
         """With --env, or on a warehouse that uses environments: the adapter that builds into physical
