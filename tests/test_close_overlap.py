@@ -1,7 +1,8 @@
 """A DuckDB run closes its warehouse (the checkpoint) in a thread while the main thread writes the
 artifacts; the run returns only once the warehouse is closed, and releases its lock after that. The
 close below waits for the manifest, so it can only finish if it really runs beside it. The compiled
-files are written by a thread beside the run itself: the first build below waits for them."""
+files are written by a thread beside the run itself: the first build below waits for them (and finds
+the checks' in-memory DuckDB closed)."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from martctl.compiler import compile as compile_module
 from martctl.engine import artifacts
 from martctl.engine.adapters.duckdb import DuckDBAdapter
 from martctl.engine.events import MartStarted
+from martctl.project import scratch
 
 FILES = {"marts/a/one.yml": "sql: select 1 as id\n", "marts/a/two.yml": "sql: select id + 1 as id from a.one\n"}
 
@@ -89,6 +91,7 @@ def test_compiled_files_are_written_beside_the_run(tmp_path: Path, monkeypatch):
     def on_event(event):  # one thread: the run waits here, before its first build
         if isinstance(event, MartStarted):
             assert written.wait(10), "the compiled files were not written beside the run"
+            assert scratch._con is None, "the checks' in-memory DuckDB is still open during the run"
 
     monkeypatch.setattr(compile_module, "write_compiled", write)
     report = martctl.open(root).run(threads=1, on_event=on_event)

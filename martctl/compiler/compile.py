@@ -383,7 +383,7 @@ def write_compiled(compiled: CompiledProject, target_dir: Path, folder: str = "c
     compiled_dir = ProjectFolder(target_dir / folder)
     folders: set[Path] = set()
     for item in compiled.marts.values():
-        path = compiled_file(target_dir, item, folder)
+        path = compiled_file(target_dir / folder, item)
         if not compiled_dir.contains(path):  # names are checked on load; this is the last guard
             raise ProjectError(f"mart '{item.mart.area}.{item.mart.name}': its compiled SQL would be written "
                                f"outside target/{folder} ({path})", hint="rename the mart: a plain identifier")
@@ -402,14 +402,15 @@ def write_compiled(compiled: CompiledProject, target_dir: Path, folder: str = "c
     return written
 
 
-def compiled_file(target_dir: Path, item: CompiledMart, folder: str = "compiled") -> Path:
-    """target/<folder>/<area>/<name>.sql: where a mart's compiled SQL is written."""
-    return target_dir / folder / item.mart.area / f"{item.mart.name}.sql"
+def compiled_file(folder: Path, item: CompiledMart) -> Path:
+    """<folder>/<area>/<name>.sql (folder: target/compiled): where a mart's compiled SQL is written."""
+    return folder / item.mart.area / f"{item.mart.name}.sql"
 
 
 def unwritten(compiled: CompiledProject, target_dir: Path, keys: Iterable[str]) -> set[str]:
     """Those of `keys` whose compiled file is missing (target/ removed since they were built)."""
-    return {key for key in keys if key in compiled.marts and not compiled_file(target_dir, compiled.marts[key]).is_file()}
+    folder = target_dir / "compiled"
+    return {key for key in keys if key in compiled.marts and not compiled_file(folder, compiled.marts[key]).is_file()}
 
 
 def _holds(path: Path, text: str) -> bool:

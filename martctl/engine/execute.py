@@ -87,6 +87,8 @@ def plan(
     steps = [Step(s.key, "seed", seed=s) for s in seeds]
     seed_keys = {s.key for s in seeds}
     if compiled is not None:
+        from martctl.compiler.compile import compiled_file
+
         marts = compiled.marts
         for key in compiled.graph.graph.topological_order():
             item = marts.get(key)
@@ -97,7 +99,7 @@ def plan(
             if extra:
                 downstream = compiled.graph.graph.downstream(key)
                 upstream += tuple(sorted(k for k in extra if (k in marts or k in seed_keys) and k not in downstream))
-            path = str(compiled_dir / item.mart.area / f"{item.mart.name}.sql") if compiled_dir else None
+            path = str(compiled_file(compiled_dir, item)) if compiled_dir else None
             steps.append(Step(key, "mart", upstream, compiled=item, sql_path=path))
     return steps
 
