@@ -81,24 +81,38 @@ def child_does_all() -> list:
     return forks()
 
 
-def cold(root: Path, **kwargs) -> dict:
+def cold(root: Path, keep_trees: bool = False, **kwargs) -> dict:
     """From a cold target/: what a run reads of the front half (compiled SQL, fingerprints, the plan
-    cache afterwards) and which marts the child delivered (their trees never parsed here)."""
+    cache afterwards; the graph built as a run builds it, unless `keep_trees`) and which marts the
+    child delivered (the parent took its entries)."""
     from martctl.api import Workspace
-    from martctl.compiler import plancache
+    from martctl.compiler import forked, plancache
     from martctl.compiler.fingerprint import fingerprints
 
     shutil.rmtree(root / "target", ignore_errors=True)
     ws = Workspace(root, **kwargs)
-    graph = ws.graph
-    delivered = {k for k, item in graph.parsed.items() if item._tree is None}
+    delivered: set[str] = set()
+    get = forked.Forked.get
+
+    def taken(self, key):
+        value = get(self, key)
+        if value is not None:
+            delivered.add(key)
+        return value
+
+    forked.Forked.get = taken
+    try:
+        graph = ws._graph_of(keep_trees)
+    finally:
+        forked.Forked.get = get
+    trees = sum(1 for item in graph.parsed.values() if item._tree is not None)
     compiled = ws.compile_keys(list(ws.project.marts))
     prints = fingerprints(graph, list(compiled.marts), ws.target.dialect, ws.project.sources)
     plan = marshal.loads((root / "target" / plancache.FILE).read_bytes())
     return {"sql": {k: m.sql for k, m in compiled.marts.items()}, "columns": {k: dict(m.columns) for k, m in compiled.marts.items()},
             "prints": {k: (p.own, p.full) for k, p in prints.items()}, "marts": plan["marts"], "compiled": plan["compiled"],
             "order": (list(plan["marts"]), list(plan["compiled"]), [list(e) for e in plan["marts"].values()]),
-            "delivered": delivered}
+            "delivered": delivered, "trees": trees}
 
 
 def switched_off(function, *args, **kwargs):
@@ -129,8 +143,14 @@ def meeting_halfway(root: Path) -> None:
     started = forks()
     alone = switched_off(cold, root)
     for _ in range(3):  # wherever they meet
-        same_front_half(cold(root), alone)
-    assert len(started) == 3
+        parallel = cold(root)
+        same_front_half(parallel, alone)
+        assert parallel["trees"] == 0  # a run's parent keeps no tree either (memory): it settles each mart as the child does
+    assert alone["trees"] == MARTS
+    kept = cold(root, keep_trees=True)  # lineage, docs, other dialects: the trees the parent parsed are kept
+    same_front_half(kept, alone)
+    assert kept["trees"] == MARTS - len(kept["delivered"]) > 0
+    assert len(started) == 4
 
 
 def warm_after_parallel(root: Path) -> None:
@@ -326,6 +346,19 @@ def fork_fails(root: Path) -> None:
     assert not started and len(os.listdir("/proc/self/fd")) == before  # the pipe was closed
 
 
+def a_run_keeps_no_tree(root: Path) -> None:
+    """A cold build forks, and afterwards no parsed tree is held: each mart was settled into its plan
+    cache entries by whichever process parsed it, and nothing in the run parsed it again."""
+    from martctl.api import Workspace
+
+    started = forks()
+    shutil.rmtree(root / "target", ignore_errors=True)
+    ws = Workspace(root)
+    assert ws.build().exit_code() == 0
+    assert len(started) == 1
+    assert [key for key, item in ws.graph.parsed.items() if item._tree is not None] == []
+
+
 def in_a_terminal(root: Path) -> None:
     """`martctl build` in a terminal: its live view starts with the run's first event, after the graph is
     built, so the cold parse still forks (a view started first would be a second thread)."""
@@ -447,3 +480,7 @@ def test_a_host_program_that_ignores_sigchld(project):
 
 def test_a_run_in_a_terminal_forks_too(project):
     fresh(project, "in_a_terminal")
+
+
+def test_a_cold_run_keeps_no_parsed_tree(project):
+    fresh(project, "a_run_keeps_no_tree")

@@ -79,10 +79,14 @@ class Workspace:
     @property
     def graph(self) -> "ProjectGraph":
         """Every mart parsed and its references resolved (built once, on first use)."""
+        return self._graph_of(keep_trees=True)
+
+    def _graph_of(self, keep_trees: bool) -> "ProjectGraph":
+        """The graph; built without keeping parsed trees (see build_graph) when a run builds it."""
         if self._graph is None:
             from martctl.compiler.resolve import build_graph
 
-            self._graph = build_graph(self.project, self.vars, self.target_dir, self.target)
+            self._graph = build_graph(self.project, self.vars, self.target_dir, self.target, keep_trees)
         return self._graph
 
     # -- selection and listing ---------------------------------------------------------------------
@@ -269,6 +273,8 @@ class Workspace:
         emit = on_event or (lambda event: None)
         self._require_target()
         window = checked_window(command, start, end, full_refresh)
+        if command != "seed":
+            self._graph_of(keep_trees=False)  # a run needs no parsed tree once its marts are compiled
         keys, warnings = self._keys(command, select, exclude)
         catalog_first = command != "seed" and needs_catalog(self.project, self.graph, keys, self.target.dialect)
         compiled = None if command == "seed" or catalog_first else self.compile_keys(keys)

@@ -37,6 +37,20 @@ def settings(target: Target) -> tuple:
     return cache_settings(target.dialect, naming(target), True, False, False)
 
 
+def settle(project: Project, values, key: str, item: ParsedMart, target: Target | None) -> dict | None:
+    """What the plan cache keeps of a freshly parsed mart beyond its parse entry, so that its tree need
+    not be kept: its canonical SQL and, when its inputs' columns cannot change it, its compiled entry for
+    `target` (see settings). None when compiling it raises: it is then compiled and reported as usual."""
+    graph = ProjectGraph(project, Graph({}), {key: item}, values)  # the one mart compile reads
+    compiled = None
+    if target is not None:
+        try:
+            compiled = independent_entry(graph, key, target)
+        except ProjectError:
+            return None
+    return {"canon": canonical_of(item), "compiled": compiled}
+
+
 def start(project: Project, values, misses: list[str], parse: Callable[[str], tuple[ParsedMart, dict] | None],
           target: Target | None) -> forked.Forked | None:
     """A child parsing `misses` (parse(key): the parsed mart and its parse entry, None on any problem),
@@ -44,21 +58,14 @@ def start(project: Project, values, misses: list[str], parse: Callable[[str], tu
     if not _usable(len(misses)):
         return None
     _import_before_fork(project, misses)
-    graph = ProjectGraph(project, Graph({}), {}, values)
 
     def work(key: str) -> dict | None:
         parsed = parse(key)
         if parsed is None:
             return None
         item, entry = parsed
-        graph.parsed = {key: item}  # the one mart compile reads: the child keeps no tree it is done with
-        compiled = None
-        if target is not None:
-            try:
-                compiled = independent_entry(graph, key, target)
-            except ProjectError:  # the parent compiles it and reports it
-                return None
-        return {**entry, "canon": canonical_of(item), "compiled": compiled}
+        settled = settle(project, values, key, item, target)
+        return None if settled is None else {**entry, **settled}  # None: the parent compiles it and reports it
 
     try:
         return forked.start(misses, work, _valid)

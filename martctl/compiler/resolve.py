@@ -131,13 +131,15 @@ def _parse_entry(item: ParsedMart) -> dict:
 
 
 def build_graph(project: Project, vars: Mapping[str, Any] | None = None, target_dir: Path | None = None,
-                target: Target | None = None) -> ProjectGraph:
+                target: Target | None = None, keep_trees: bool = True) -> ProjectGraph:
     """Parse every mart and link it to the marts and sources it reads; report every problem.
 
     With `target_dir`, the dependencies of each unchanged mart come from the plan cache there
     (martctl/compiler/plancache.py), and it is parsed only if something asks for its tree. When it
     misses many marts, a forked child parses part of them (prefill.py), and compiles them for
-    `target` (default: the project's default target) where their inputs cannot change that."""
+    `target` (default: the project's default target) where their inputs cannot change that; with
+    `keep_trees=False` (a run, which needs no tree once compiled) this process does the same with the
+    marts it parses itself and keeps their plan cache entries instead of their trees (less memory)."""
     values = {**project.vars, **(vars or {})}
     bare = _by_bare_name(project)
     plan = entries = None
@@ -149,6 +151,7 @@ def build_graph(project: Project, vars: Mapping[str, Any] | None = None, target_
         plan = plancache.read(target_dir)
         entries = plan.get("marts", {})
         hashes, cached = _unchanged(project, values, bare, entries)
+    target_of = _target_of(project, target)
     child = _prefill(project, values, bare, [name for name in project.marts if name not in cached], target) \
         if plan is not None else None
     problems: list[Problem] = []
@@ -176,6 +179,14 @@ def build_graph(project: Project, vars: Mapping[str, Any] | None = None, target_
                 if plan is not None and not found:
                     fresh[name] = {"hash": hashes[name], **_parse_entry(item)}
                     changed = True
+                settled = prefill.settle(project, values, name, item, target_of) \
+                    if child is not None and not keep_trees and not found else None
+                if settled is not None:  # beside a child, as the child does: its entries now, its tree not kept
+                    fresh[name]["canon"] = settled["canon"]
+                    parsed[name] = ParsedMart(mart, upstream=tuple(fresh[name]["deps"]),
+                                              parse=_parser(name, mart, project, bare, values))
+                    if settled["compiled"] is not None:
+                        precompiled[name] = settled["compiled"]
     finally:
         if child is not None:
             child.close()
@@ -196,7 +207,7 @@ def build_graph(project: Project, vars: Mapping[str, Any] | None = None, target_
         if changed:
             plancache.write(target_dir, plan)
         if precompiled:
-            result.precompiled, result.precompiled_for = precompiled, prefill.settings(_target_of(project, target))
+            result.precompiled, result.precompiled_for = precompiled, prefill.settings(target_of)
     return result
 
 
