@@ -156,11 +156,16 @@ def _summary(runs: dict[str, list[tuple[float, float]]], pairs: dict[str, str]) 
         peak = statistics.median(m for _, m in values)
         ratio = peak_ratio = ""
         if name in pairs:
-            ratio = _ratios([a / b for (a, _), (b, _) in zip(values, runs[pairs[name]])])
-            peak_ratio = _ratios([a / b for (_, a), (_, b) in zip(values, runs[pairs[name]])])
+            ratio = _ratios(_paired(values, runs[pairs[name]], 0))
+            peak_ratio = _ratios(_paired(values, runs[pairs[name]], 1))
         lines.append(f"{name:<34} {statistics.median(seconds):9.2f} {min(seconds):7.2f} {max(seconds):7.2f} {ratio:>26} {peak:9.0f}"
                      f" {peak_ratio:>17}")
     return lines
+
+
+def _paired(values: list[tuple[float, float]], raw: list[tuple[float, float]], index: int) -> list[float]:
+    """Each round's martctl figure over raw's (index 0: seconds, 1: peak memory)."""
+    return [a[index] / b[index] for a, b in zip(values, raw)]
 
 
 def _ratios(ratios: list[float]) -> str:
@@ -235,10 +240,9 @@ def main() -> None:
     extra = [a - b for (a, _), (b, _) in zip(runs[edit_run], runs[edit_raw])]
     print(f"edit + run -s {edited}+ minus raw on the same marts: median {statistics.median(extra):.2f} s "
           f"({min(extra):.2f}-{max(extra):.2f})")
-    worst = max((name for name in pairs if "edit" not in name),
-                key=lambda name: statistics.median(a / b for (_, a), (_, b) in zip(runs[name], runs[pairs[name]])))
-    print(f"highest peak RSS over raw's: {worst}, median "
-          f"{_ratios([a / b for (_, a), (_, b) in zip(runs[worst], runs[pairs[worst]])])}")
+    peaks = {name: _paired(runs[name], runs[pairs[name]], 1) for name in pairs if "edit" not in name}
+    worst = max(peaks, key=lambda name: statistics.median(peaks[name]))
+    print(f"highest peak RSS over raw's: {worst}, median {_ratios(peaks[worst])}")
 
 
 def _raw(plan_file: Path, db: Path, threads: int, only: list[str] | None = None) -> tuple[float, float]:

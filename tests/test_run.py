@@ -253,6 +253,29 @@ def test_terminal_gets_the_live_view_and_a_summary_table(demo_dir: Path):
     assert "42 tests passed" in screen
 
 
+def test_the_live_view_starts_with_the_run_and_draws_its_size_at_once(monkeypatch):
+    """No thread before the first event (a cold parse may fork then), and the first panel drawn knows
+    how many nodes the run has."""
+    import io
+    import threading
+
+    from rich.console import Console
+
+    from martctl.cli import progress, render
+    from martctl.engine.events import RunStarted
+
+    screen = io.StringIO()
+    monkeypatch.setattr(render, "err", lambda: Console(file=screen, force_terminal=True, width=100))
+    before = threading.active_count()
+    view = progress.LiveView()
+    assert threading.active_count() == before and not view.live.is_started
+    view(RunStarted("r1", "run", "local", 1, ["a.x", "a.y", "a.z"]))
+    try:
+        assert view.live.is_started and "0/3 done" in re.sub(r"\x1b\[[0-9;?]*[a-zA-Z]", "", screen.getvalue())
+    finally:
+        view.close()
+
+
 @pytest.mark.parametrize("path, expected", [
     ("/p/proj/marts/a/m.yml", "marts/a/m.yml"),  # below the project: relative
     ("/p/proj2/marts/a/m.yml", "/p/proj2/marts/a/m.yml"),  # a sibling folder that starts with the same name

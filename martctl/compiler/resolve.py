@@ -152,7 +152,7 @@ def build_graph(project: Project, vars: Mapping[str, Any] | None = None, target_
         entries = plan.get("marts", {})
         hashes, cached = _unchanged(project, values, bare, entries)
     target_of = _target_of(project, target)
-    child = _prefill(project, values, bare, [name for name in project.marts if name not in cached], target) \
+    child = _prefill(project, values, bare, [name for name in project.marts if name not in cached], target_of) \
         if plan is not None else None
     problems: list[Problem] = []
     parsed: dict[str, ParsedMart] = {}
@@ -234,4 +234,4 @@ def _prefill(project: Project, values, bare, misses: list[str], target: Target |
         item, problems = _parse_one(key, project.marts[key], project, bare, values)
         return None if problems or item is None else (item, _parse_entry(item))
 
-    return prefill.start(project, values, misses, parse, _target_of(project, target))
+    return prefill.start(project, values, misses, parse, target)
