@@ -9,6 +9,9 @@ loaded once into both databases. Then, `repeat` rounds, each running every varia
 - raw, 1 thread / 2 threads: the compiled statements (`CREATE OR REPLACE ... AS <compiled select>`)
   executed with duckdb in a child process; its time counts only connect + the execution loop + close
   (no Python start-up, no import), so the ratios are strict for martctl;
+- raw, 2 threads, pool sized: the same, with DuckDB's pool sized as martctl sizes it while 2 workers
+  build (its default cores - 1 threads, see Adapter.workers_building): the 2-thread runs are also
+  divided by it, which leaves out what martctl gains by that setting and shows its own cost only;
 - `martctl run --threads 1|2`, cold (target/ deleted first: no plan cache, no compiled files) and
   warm (the plan cache of the previous run), the whole process timed from outside;
 - edit: one mid-DAG mart's SQL changed (alternating between two versions), then
@@ -33,6 +36,7 @@ import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
+SIZED = "raw, 2 threads, pool sized"  # DuckDB's pool as martctl sizes it for 2 workers (Adapter.workers_building)
 sys.path.insert(0, str(HERE.parent))
 
 
@@ -55,14 +59,19 @@ def statements(root: Path) -> dict:
     return {"schemas": [ddl.create_schema(s).sql("duckdb") for s in schemas], "marts": items}
 
 
-def raw_exec(plan_file: Path, db: Path, threads: int, only: set[str] | None = None) -> float:
-    """Run the statements (those of `only`, when given) with duckdb directly; return seconds (connect + execute + close)."""
+def raw_exec(plan_file: Path, db: Path, threads: int, only: set[str] | None = None, sized: bool = False) -> float:
+    """Run the statements (those of `only`, when given) with duckdb directly; return seconds (connect +
+    execute + close). `sized`: DuckDB's pool set as martctl sets it while `threads` workers build
+    (its default cores - threads + 1)."""
     import duckdb
 
     plan = json.loads(plan_file.read_text())
     marts = [m for m in plan["marts"] if only is None or m["key"] in only]
     started = time.perf_counter()
     con = duckdb.connect(str(db))
+    if sized:
+        cores = con.execute("select current_setting('threads')").fetchone()[0]
+        con.execute(f"SET threads = {max(1, cores - threads + 1)}")
     for sql in plan["schemas"]:
         con.execute(sql)
     if threads == 1:
@@ -181,10 +190,11 @@ def main() -> None:
     parser.add_argument("--db", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--threads", type=int, default=1, help=argparse.SUPPRESS)
     parser.add_argument("--only", help=argparse.SUPPRESS)
+    parser.add_argument("--sized", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.raw_exec:  # child mode: one raw execution, seconds on stdout
         only = set(json.loads(args.only)) if args.only else None
-        print(raw_exec(args.raw_exec, args.db, args.threads, only))
+        print(raw_exec(args.raw_exec, args.db, args.threads, only, args.sized))
         return
 
     from benchmarks.generate import generate_project
@@ -217,6 +227,7 @@ def main() -> None:
         "martctl run --threads 1, cold": run("--threads", "1", cold=True),
         "martctl run --threads 1, warm": run("--threads", "1"),
         "raw, 2 threads": lambda: _raw(plan_file, raw_db, 2),
+        SIZED: lambda: _raw(plan_file, raw_db, 2, sized=True),
         "martctl run --threads 2, cold": run("--threads", "2", cold=True),
         "martctl run --threads 2, warm": run("--threads", "2"),
         f"raw, the {len(selection)} marts of {edited}+": lambda: _raw(plan_file, raw_db, 1, selection),
@@ -240,16 +251,20 @@ def main() -> None:
     extra = [a - b for (a, _), (b, _) in zip(runs[edit_run], runs[edit_raw])]
     print(f"edit + run -s {edited}+ minus raw on the same marts: median {statistics.median(extra):.2f} s "
           f"({min(extra):.2f}-{max(extra):.2f})")
+    for name in (n for n in pairs if "threads 2" in n):  # martctl's own cost, the engine set up alike
+        print(f"{name} over {SIZED}: median {_ratios(_paired(runs[name], runs[SIZED], 0))}")
     peaks = {name: _paired(runs[name], runs[pairs[name]], 1) for name in pairs if "edit" not in name}
     worst = max(peaks, key=lambda name: statistics.median(peaks[name]))
     print(f"highest peak RSS over raw's: {worst}, median {_ratios(peaks[worst])}")
 
 
-def _raw(plan_file: Path, db: Path, threads: int, only: list[str] | None = None) -> tuple[float, float]:
+def _raw(plan_file: Path, db: Path, threads: int, only: list[str] | None = None, sized: bool = False) -> tuple[float, float]:
     """Raw execution in its own process (for its peak memory); the time is the execution loop only."""
     command = [sys.executable, __file__, "--raw-exec", str(plan_file), "--db", str(db), "--threads", str(threads)]
     if only:
         command += ["--only", json.dumps(list(only))]
+    if sized:
+        command.append("--sized")
     _, peak, out = timed(command)
     return float(out.strip()), peak
 

@@ -326,6 +326,7 @@ class _Run:
         self.closed = False  # the calling thread gave up (its on_event raised): take nothing more
         self.crash: BaseException | None = None
         self.events: queue.SimpleQueue = queue.SimpleQueue()  # Event, or None once every node finished
+        self.building = 0  # workers holding a node they took (the state lock held; see Adapter.workers_building)
 
     def execute(self, report: RunReport, build: Callable[[Step], NodeResult]) -> RunReport:
         self.report = report
@@ -351,6 +352,7 @@ class _Run:
                 self.state.notify_all()
             for worker in workers:
                 worker.join()
+            self.adapter.workers_building(0)
         if self.crash is not None:
             raise self.crash
         report.results = {key: report.results[key] for key in self.by_key if key in report.results}  # plan order
@@ -393,13 +395,19 @@ class _Run:
                     after_each()
                 holding = batch is not None and bool(batch.entries)  # nothing to take: commit it, others may wait on it
                 with self.state:
+                    waiting = False
                     while not self.ready and self.pending and not self.closed and not holding:
+                        if not waiting:  # while it waits for an upstream, the others may use its core
+                            waiting = True
+                            self.adapter.workers_building(self.building)
                         self.state.wait()
                     key = None
                     if not self.closed and self.ready:
                         _, key = heapq.heappop(self.ready)
                         if not self._start(key):
                             continue
+                        self.building += 1  # told the adapter here, not at the end of each build: the pool
+                        self.adapter.workers_building(self.building)  # changes only when the graph narrows
                 if key is None:
                     if batch is not None and batch.entries:
                         self._end_batch(batch, build)
@@ -410,9 +418,12 @@ class _Run:
                 if batch is None:
                     result = build(self.by_key[key])
                     with self.state:
+                        self.building -= 1
                         self._finish(result)
                 else:
                     self._build_batched(batch, self.by_key[key], build)
+                    with self.state:
+                        self.building -= 1
         except BaseException as exc:  # a bug: end the run and raise it on the calling thread
             if batch is not None and batch.entries:
                 try:

@@ -1,0 +1,96 @@
+"""DuckDB runs each query on the calling thread and on its own pool of threads, which every query
+shares. With several workers building at once, martctl sizes that pool so that the workers and the
+pool's threads together do not outnumber the cores (Adapter.workers_building): builds side by side get
+cores - workers + 1, a build left alone (the other worker waits for it) gets DuckDB's whole default
+back while it still runs, and so does whatever comes after the run. A mart's SQL reads the pool's
+size when it starts (`current_setting('threads')`), and the builds meet by events, never by sleeps."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import duckdb
+import pytest
+from conftest import write_project
+
+import martctl
+from martctl.engine.adapters.duckdb import DuckDBAdapter
+
+CORES = 4  # DuckDB's default as the adapter reads it at connect, set so that the test means the same on any machine
+
+
+def _project(root: Path, threads: int) -> Path:
+    pool = "cast(current_setting('threads') as integer) as pool"
+    return write_project(root, {
+        "config.yaml": f"name: k\ndialect: duckdb\ntargets:\n  local: {{type: duckdb, path: wh.duckdb, threads: {threads}}}\n",
+        "marts/k/slow.yml": f"sql: select 1 as id, {pool}\n",
+        "marts/k/quick.yml": f"sql: select 2 as id, {pool}\n",
+        "marts/k/last.yml": f"sql: select {pool}, (select count(*) from k.slow) + (select count(*) from k.quick) as n\n",
+    })
+
+
+def _pools(root: Path, report) -> dict[str, int]:
+    con = duckdb.connect(str(root / "wh.duckdb"), read_only=True)
+    try:
+        return {key.split(".")[1]: con.execute(f'select pool from "{result.relation[0]}"."{result.relation[1]}"').fetchone()[0]
+                for key, result in report.results.items()}
+    finally:
+        con.close()
+
+
+@pytest.fixture
+def engine(monkeypatch):
+    """DuckDB's default pool is CORES; `slow` and `quick` start only once both are taken, and `slow`
+    only once the pool has grown back after shrinking (its worker alone then), or after 10 s."""
+    both_taken = threading.Barrier(2, timeout=10)
+    grown = threading.Event()
+    sizes: list[int] = []  # the pool after each call, in order
+    counts: list[int] = []  # the workers building, as each call said
+    connect, size, materialize = DuckDBAdapter.connect, DuckDBAdapter.workers_building, DuckDBAdapter.materialize
+
+    def connected(self):
+        connect(self)
+        self._con.execute(f"SET threads = {CORES}")
+        self._cores = self._pool = CORES
+
+    def sized(self, count):
+        size(self, count)
+        if sizes and min(sizes) < CORES and self._pool == CORES:
+            grown.set()
+        sizes.append(self._pool)
+        counts.append(count)
+
+    def meeting(self, compiled, full_refresh=False, then=None):
+        if compiled.key in ("k.slow", "k.quick") and compiled.relation and self.target.threads > 1:
+            both_taken.wait()
+            if compiled.key == "k.slow":
+                grown.wait(10)
+        return materialize(self, compiled, full_refresh, then)
+
+    monkeypatch.setattr(DuckDBAdapter, "connect", connected)
+    monkeypatch.setattr(DuckDBAdapter, "workers_building", sized)
+    monkeypatch.setattr(DuckDBAdapter, "materialize", meeting)
+    return {"sizes": sizes, "counts": counts, "grown": grown}
+
+
+@pytest.mark.parametrize("env", [None, "dev"])  # dev: builds through the environment's adapter (no batches)
+def test_two_workers_share_the_cores_and_a_lone_build_gets_them_all(tmp_path: Path, engine, env):
+    root = _project(tmp_path / "p", threads=2)
+    report = martctl.open(root, env=env).run()
+    assert not report.failed and len(report.results) == 3
+    pools = _pools(root, report)
+    assert pools["quick"] == CORES - 1  # built beside `slow`: each worker and the pool's threads on a core
+    assert engine["grown"].is_set()  # `quick` done, its worker waits for `slow`: the pool grows back at once
+    assert pools["slow"] == CORES  # ... so `slow`, left alone, runs on all of them
+    assert pools["last"] == CORES  # alone too
+    assert engine["counts"][-1] == 0 and engine["sizes"][-1] == CORES  # the run over (also when it stops
+    # with builds side by side, nobody waiting): DuckDB's default again, for its close and other connections
+
+
+def test_one_worker_never_shrinks_the_pool(tmp_path: Path, engine):
+    root = _project(tmp_path / "p", threads=1)
+    report = martctl.open(root).run()
+    assert not report.failed
+    assert _pools(root, report) == {"slow": CORES, "quick": CORES, "last": CORES}
+    assert set(engine["sizes"]) == {CORES}
