@@ -94,3 +94,20 @@ def test_one_worker_never_shrinks_the_pool(tmp_path: Path, engine):
     assert not report.failed
     assert _pools(root, report) == {"slow": CORES, "quick": CORES, "last": CORES}
     assert set(engine["sizes"]) == {CORES}
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+def test_data_tests_side_by_side_share_the_cores(tmp_path: Path, engine, threads: int):
+    """`martctl test` runs every test at once on `threads` workers: the pool is sized for them, then given back."""
+    expected = CORES - 1 if threads == 2 else CORES
+    check = f"select 1 as wrong_pool where cast(current_setting('threads') as integer) <> {expected}"
+    root = write_project(tmp_path / "p", {
+        "config.yaml": "name: k\ndialect: duckdb\ntargets:\n  local: {type: duckdb, path: wh.duckdb}\n",
+        "marts/k/m.yml": f'sql: select 1 as id\ntests:\n  - sql: {{name: first, sql: "{check}"}}\n'
+                         f'  - sql: {{name: second, sql: "{check}"}}\n',
+    })
+    ws = martctl.open(root)
+    assert not ws.run().failed  # (build would run the tests after the mart, one worker)
+    report = ws.test(threads=threads)
+    assert [(r.name, r.status) for r in report.results] == [("first", "PASS"), ("second", "PASS")]
+    assert engine["sizes"][-1] == CORES

@@ -64,8 +64,12 @@ def run_data_tests(
 
     if threads <= 1 or len(tests) <= 1:
         return [one(t) for t in tests]
-    with ThreadPoolExecutor(max_workers=threads, thread_name_prefix="martctl-test") as pool:
-        return list(pool.map(one, tests))
+    adapter.workers_building(min(threads, len(tests)))  # they run side by side (see Adapter.workers_building)
+    try:
+        with ThreadPoolExecutor(max_workers=threads, thread_name_prefix="martctl-test") as pool:
+            return list(pool.map(one, tests))
+    finally:
+        adapter.workers_building(0)
 
 
 def not_built(tests: Sequence[CompiledTest], relations: dict, adapter) -> tuple[list[CompiledTest], list[TestResult]]:
