@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import duckdb
@@ -117,6 +118,78 @@ def test_builds_commit_one_by_one_while_the_log_waits_for_a_checkpoint(tmp_path:
     monkeypatch.setattr(batch, "WAL_BYTES", 2**40)
     martctl.open(root, vars={"version": 3}).build()
     assert spy["commit"] >= 1 and set(_versions(root).values()) == {3}
+
+
+def test_two_workers_checkpoint_the_log_with_no_batch_open(tmp_path: Path, spy, monkeypatch):
+    """Past WAL_BYTES a worker raises a gate: each worker commits its batch and begins none, and DuckDB's
+    CHECKPOINT runs once none is open (two overlapping batches would refuse it all run long)."""
+    root = _project(tmp_path / "p", 2)
+    martctl.open(root).build()  # timed: the next run batches
+    monkeypatch.setattr(batch, "WAL_BYTES", 1)  # any write fills the log: a checkpoint at almost every build
+    guard, open_on = threading.Lock(), set()  # the threads whose batch is open
+    seen: list[tuple[bool, bool]] = []  # each checkpoint: (succeeded, another thread's batch open)
+    begin, commit, rollback, checkpoint = (DuckDBAdapter.begin_batch, DuckDBAdapter.commit_batch,
+                                           DuckDBAdapter.rollback_batch, DuckDBAdapter.checkpoint)
+
+    def began(self, schemas=()):
+        begin(self, schemas)
+        with guard:
+            open_on.add(threading.get_ident())
+
+    def ended(real):
+        def end(self, *args):
+            try:
+                real(self, *args)
+            finally:
+                with guard:
+                    open_on.discard(threading.get_ident())
+        return end
+
+    def checkpointed(self):
+        with guard:
+            others = bool(open_on - {threading.get_ident()})
+        done = checkpoint(self)
+        seen.append((done, others))
+        return done
+
+    monkeypatch.setattr(DuckDBAdapter, "begin_batch", began)
+    monkeypatch.setattr(DuckDBAdapter, "commit_batch", ended(commit))
+    monkeypatch.setattr(DuckDBAdapter, "rollback_batch", ended(rollback))
+    monkeypatch.setattr(DuckDBAdapter, "checkpoint", checkpointed)
+    report = martctl.open(root, vars={"version": 2}).build()
+    assert not any(r.failed for r in report.results.values())
+    assert set(_versions(root).values()) == {2} and set(_recorded_runs(root).values()) == {report.run_id}
+    assert len(seen) >= 4 and not any(others for _, others in seen)  # never beside another worker's batch
+    assert sum(done for done, _ in seen) >= len(seen) // 2 and spy["commit"] >= 2 and spy["rollback"] == 0
+
+
+def test_a_worker_commits_its_own_batch_before_it_waits_for_the_checkpoint(tmp_path: Path, spy, monkeypatch):
+    """The log fills while this worker's batch is open: it commits it first (waiting with it open would
+    wait for itself), the other worker joins the gate, one checkpoint runs, the run goes on."""
+    root = _project(tmp_path / "p", 2)
+    martctl.open(root).build()
+    fired, seen = threading.Event(), []
+    checkpoint = DuckDBAdapter.checkpoint
+
+    def log_full(self):  # full once: at the first build of a worker whose batch is open
+        if not fired.is_set() and self._in_batch():
+            fired.set()
+            return True
+        return False
+
+    def checkpointed(self):
+        seen.append(checkpoint(self))
+        return seen[-1]
+
+    monkeypatch.setattr(DuckDBAdapter, "log_full", log_full)
+    monkeypatch.setattr(DuckDBAdapter, "checkpoint", checkpointed)
+    reports = []
+    run = threading.Thread(target=lambda: reports.append(martctl.open(root, vars={"version": 2}).build()), daemon=True)
+    run.start()
+    run.join(60)
+    assert not run.is_alive(), "the run waits for itself"
+    assert fired.is_set() and seen == [True]
+    assert not any(r.failed for r in reports[0].results.values()) and set(_versions(root).values()) == {2}
 
 
 def test_a_run_stopped_between_builds_commits_what_its_batch_built(tmp_path: Path, spy):

@@ -327,6 +327,8 @@ class _Run:
         self.crash: BaseException | None = None
         self.events: queue.SimpleQueue = queue.SimpleQueue()  # Event, or None once every node finished
         self.building = 0  # workers holding a node they took (the state lock held; see Adapter.workers_building)
+        self.open_batches = 0  # workers whose batch is open (its transaction begun, not committed or rolled back)
+        self.gate = False  # a worker waits for every batch to commit, to checkpoint the log (see _checkpoint)
 
     def execute(self, report: RunReport, build: Callable[[Step], NodeResult]) -> RunReport:
         self.report = report
@@ -438,7 +440,11 @@ class _Run:
     # -- batches (see batch.py) -------------------------------------------------------------------
 
     def _build_batched(self, batch: Batch, step: Step, build: Callable[..., NodeResult]) -> None:
-        alone = solo(self.expected, step.key) or not self.adapter.may_batch()
+        alone = solo(self.expected, step.key)
+        if self.gate or (not alone and self.adapter.log_full()):  # room for a checkpoint first (see batch.py)
+            if batch.entries:
+                self._end_batch(batch, build)
+            alone = not self._checkpoint() or alone
         if batch.entries and (alone or any(self.committed.get(u, 0) > batch.snapshot for u in step.upstream)):
             self._end_batch(batch, build)  # before a slow build, or one that reads what was committed since
         if alone:
@@ -447,7 +453,11 @@ class _Run:
                 self._finish(result)
             return
         if not batch.entries:
-            snapshot = self.commits  # read first: the transaction then sees at least these commits
+            with self.state:  # counted before it begins: a checkpoint never starts beside it (see _checkpoint)
+                while self.gate and not self.closed and not self.stop:
+                    self.state.wait(0.25)
+                self.open_batches += 1
+                snapshot = self.commits  # read first: the transaction then sees at least these commits
             self.adapter.begin_batch()
             batch.open(snapshot)
         entry = Entry(step, NodeResult(step.key, step.kind, step.materialized, step.relation))
@@ -472,6 +482,7 @@ class _Run:
             return
         entries = batch.take()
         with self.state:
+            self.open_batches -= 1
             self.commits += 1
             for entry in entries:
                 self.committed[entry.step.key] = self.commits
@@ -482,6 +493,9 @@ class _Run:
         (or is cancelled if the run is stopping); failed builds keep their result."""
         if not rolled_back:
             self.adapter.rollback_batch()
+        with self.state:
+            self.open_batches -= 1
+            self.state.notify_all()
         for entry in batch.take():
             result = entry.result
             if result.status == SUCCESS:
@@ -496,6 +510,27 @@ class _Run:
                     result = build(entry.step)
             with self.state:
                 self._finish(result)
+
+    def _checkpoint(self) -> bool:
+        """The log is long and DuckDB checkpoints it only while no other write transaction is open, which
+        two workers' overlapping batches never allow: this worker (its batch committed) raises the gate,
+        so that each worker commits its batch at its next build and begins none, and checkpoints once none
+        is open; a worker that finds the gate up waits until it is down. True when the log is short
+        again; False (build alone) when another worker's build kept its transaction open, or on a stop."""
+        with self.state:
+            if self.gate:
+                while self.gate and not self.closed and not self.stop:
+                    self.state.wait(0.25)
+                return not self.gate and not self.adapter.log_full()
+            self.gate = True
+            while self.open_batches and not self.closed and not self.stop:
+                self.state.wait(0.25)
+        try:
+            return not self.closed and not self.stop and self.adapter.checkpoint()
+        finally:
+            with self.state:
+                self.gate = False
+                self.state.notify_all()
 
     def _start(self, key: str) -> bool:
         """Queue the node's start event and return True, or finish it at once as cancelled/skipped."""

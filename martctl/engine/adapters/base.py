@@ -126,8 +126,12 @@ class Adapter(ABC):
         commit_batch or rollback_batch (`schemas` are created first, outside it)."""
         raise NotImplementedError
 
-    def may_batch(self) -> bool:
-        """Whether a new batch may begin now (see batch.WAL_BYTES)."""
+    def log_full(self) -> bool:
+        """The engine's write-ahead log waits for a checkpoint that open batches prevent (batch.WAL_BYTES)."""
+        return False
+
+    def checkpoint(self) -> bool:
+        """Checkpoint the log now (no batch open on this thread); True when it is short again."""
         return True
 
     def batch_failed(self) -> bool:

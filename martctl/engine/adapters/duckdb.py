@@ -257,12 +257,13 @@ class DuckDBAdapter(Adapter):
         self._cursor().execute("BEGIN TRANSACTION")
         self._local.batch = {"failed": False}
 
-    def may_batch(self) -> bool:
-        """Past WAL_BYTES of log, a checkpoint is tried (it succeeds when no other write transaction is
-        open); until one succeeds, builds commit one by one (so that DuckDB's own can happen too)."""
-        if self._wal_bytes() < batch.WAL_BYTES:
-            return True
-        if self._in_batch():  # this thread's own open transaction would refuse the checkpoint
+    def log_full(self) -> bool:
+        return self._wal_bytes() >= batch.WAL_BYTES
+
+    def checkpoint(self) -> bool:
+        """DuckDB's CHECKPOINT, refused while another write transaction is open (the runner first lets
+        every batch commit: see execute._Run._checkpoint)."""
+        if self._in_batch():  # this thread's own open transaction would refuse it
             return False
         import duckdb
 
@@ -270,7 +271,7 @@ class DuckDBAdapter(Adapter):
             self._cursor().execute("CHECKPOINT")
         except duckdb.Error:  # another worker's transaction is open
             return False
-        return self._wal_bytes() < batch.WAL_BYTES
+        return not self.log_full()
 
     def _wal_bytes(self) -> int:
         if self.memory:
