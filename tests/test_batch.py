@@ -164,8 +164,9 @@ def test_two_workers_checkpoint_the_log_with_no_batch_open(tmp_path: Path, spy, 
 
 
 def test_a_worker_commits_its_own_batch_before_it_waits_for_the_checkpoint(tmp_path: Path, spy, monkeypatch):
-    """The log fills while this worker's batch is open: it commits it first (waiting with it open would
-    wait for itself), the other worker joins the gate, one checkpoint runs, the run goes on."""
+    """The log fills while this worker's batch is open: it commits it first (with it open, it would wait
+    for itself until GATE_SECONDS and checkpoint nothing), the other worker joins the gate, one checkpoint
+    runs and succeeds, the run goes on."""
     root = _project(tmp_path / "p", 2)
     martctl.open(root).build()
     fired, seen = threading.Event(), []
@@ -187,7 +188,7 @@ def test_a_worker_commits_its_own_batch_before_it_waits_for_the_checkpoint(tmp_p
     run = threading.Thread(target=lambda: reports.append(martctl.open(root, vars={"version": 2}).build()), daemon=True)
     run.start()
     run.join(60)
-    assert not run.is_alive(), "the run waits for itself"
+    assert not run.is_alive(), "the run hangs"
     assert fired.is_set() and seen == [True]
     assert not any(r.failed for r in reports[0].results.values()) and set(_versions(root).values()) == {2}
 

@@ -21,6 +21,7 @@ from martctl.engine.events import NodeResult
 
 BATCH_SECONDS = 0.5  # a batch commits once it is this old: a kill loses at most about this much work
 SOLO_SECONDS = 0.1  # a build expected to take longer commits on its own
+GATE_SECONDS = 0.5  # the longest a worker waits for the other batches to commit before a checkpoint (see below)
 # DuckDB checkpoints its write-ahead log at a commit only while no other write transaction is open: two
 # workers' overlapping batches would never let it, and the log (and memory) would grow all run long.
 # Past this size, the worker that sees it raises a gate: each worker commits its batch at its next build

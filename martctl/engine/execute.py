@@ -19,7 +19,7 @@ from graphlib import TopologicalSorter
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Iterable, Mapping, Sequence
 
-from martctl.engine.batch import Batch, Entry, solo
+from martctl.engine.batch import GATE_SECONDS, Batch, Entry, solo
 from martctl.engine.events import (
     CANCELLED,
     ERROR,
@@ -515,18 +515,21 @@ class _Run:
         """The log is long and DuckDB checkpoints it only while no other write transaction is open, which
         two workers' overlapping batches never allow: this worker (its batch committed) raises the gate,
         so that each worker commits its batch at its next build and begins none, and checkpoints once none
-        is open; a worker that finds the gate up waits until it is down. True when the log is short
-        again; False (build alone) when another worker's build kept its transaction open, or on a stop."""
+        is open (at most GATE_SECONDS: a batched build may turn out slow); a worker that finds the gate up
+        waits until it is down. True when the log is short again; False (build alone) when another
+        worker's build kept its transaction open, or on a stop."""
         with self.state:
             if self.gate:
                 while self.gate and not self.closed and not self.stop:
                     self.state.wait(0.25)
                 return not self.gate and not self.adapter.log_full()
             self.gate = True
-            while self.open_batches and not self.closed and not self.stop:
-                self.state.wait(0.25)
+            until = time.monotonic() + GATE_SECONDS  # a batched build that turns out slow: build alone meanwhile
+            while self.open_batches and not self.closed and not self.stop and time.monotonic() < until:
+                self.state.wait(0.05)
+            ready = not self.open_batches
         try:
-            return not self.closed and not self.stop and self.adapter.checkpoint()
+            return ready and not self.closed and not self.stop and self.adapter.checkpoint()
         finally:
             with self.state:
                 self.gate = False
