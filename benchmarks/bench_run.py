@@ -9,9 +9,10 @@ loaded once into both databases. Then, `repeat` rounds, each running every varia
 - raw, 1 thread / 2 threads: the compiled statements (`CREATE OR REPLACE ... AS <compiled select>`)
   executed with duckdb in a child process; its time counts only connect + the execution loop + close
   (no Python start-up, no import), so the ratios are strict for martctl;
-- raw, 2 threads, pool sized: the same, with DuckDB's pool sized as martctl sizes it while 2 workers
-  build (its default cores - 1 threads, see Adapter.workers_building): the 2-thread runs are also
-  divided by it, which leaves out what martctl gains by that setting and shows its own cost only;
+- raw, 1 thread / 2 threads, pool sized: the same, with DuckDB's pool sized as martctl sizes it for
+  builds its last run found quick, as every mart here is (one thread: see Adapter.workers_building):
+  martctl's runs are also divided by it, which leaves out what martctl gains by that setting and shows
+  its own cost only;
 - `martctl run --threads 1|2`, cold (target/ deleted first: no plan cache, no compiled files) and
   warm (the plan cache of the previous run), the whole process timed from outside;
 - edit: one mid-DAG mart's SQL changed (alternating between two versions), then
@@ -36,7 +37,7 @@ import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-SIZED = "raw, 2 threads, pool sized"  # DuckDB's pool as martctl sizes it for 2 workers (Adapter.workers_building)
+SIZED = {1: "raw, 1 thread, pool sized", 2: "raw, 2 threads, pool sized"}  # DuckDB's pool as martctl sizes it
 sys.path.insert(0, str(HERE.parent))
 
 
@@ -61,8 +62,8 @@ def statements(root: Path) -> dict:
 
 def raw_exec(plan_file: Path, db: Path, threads: int, only: set[str] | None = None, sized: bool = False) -> float:
     """Run the statements (those of `only`, when given) with duckdb directly; return seconds (connect +
-    execute + close). `sized`: DuckDB's pool set as martctl sets it while `threads` workers build
-    (its default cores - threads + 1)."""
+    execute + close). `sized`: DuckDB's pool set as martctl sets it for builds its last run found
+    quick, as every mart here is: one thread (each query on its calling thread alone)."""
     import duckdb
 
     plan = json.loads(plan_file.read_text())
@@ -70,8 +71,7 @@ def raw_exec(plan_file: Path, db: Path, threads: int, only: set[str] | None = No
     started = time.perf_counter()
     con = duckdb.connect(str(db))
     if sized:
-        cores = con.execute("select current_setting('threads')").fetchone()[0]
-        con.execute(f"SET threads = {max(1, cores - threads + 1)}")
+        con.execute("SET threads = 1")
     for sql in plan["schemas"]:
         con.execute(sql)
     if threads == 1:
@@ -224,10 +224,11 @@ def main() -> None:
 
     variants = {
         "raw, 1 thread": lambda: _raw(plan_file, raw_db, 1),
+        SIZED[1]: lambda: _raw(plan_file, raw_db, 1, sized=True),
         "martctl run --threads 1, cold": run("--threads", "1", cold=True),
         "martctl run --threads 1, warm": run("--threads", "1"),
         "raw, 2 threads": lambda: _raw(plan_file, raw_db, 2),
-        SIZED: lambda: _raw(plan_file, raw_db, 2, sized=True),
+        SIZED[2]: lambda: _raw(plan_file, raw_db, 2, sized=True),
         "martctl run --threads 2, cold": run("--threads", "2", cold=True),
         "martctl run --threads 2, warm": run("--threads", "2"),
         f"raw, the {len(selection)} marts of {edited}+": lambda: _raw(plan_file, raw_db, 1, selection),
@@ -251,8 +252,9 @@ def main() -> None:
     extra = [a - b for (a, _), (b, _) in zip(runs[edit_run], runs[edit_raw])]
     print(f"edit + run -s {edited}+ minus raw on the same marts: median {statistics.median(extra):.2f} s "
           f"({min(extra):.2f}-{max(extra):.2f})")
-    for name in (n for n in pairs if "threads 2" in n):  # martctl's own cost, the engine set up alike
-        print(f"{name} over {SIZED}: median {_ratios(_paired(runs[name], runs[SIZED], 0))}")
+    for name in (n for n in pairs if "edit" not in n):  # martctl's own cost, the engine set up alike
+        sized = SIZED[2 if "threads 2" in name else 1]
+        print(f"{name} over {sized}: median {_ratios(_paired(runs[name], runs[sized], 0))}")
     peaks = {name: _paired(runs[name], runs[pairs[name]], 1) for name in pairs if "edit" not in name}
     worst = max(peaks, key=lambda name: statistics.median(peaks[name]))
     print(f"highest peak RSS over raw's: {worst}, median {_ratios(peaks[worst])}")

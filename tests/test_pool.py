@@ -2,7 +2,8 @@
 shares. With several workers building at once, martctl sizes that pool so that the workers and the
 pool's threads together do not outnumber the cores (Adapter.workers_building): builds side by side get
 cores - workers + 1, a build left alone (the other worker waits for it) gets DuckDB's whole default
-back while it still runs, and so does whatever comes after the run. A mart's SQL reads the pool's
+back while it still runs, and so does whatever comes after the run; builds whose last run was quick
+run each on its calling thread alone. A mart's SQL reads the pool's
 size when it starts (`current_setting('threads')`), and the builds meet by events, never by sleeps."""
 
 from __future__ import annotations
@@ -54,8 +55,8 @@ def engine(monkeypatch):
         self._con.execute(f"SET threads = {CORES}")
         self._cores = self._pool = CORES
 
-    def sized(self, count):
-        size(self, count)
+    def sized(self, count, quick=0):
+        size(self, count, quick)
         if sizes and min(sizes) < CORES and self._pool == CORES:
             grown.set()
         sizes.append(self._pool)
@@ -94,6 +95,17 @@ def test_one_worker_never_shrinks_the_pool(tmp_path: Path, engine):
     assert not report.failed
     assert _pools(root, report) == {"slow": CORES, "quick": CORES, "last": CORES}
     assert set(engine["sizes"]) == {CORES}
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+def test_builds_known_to_be_quick_run_each_on_one_thread(tmp_path: Path, engine, threads: int):
+    root = _project(tmp_path / "p", threads=threads)
+    first = martctl.open(root).run()  # never timed: not known to be quick
+    assert _pools(root, first)["last"] == CORES
+    report = martctl.open(root).run(force=True)  # each took milliseconds: quick (batch.solo)
+    assert not report.failed and report.results["k.last"].decision == "--force"
+    assert _pools(root, report) == {"slow": 1, "quick": 1, "last": 1}
+    assert engine["sizes"][-1] == CORES  # and the default back after the run
 
 
 @pytest.mark.parametrize("threads", [1, 2])

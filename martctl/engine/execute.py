@@ -327,6 +327,7 @@ class _Run:
         self.crash: BaseException | None = None
         self.events: queue.SimpleQueue = queue.SimpleQueue()  # Event, or None once every node finished
         self.building = 0  # workers holding a node they took (the state lock held; see Adapter.workers_building)
+        self.quick = 0  # ... of which a node whose last build was quick (batch.solo says no)
         self.open_batches = 0  # workers whose batch is open (its transaction begun, not committed or rolled back)
         self.gate = False  # a worker waits for every batch to commit, to checkpoint the log (see _checkpoint)
 
@@ -401,15 +402,15 @@ class _Run:
                     while not self.ready and self.pending and not self.closed and not holding:
                         if not waiting:  # while it waits for an upstream, the others may use its core
                             waiting = True
-                            self.adapter.workers_building(self.building)
+                            self.adapter.workers_building(self.building, self.quick)
                         self.state.wait()
                     key = None
                     if not self.closed and self.ready:
                         _, key = heapq.heappop(self.ready)
                         if not self._start(key):
                             continue
-                        self.building += 1  # told the adapter here, not at the end of each build: the pool
-                        self.adapter.workers_building(self.building)  # changes only when the graph narrows
+                        self._count_building(key, 1)  # told the adapter here, not at the end of each build:
+                        self.adapter.workers_building(self.building, self.quick)  # the pool changes rarely
                 if key is None:
                     if batch is not None and batch.entries:
                         self._end_batch(batch, build)
@@ -420,12 +421,12 @@ class _Run:
                 if batch is None:
                     result = build(self.by_key[key])
                     with self.state:
-                        self.building -= 1
+                        self._count_building(key, -1)
                         self._finish(result)
                 else:
                     self._build_batched(batch, self.by_key[key], build)
                     with self.state:
-                        self.building -= 1
+                        self._count_building(key, -1)
         except BaseException as exc:  # a bug: end the run and raise it on the calling thread
             if batch is not None and batch.entries:
                 try:
@@ -436,6 +437,12 @@ class _Run:
                 self.crash, self.closed = exc, True
                 self.state.notify_all()
             self.events.put(None)
+
+    def _count_building(self, key: str, change: int) -> None:
+        """A worker took `key` (1) or is done with it (-1); the state lock held."""
+        self.building += change
+        if not solo(self.expected, key):
+            self.quick += change
 
     # -- batches (see batch.py) -------------------------------------------------------------------
 

@@ -113,10 +113,11 @@ class Adapter(ABC):
     def exists(self, schema: str, table: str) -> bool:
         return self.columns(schema, table) is not None
 
-    def workers_building(self, count: int) -> None:
-        """How many of the run's workers are building now (the others wait for their upstream); 0 once
-        the run is over. An engine whose own threads every query shares (DuckDB) sizes that pool so
-        that the workers and its threads together do not outnumber the cores. Default: nothing."""
+    def workers_building(self, count: int, quick: int = 0) -> None:
+        """How many of the run's workers are building now (the others wait for their upstream), `quick`
+        of them a build its last run says is quick (batch.solo); 0 once the run is over. An engine whose
+        own threads every query shares (DuckDB) sizes that pool so that the workers and its threads
+        together do not outnumber the cores. Default: nothing."""
 
     # -- batches: consecutive builds committed together (see engine/batch.py) -------------------
     batches: bool = False  # True: the adapter implements the four methods below
