@@ -231,6 +231,27 @@ def test_a_failure_inside_a_batch_rebuilds_the_others_one_by_one(tmp_path: Path,
     assert set(_versions(root).values()) == {2}
 
 
+@pytest.mark.parametrize("threads", [1, 2])
+def test_every_batch_counted_open_is_counted_closed(tmp_path: Path, spy, monkeypatch, threads: int):
+    """A batch rolled back by a failure is no longer counted open (else every later checkpoint would wait
+    for it in vain and the log grow all run long), and no worker is counted building after the run."""
+    from martctl.engine import execute
+
+    runs = []
+    execute_run = execute._Run.execute
+
+    def recorded(self, report, build):
+        runs.append(self)
+        return execute_run(self, report, build)
+
+    monkeypatch.setattr(execute._Run, "execute", recorded)
+    root = _project(tmp_path / "p", threads, ", case when :fail = 1 then error('planted failure') end as boom")
+    martctl.open(root).build()
+    report = martctl.open(root, vars={"version": 2, "fail": 1}).build()
+    assert report.results["k.m2"].status == "error" and spy["rollback"] >= 1
+    assert [(r.open_batches, r.building, r.quick, r.gate) for r in runs] == [(0, 0, 0, False)] * 2
+
+
 def test_a_failing_state_write_rolls_its_batch_back_and_only_that_build_fails(tmp_path: Path, spy, monkeypatch):
     root = _project(tmp_path / "p", 1)
     martctl.open(root).build()
