@@ -166,3 +166,20 @@ def test_build_stops_downstream_of_a_failing_unit_test(demo_dir):
 def test_unknown_kind_option_is_exit_2(demo_dir):
     run = martctl("test", "--kind", "everything", cwd=demo_dir)
     assert run.returncode == 2 and "test kind must be one of all, data, unit" in run.stderr
+
+
+def test_quiet_prints_only_what_did_not_pass_and_the_summary(built):
+    plant(built, "update data_analyst.customer_orders set revenue = -5 where customer_id = 1")
+    loud = martctl("test", cwd=built)
+    quiet = martctl("test", "--quiet", cwd=built)
+    assert loud.returncode == quiet.returncode == 1, quiet.stdout + quiet.stderr
+    passing = "not_null__customer_id"  # a test that passes: a row of the table, not a failure
+    assert passing in loud.stdout and passing not in quiet.stdout
+    assert "FAIL expression__revenue on data_analyst.customer_orders" in quiet.stdout
+    assert "failing rows (all)" in quiet.stdout and "SQL returning the failing rows:" in quiet.stdout
+    summary = quiet.stdout.strip().splitlines()[-1]
+    assert summary.rsplit(" in ", 1)[0] == loud.stdout.strip().splitlines()[-1].rsplit(" in ", 1)[0]
+    assert summary.startswith("FAILED: ") and "1 FAIL" in summary
+    clean = martctl("test", "-q", "-s", "campaign_roas", cwd=built)
+    assert clean.returncode == 0 and len(clean.stdout.strip().splitlines()) == 1
+    assert clean.stdout.startswith("OK: ")

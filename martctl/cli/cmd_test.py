@@ -23,6 +23,7 @@ def test(
     junit_xml: Annotated[Optional[Path], typer.Option("--junit-xml", metavar="FILE", help="Also write JUnit XML here (for CI).")] = None,
     json_output: Json = False,
     env: Env = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No table of every test: only the tests that did not pass (rows, SQL) and the summary.")] = False,
 ) -> None:
     """Run data tests and unit tests of the selected marts; exit 1 when an error-level test fails."""
     import martctl
@@ -38,21 +39,21 @@ def test(
         render.print_json({"summary": report.summary(), "exit_code": report.exit_code(),
                            "results": [r.as_dict() for r in report.results]})
     else:
-        show(report.results, report.seconds)
+        show(report.results, report.seconds, quiet)
     raise typer.Exit(report.exit_code())
 
 
 # -- rendering --------------------------------------------------------------------------------------
 
 
-def show(results, seconds: float) -> None:
-    """The results table, then each failure's rows and SQL, then a one-line summary."""
+def show(results, seconds: float, quiet: bool = False) -> None:
+    """The results table (not when quiet), then each failure's rows and SQL, then a one-line summary."""
     from rich.markup import escape
     from rich.table import Table
 
 
     console = _console()
-    if results:
+    if results and not quiet:
         table = Table(title=_count(len(results), "test"), title_justify="left")
         for column, justify in (("test", "left"), ("mart", "left"), ("status", "left"), ("failing rows", "right"), ("seconds", "right")):
             table.add_column(column, justify=justify, overflow="fold")
