@@ -141,3 +141,53 @@ def test_the_cache_serves_the_project_however_its_folder_is_named(tmp_path: Path
     monkeypatch.chdir(root)
     assert compiled_sql(Path("."))[1]
     assert compiled_sql(root.resolve())[1]
+
+
+def test_a_change_upstream_recompiles_what_reads_its_columns(tmp_path: Path):
+    """A mart whose own SQL is unchanged is compiled again when its inputs' columns change: its star
+    expands to the new columns, and for Postgres its division is typed against the new types."""
+    files = {
+        "config.yaml": "name: p\ndialect: duckdb\ntargets:\n  local: {type: duckdb, path: wh.duckdb}\n"
+                       "  pg: {type: postgres, dsn: 'postgresql://nobody@localhost/none'}\n",
+        "seeds/items.csv": "id,price\n1,10\n2,20\n",
+        "marts/a/base.yml": "sql: select id, price from raw.items\n",
+        "marts/a/wide.yml": "sql: select * from a.base\n",
+        "marts/a/half.yml": "sql: select price / 2 as half from a.base\n",
+    }
+    root = write_project(tmp_path / "p", files)
+    sql, _ = compiled_sql(root)
+    assert "discount" not in sql["a.wide"]
+    pg, _ = compiled_sql(root, target="pg")
+    typed_for_int = pg["a.half"]
+    assert "CAST(base.price AS DOUBLE PRECISION) / 2" in typed_for_int  # an integer input: DuckDB's / is not integer division
+    (root / "marts/a/base.yml").write_text("sql: select id, price, price * 0.1 as discount from raw.items\n")
+    sql, _ = compiled_sql(root)
+    assert "discount" in sql["a.wide"]
+    assert Workspace(root).graph.parsed["a.wide"]._tree is None  # a.wide's parse came from the cache all the same
+    (root / "marts/a/base.yml").write_text("sql: select id, price * 1.5 as price from raw.items\n")
+    pg, _ = compiled_sql(root, target="pg")
+    assert pg["a.half"] != typed_for_int  # typed against a decimal input now
+
+
+def test_a_declared_column_type_change_reaches_the_compiled_columns(tmp_path: Path):
+    root = write_project(tmp_path / "p", FILES)
+
+    def price_type() -> str | None:
+        ctx = Workspace(root)
+        return compile_project(ctx.graph, target=ctx.target).marts["a.base"].columns["price"]
+
+    price_type()
+    for declared in ("decimal(12,2)", "bigint"):
+        (root / "marts/a/base.yml").write_text(FILES["marts/a/base.yml"] + f"columns:\n  price: {{type: '{declared}'}}\n")
+        assert price_type() == declared
+
+
+def test_another_sqlglot_makes_a_fresh_plan(tmp_path: Path, monkeypatch):
+    """Compiled SQL is sqlglot's output: an upgrade (a fix in its generator) compiles every mart again."""
+    import sqlglot
+
+    root = write_project(tmp_path / "p", FILES)
+    compiled_sql(root)
+    assert compiled_sql(root)[1]
+    monkeypatch.setattr(sqlglot, "__version__", sqlglot.__version__ + ".post1")
+    assert not compiled_sql(root)[1]
