@@ -108,6 +108,16 @@ def dev_builds_only_what_changed(wh) -> None:
     assert wh.rows("select total from a.top") == [(180,)] and pointers(wh, "prod") == pointers(wh, "dev")
 
 
+def an_edit_two_levels_up_reaches_dev(wh) -> None:
+    """A mart reads a mart whose input was edited: its own SQL and its input's SQL are unchanged, but
+    its rows are not, so dev builds it too (a fingerprint is its inputs' whole fingerprints, not their SQL's)."""
+    root = wh.root
+    martctl.open(root).build()
+    edit(root, "marts/a/base.yml", "sql: select id, amount * 10 as amount from raw.events\n")
+    assert built(martctl.open(root, env="dev").build()) == {"a.base", "a.mid", "a.top"}
+    assert wh.rows("select total from a__dev.top") == [(1200,)] and wh.rows("select total from a.top") == [(120,)]
+
+
 def promoted_view_reads_prods_layer(wh) -> None:
     """A view mart promoted from dev reads prod's names: dev's later builds do not leak into prod."""
     root = wh.root
@@ -268,6 +278,10 @@ def incremental_copied_first(wh) -> None:
 
 def test_dev_builds_only_what_changed_and_reads_prods_versions(duck):
     dev_builds_only_what_changed(duck)
+
+
+def test_an_edit_two_levels_up_reaches_dev(duck):
+    an_edit_two_levels_up_reaches_dev(duck)
 
 
 def test_an_old_warehouse_upgrades_in_place_and_a_reader_never_misses_a_mart(duck, monkeypatch):

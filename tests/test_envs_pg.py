@@ -16,6 +16,7 @@ from test_envs import (
     FEED,
     FILES,
     INCREMENTAL,
+    an_edit_two_levels_up_reaches_dev,
     dev_builds_only_what_changed,
     dev_changes_the_tied_pair,
     gc_keeps_what_is_used,
@@ -86,6 +87,10 @@ def pg(pg_server, tmp_path: Path) -> Pg:
 
 def test_postgres_dev_builds_only_what_changed_and_reads_prods_versions(pg):
     dev_builds_only_what_changed(pg)
+
+
+def test_postgres_an_edit_two_levels_up_reaches_dev(pg):
+    an_edit_two_levels_up_reaches_dev(pg)
 
 
 def test_postgres_a_promoted_view_mart_reads_prods_layer(pg):

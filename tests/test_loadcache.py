@@ -189,3 +189,35 @@ def test_the_folder_named_two_ways_keeps_a_cache_for_each(tmp_path: Path, monkey
     same_size_edit(root / "marts/a/base.yml", "1 as id", "6 as id")  # unseen by a stamp: served from a cache
     assert "1 as id" in sqls(Path("."))["a.base"] and "1 as id" in sqls(root)["a.base"]
     assert Workspace(Path(".")).project.marts["a.base"].file == Path("marts/a/base.yml")  # paths as named
+
+
+def test_a_fresh_edit_is_not_served_when_the_cache_is_rewritten_for_another_file(tmp_path: Path):
+    """The racy entry reaches the cache file when a settled change elsewhere rewrites it; it must still
+    be read again, not served, after an edit that keeps its size and mtime."""
+    root = project(tmp_path)
+    sqls(root)
+    (root / "marts/a/base.yml").write_text("sql: select 4 as id, :n as n\n")  # fresh: inside the racy window
+    many = root / "marts/b/many.yml"
+    many.write_text(many.read_text().replace("select 2 as x", "select 3 as x"))
+    past = time.time() - 60
+    os.utime(many, (past, past))  # settled: its entry is worth writing, and the racy one goes with it
+    written = cache(root).read_bytes()
+    assert sqls(root)["a.base"] == "select 4 as id, :n as n"
+    assert cache(root).read_bytes() != written
+    same_size_edit(root / "marts/a/base.yml", "4 as id", "5 as id")
+    assert sqls(root)["a.base"] == "select 5 as id, :n as n"
+
+
+def test_another_sqlglot_drops_the_cache(tmp_path: Path, monkeypatch):
+    """The loader asks sqlglot which dialects exist: marts loaded under another sqlglot are read again."""
+    from importlib.machinery import ModuleSpec
+
+    from martctl.project import loadcache
+
+    root = project(tmp_path)
+    sqls(root)
+    same_size_edit(root / "marts/a/base.yml", "1 as id", "7 as id")  # unseen by a stamp: only a dropped cache sees it
+    assert "1 as id" in sqls(root)["a.base"]
+    elsewhere = ModuleSpec("sqlglot", None, origin=str(root / "marts/a/top_query.sql"))  # another file: another stamp
+    monkeypatch.setattr(loadcache, "find_spec", lambda name: elsewhere if name == "sqlglot" else None)
+    assert "7 as id" in sqls(root)["a.base"]

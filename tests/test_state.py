@@ -320,3 +320,23 @@ def test_the_canonical_sql_leaves_the_parsed_tree_as_it_was():
     before = tree.sql("duckdb")
     assert canonical_sql(tree, "duckdb") == 'SELECT id, "Amount" FROM raw.events'
     assert tree.sql("duckdb") == before and '"id"' in before  # unquoted for the text only
+
+
+def test_incremental_settings_and_seed_column_types_are_changes(tmp_path: Path):
+    """`incremental:` is part of a mart's settings, and a seed's column types of its content."""
+    root = write_project(tmp_path / "p", {
+        "config.yaml": CONFIG,
+        "seeds/events.csv": FILES["seeds/events.csv"],
+        "marts/a/inc.yml": "materialized: incremental\nincremental: {unique_key: id}\nsql: select id, amount from raw.events\n",
+    })
+    assert built(martctl.open(root).build()) == {"raw.events", "a.inc"}
+    edit(root, "marts/a/inc.yml", "materialized: incremental\nincremental: {unique_key: [id, amount]}\n"
+                                  "sql: select id, amount from raw.events\n")
+    plan = martctl.open(root).plan()
+    assert plan.to_build == ["a.inc"] and plan.decisions["a.inc"].reason.startswith("settings changed")
+    assert built(martctl.open(root).build()) == {"a.inc"}
+    edit(root, "config.yaml", CONFIG + "seeds:\n  column_types:\n    events: {amount: 'decimal(10,2)'}\n")
+    report = martctl.open(root).build()
+    assert built(report) == {"raw.events", "a.inc"}
+    assert query(root, "select data_type from information_schema.columns where table_schema = 'raw' "
+                       "and table_name = 'events' and column_name = 'amount'") == [("DECIMAL(10,2)",)]
