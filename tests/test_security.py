@@ -203,3 +203,14 @@ def test_a_password_setting_is_masked_in_any_case(text):
     from martctl.project.envvars import mask
 
     assert "pw" not in mask(f"dsn: {text} host=h", ()) and "host=h" in mask(f"dsn: {text} host=h", ())
+
+
+@pytest.mark.parametrize("url", ["postgresql://me:hunter22@db:5432/x", "postgres://me:hun@ter22@db/x",
+                                 "spark://me:hunter22@cluster:7077"])
+def test_a_password_in_any_url_is_masked_without_being_a_known_secret(url):
+    """A URL's password is masked even when no ${ENV} named it (a DSN quoted in a server's message, one
+    written in config.yaml): up to the last '@', since a password may hold one."""
+    from martctl.project.envvars import mask
+
+    masked = mask(f"cannot connect to {url}: refused", ())
+    assert "hunter22" not in masked and "ter22" not in masked and "me:****@" in masked and masked.endswith(": refused")
